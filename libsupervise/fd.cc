@@ -1,0 +1,105 @@
+#include <supervise/fd.hh>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace sv {
+
+void unique_fd::reset(int fd) noexcept
+{
+    if (fd_ >= 0) {
+        int const saved = errno;
+        ::close(fd_);
+        errno = saved;
+    }
+    fd_ = fd;
+}
+
+ssize_t read_full(int fd, void *buf, std::size_t n) noexcept
+{
+    auto *p = static_cast<char *>(buf);
+    std::size_t got = 0;
+    while (got < n) {
+        ssize_t r = ::read(fd, p + got, n - got);
+        if (r == 0) break;
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (got) break;
+            return -1;
+        }
+        got += static_cast<std::size_t>(r);
+    }
+    return static_cast<ssize_t>(got);
+}
+
+bool write_full(int fd, void const *buf, std::size_t n) noexcept
+{
+    auto const *p = static_cast<char const *>(buf);
+    while (n) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+bool set_nonblock(int fd, bool on) noexcept
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return false;
+    int nf = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+    return nf == fl || fcntl(fd, F_SETFL, nf) == 0;
+}
+
+bool set_cloexec(int fd, bool on) noexcept
+{
+    int fl = fcntl(fd, F_GETFD);
+    if (fl < 0) return false;
+    int nf = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+    return nf == fl || fcntl(fd, F_SETFD, nf) == 0;
+}
+
+void ensure_std_fds() noexcept
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+        int n = ::open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+        if (n >= 0 && n != fd) {
+            ::dup2(n, fd);
+            ::close(n);
+        }
+    }
+}
+
+bool reopen_devnull(int fd) noexcept
+{
+    int n = ::open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+    if (n < 0) return false;
+    if (n == fd) return true;
+    bool ok = ::dup2(n, fd) == fd;
+    ::close(n);
+    return ok;
+}
+
+path_buf &path_buf::append(std::string_view s) noexcept
+{
+    if (!ok_) return *this;
+    if (len_ + s.size() >= sizeof buf_) {
+        ok_ = false;
+        len_ = 0;
+        buf_[0] = 0;
+        return *this;
+    }
+    std::memcpy(buf_ + len_, s.data(), s.size());
+    len_ += s.size();
+    buf_[len_] = 0;
+    return *this;
+}
+
+} // namespace sv

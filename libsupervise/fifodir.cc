@@ -1,0 +1,140 @@
+#include <supervise/fifodir.hh>
+
+#include <cerrno>
+#include <cstdio>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <supervise/tai64n.hh>
+
+namespace sv {
+
+bool is_listener_name(std::string_view name) noexcept
+{
+    return name.size() == ftrig_name_len && name.starts_with(ftrig_prefix);
+}
+
+bool fifodir_make(char const *path) noexcept
+{
+    mode_t const old = umask(0);
+    bool ok = true;
+    if (mkdir(path, 0700) < 0) {
+        if (errno == EEXIST) {
+            struct stat st;
+            if (stat(path, &st) < 0)
+                ok = false;
+            else if (!S_ISDIR(st.st_mode))
+                errno = ENOTDIR, ok = false;
+        } else
+            ok = false;
+    } else if (chown(path, static_cast<uid_t>(-1), getegid()) < 0 || chmod(path, 03730) < 0) {
+        ok = false;
+    }
+    int const e = errno;
+    umask(old);
+    errno = e;
+    return ok;
+}
+
+void fifodir_notify(char const *path, std::string_view events) noexcept
+{
+    unique_fd dfd(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd) return;
+    DIR *d = fdopendir(dfd.get());
+    if (!d) return;
+    dfd.release(); // now owned by d
+    while (dirent *e = readdir(d)) {
+        if (!is_listener_name(e->d_name)) continue;
+        int fd = openat(dirfd(d), e->d_name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENXIO) unlinkat(dirfd(d), e->d_name, 0);
+            continue;
+        }
+        // One write, so a listener sees coalesced events ("OD") together; EAGAIN (full FIFO)
+        // and short writes are ignored as in s6.  SIGPIPE is never fatal to our callers.
+        if (::write(fd, events.data(), events.size()) < 0 && errno == EPIPE)
+            unlinkat(dirfd(d), e->d_name, 0);
+        ::close(fd);
+    }
+    closedir(d);
+}
+
+bool listener::subscribe(std::string_view eventdir) noexcept
+{
+    unsubscribe();
+    path_buf dir(eventdir);
+    if (!dir.ok()) return errno = ENAMETOOLONG, false;
+    // Create the fifodir if needed; like s6's listeners, go on whatever happened.
+    {
+        mode_t const old = umask(0);
+        if (mkdir(dir.c_str(), 0700) == 0) {
+            if (chown(dir.c_str(), static_cast<uid_t>(-1), getegid()) == 0)
+                chmod(dir.c_str(), 03730);
+        }
+        umask(old);
+    }
+
+    static constexpr char alnum[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[6];
+    if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof rnd)) {
+        auto seed = static_cast<std::uint64_t>(mono_ms()) ^ (static_cast<std::uint64_t>(getpid()) << 20);
+        for (auto &c : rnd) c = static_cast<unsigned char>(seed = seed * 6364136223846793005ULL + 1, seed >> 33);
+    }
+    char name[ftrig_name_len + 1];
+    std::size_t k = 0;
+    for (char c : ftrig_prefix.substr(0, ftrig_prefix.size() - 1)) name[k++] = c;
+    tain_fmt(name + k, tain_now());
+    k += tain_label_size;
+    name[k++] = ':';
+    for (unsigned char c : rnd) name[k++] = alnum[c % 62];
+    name[k] = 0;
+
+    path_buf tmp(eventdir, "/.", std::string_view(name, k));
+    path_buf fin(eventdir, "/", std::string_view(name, k));
+    if (!tmp.ok() || !fin.ok()) return errno = ENAMETOOLONG, false;
+    mode_t const old = umask(0);
+    int r = mkfifo(tmp.c_str(), 0600);
+    int e = errno;
+    umask(old);
+    if (r < 0) return errno = e, false;
+    rd_.reset(::open(tmp.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (rd_) wr_.reset(::open(tmp.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!rd_ || !wr_ || std::rename(tmp.c_str(), fin.c_str()) < 0) {
+        e = errno;
+        ::unlink(tmp.c_str());
+        rd_.reset();
+        wr_.reset();
+        return errno = e, false;
+    }
+    path_ = fin;
+    return true;
+}
+
+ssize_t listener::wait(char *buf, std::size_t n, std::int64_t deadline_ms) noexcept
+{
+    for (;;) {
+        ssize_t r = ::read(rd_.get(), buf, n);
+        if (r > 0) return r;
+        if (r < 0 && errno != EAGAIN && errno != EINTR) return -1;
+        pollfd p{rd_.get(), POLLIN, 0};
+        int t = poll_timeout(deadline_ms, mono_ms());
+        if (t == 0) return 0;
+        if (::poll(&p, 1, t) < 0 && errno != EINTR) return -1;
+    }
+}
+
+void listener::unsubscribe() noexcept
+{
+    if (rd_) {
+        ::unlink(path_.c_str());
+        rd_.reset();
+        wr_.reset();
+    }
+}
+
+} // namespace sv

@@ -1,0 +1,87 @@
+// File descriptors and paths: a move-only fd holder, whole-buffer I/O that survives EINTR and
+// short transfers, and a fixed-size path builder so the daemons never touch the heap.
+#pragma once
+
+#include <climits>
+#include <cstddef>
+#include <string_view>
+#include <sys/types.h>
+
+namespace sv {
+
+// Owns one file descriptor; closes it on destruction.  Move-only, like dinit's fd_holder.
+class unique_fd {
+public:
+    unique_fd() noexcept = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    unique_fd(unique_fd &&o) noexcept : fd_(o.release()) {}
+    unique_fd &operator=(unique_fd &&o) noexcept
+    {
+        if (this != &o) reset(o.release());
+        return *this;
+    }
+    unique_fd(unique_fd const &) = delete;
+    unique_fd &operator=(unique_fd const &) = delete;
+    ~unique_fd() { reset(); }
+
+    int get() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+    // Gives up ownership without closing.
+    int release() noexcept
+    {
+        int f = fd_;
+        fd_ = -1;
+        return f;
+    }
+    // Closes the held fd (keeping errno) and takes fd instead.
+    void reset(int fd = -1) noexcept;
+
+private:
+    int fd_ = -1;
+};
+
+// Reads until n bytes, EOF or an error; returns the count read, or -1 with errno set if an error
+// came before any byte.
+ssize_t read_full(int fd, void *buf, std::size_t n) noexcept;
+
+// Writes all n bytes (retrying on EINTR and short writes); false with errno set on failure.
+bool write_full(int fd, void const *buf, std::size_t n) noexcept;
+inline bool write_full(int fd, std::string_view s) noexcept
+{
+    return write_full(fd, s.data(), s.size());
+}
+
+// Sets or clears O_NONBLOCK / FD_CLOEXEC.  Return false with errno set on failure.
+bool set_nonblock(int fd, bool on) noexcept;
+bool set_cloexec(int fd, bool on) noexcept;
+
+// Makes fds 0, 1 and 2 valid, opening /dev/null on any that is closed (as s6 daemons do).
+void ensure_std_fds() noexcept;
+
+// Reopens fd (0 or 1) on /dev/null.  False with errno set on failure.
+bool reopen_devnull(int fd) noexcept;
+
+// A NUL-terminated path assembled from pieces in a fixed buffer.  ok() is false (and c_str()
+// the empty string) when the result would not fit in PATH_MAX; callers then report
+// ENAMETOOLONG, which is what the kernel would have said.
+class path_buf {
+public:
+    path_buf() noexcept { buf_[0] = 0; }
+    template <class... P>
+    explicit path_buf(P const &...parts) noexcept
+    {
+        buf_[0] = 0;
+        (append(std::string_view(parts)), ...);
+    }
+    path_buf &append(std::string_view s) noexcept;
+    char const *c_str() const noexcept { return buf_; }
+    std::string_view view() const noexcept { return {buf_, len_}; }
+    bool ok() const noexcept { return ok_; }
+
+private:
+    char buf_[PATH_MAX];
+    std::size_t len_ = 0;
+    bool ok_ = true;
+};
+
+} // namespace sv

@@ -1,0 +1,62 @@
+// The event/ fifodir: how s6-supervise tells listeners what happened.
+//
+// A listener subscribes by creating a FIFO named
+//     ftrig1:@<24 hex: its TAI64N>:<6 random [A-Za-z0-9]>      (exactly 39 characters)
+// in the fifodir: it mkfifo's the name with a leading dot (mode 0600), opens it for reading
+// (non-blocking) and for writing (so it never reads EOF), then renames it to the final name,
+// which makes the subscription atomic.  The notifier writes its event bytes to every name of
+// that exact shape, opening each O_WRONLY|O_NONBLOCK and unlinking those with no reader (ENXIO)
+// or a broken pipe (EPIPE).  This is the scheme stock s6-ftrigrd uses, so stock listeners and
+// ours wake up for either supervisor.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <sys/types.h>
+
+#include <supervise/fd.hh>
+
+namespace sv {
+
+inline constexpr std::string_view ftrig_prefix = "ftrig1:@";
+inline constexpr std::size_t ftrig_name_len = 39;
+
+// Creates a fifodir the way s6-supervise does if it is missing: mkdir 0700,
+// chown(-1, getegid()), chmod 03730.  An existing directory is left alone.  False with errno
+// set on failure; ENOTDIR if path exists and is not a directory.
+bool fifodir_make(char const *path) noexcept;
+
+// Writes events (one or more bytes, in one write) to every listener FIFO in the fifodir.
+// Never blocks; stale FIFOs are unlinked.
+void fifodir_notify(char const *path, std::string_view events) noexcept;
+
+// True if name has the shape of a listener FIFO name.
+bool is_listener_name(std::string_view name) noexcept;
+
+// One subscription to a fifodir.  Unsubscribes (unlinks its FIFO) on destruction.
+class listener {
+public:
+    listener() noexcept = default;
+    listener(listener const &) = delete;
+    listener &operator=(listener const &) = delete;
+    ~listener() { unsubscribe(); }
+
+    // Subscribes to the fifodir at eventdir.  If the directory is missing it is created first
+    // as s6's listeners do (the outcome of that step is ignored).  False with errno set.
+    bool subscribe(std::string_view eventdir) noexcept;
+
+    // The read end, for poll(); readable when events arrive.
+    int fd() const noexcept { return rd_.get(); }
+
+    // Waits for event bytes until the absolute monotonic deadline (ms, or -1 for none).
+    // Returns the number of bytes read, 0 on timeout, -1 with errno set on error.
+    ssize_t wait(char *buf, std::size_t n, std::int64_t deadline_ms) noexcept;
+
+    void unsubscribe() noexcept;
+
+private:
+    unique_fd rd_, wr_;
+    path_buf path_;
+};
+
+} // namespace sv

@@ -1,0 +1,16 @@
+// Signal names as s6 prints and parses them (skalibs' table, Linux numbering).
+#pragma once
+
+#include <string_view>
+
+namespace sv {
+
+// The bare name without "SIG" ("TERM", "POLL" for 29, "STKFLT" for 16), or "???" for a number
+// with no name, which is what s6-svstat prints after "SIG".
+std::string_view sig_name(int sig) noexcept;
+
+// Parses a signal: a name with or without the "SIG" prefix, any case ("term", "SIGHUP", also
+// the aliases IOT, IO, CLD), or a decimal number.  Returns 0 if s is neither.
+int sig_scan(std::string_view s) noexcept;
+
+} // namespace sv

@@ -1,0 +1,2 @@
+// placeholder until the tool is written
+int main() { return 111; }
