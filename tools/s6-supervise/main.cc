@@ -1,2 +1,432 @@
-// placeholder until the tool is written
-int main() { return 111; }
+// s6-supervise DIR: supervises one service, as s6 2.11.3.2 does.
+//
+// It chdirs into DIR, creates event/ (fifodir, 03730) and supervise/ (0700) with the lock, the
+// control FIFO and a truncated death_tally, then runs ./run (as a session leader, with only
+// fds 0-2 and the notification fd), runs ./finish after each death, restarts with the 1-second
+// throttle, and obeys the control letters and SIGTERM/SIGHUP/SIGQUIT/SIGINT.  The state machine
+// is in state.cc; this file is setup, the system seam and the event loop: signalfd + poll with
+// absolute monotonic deadlines, and no heap allocation.
+//
+// Where 2.11.3.2 is broken we do what it meant to do: lock-fd creates supervise/service-lock and
+// the service holds a lock on fd N (an open-file-description lock, inherited across exec).
+#include "state.hh"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <supervise/control.hh>
+#include <supervise/death_tally.hh>
+#include <supervise/diag.hh>
+#include <supervise/fd.hh>
+#include <supervise/fifodir.hh>
+#include <supervise/svdir.hh>
+
+extern char **environ;
+
+namespace {
+
+constexpr std::int64_t retry_exec_ms = 10000; // exec of ./run failed
+constexpr std::int64_t retry_fork_ms = 60000; // fork, pipe or lock failure
+
+// The daemon's whole state lives here, statically: nothing is allocated after start-up.
+svd::supervisor sup;
+char const *service_dir = nullptr; // DIR as given, passed to ./run and ./finish
+int notify_rd = -1;                // read end of the readiness pipe while run is up
+char prog_buf[PATH_MAX + 32];
+char dtally_scratch[(sv::death_tally_max + 1) * sv::death_record_size];
+
+void on_sigpipe(int) {}
+
+// Reads a numeric service file, warning as s6 does when it is invalid or unreadable.
+bool read_number(char const *name, std::uint32_t &v) noexcept
+{
+    switch (sv::read_uint_file(name, v)) {
+    case sv::file_read::ok: return true;
+    case sv::file_read::missing: return false;
+    case sv::file_read::invalid: sv::warn("invalid ", name); return false;
+    case sv::file_read::error: sv::warn_sys("unable to open ", name); return false;
+    }
+    return false;
+}
+
+// Makes DIR/name a directory for supervise/ and event/: creates it if missing or a dangling
+// symlink (then the link's target, relative to DIR, one level); an existing directory is used
+// as is.  Returns false if name exists and is not a directory.
+bool make_ctl_dir(char const *name, bool fifodir) noexcept
+{
+    struct stat st;
+    char const *target = name;
+    char link[PATH_MAX];
+    if (lstat(name, &st) == 0 && S_ISLNK(st.st_mode) && stat(name, &st) < 0 && errno == ENOENT) {
+        ssize_t n = readlink(name, link, sizeof link - 1);
+        if (n < 0) sv::die_sys(111, "unable to readlink ", name);
+        link[n] = 0;
+        target = link;
+    } else if (stat(name, &st) == 0) {
+        return S_ISDIR(st.st_mode);
+    }
+    if (fifodir) {
+        if (!sv::fifodir_make(target)) {
+            if (errno == ENOTDIR) return false;
+            sv::die_sys(111, "unable to mkfifodir ", name);
+        }
+    } else if (mkdir(target, 0700) < 0 && errno != EEXIST) {
+        sv::die_sys(111, "unable to mkdir ", name);
+    }
+    return true;
+}
+
+// lock-fd: opens (creating) supervise/service-lock and takes an open-file-description lock,
+// which the service inherits on fd N and keeps for its whole life.  -1 if it cannot (warned).
+int take_service_lock(bool &busy) noexcept
+{
+    busy = false;
+    int fd = ::open("supervise/service-lock", O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        sv::warn_sys("unable to open supervise/service-lock for writing (waiting 60 seconds)");
+        return -1;
+    }
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+        busy = errno == EAGAIN || errno == EACCES;
+        if (busy)
+            sv::warn("another instance of the service is already running, waiting for it");
+        else
+            sv::warn_sys("unable to lock supervise/service-lock (waiting 60 seconds)");
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+} // namespace
+
+namespace svd::sys {
+
+std::int64_t now_ms() noexcept { return sv::mono_ms(); }
+sv::tain now_tain() noexcept { return sv::tain_now(); }
+
+void write_status(sv::status const &s) noexcept
+{
+    if (!sv::status_write(".", s)) sv::warn_sys("unable to write status file");
+}
+
+void notify(std::string_view events) noexcept { sv::fifodir_notify("event", events); }
+
+void send_signal(pid_t pid, int sig) noexcept
+{
+    if (pid > 0 && sig > 0) ::kill(pid, sig);
+}
+
+void send_signal_group(pid_t pid, int sig) noexcept
+{
+    if (pid <= 0) return;
+    pid_t g = getpgid(pid);
+    if (g > 0) ::killpg(g, sig);
+}
+
+// Spawns prog with argv: a new session, an empty signal mask, and up to two fds moved into
+// place (fd[i] -> target[i], skipped where fd[i] < 0).  Returns the pid, or 0 with errno set.
+pid_t spawn(char const *path, char *const *argv, int const (&fd)[2], int const (&target)[2]) noexcept
+{
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    if (posix_spawnattr_init(&attr)) return 0;
+    sigset_t empty;
+    sigemptyset(&empty);
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    posix_spawn_file_actions_init(&fa);
+    for (int i = 0; i < 2; i++)
+        if (fd[i] >= 0) posix_spawn_file_actions_adddup2(&fa, fd[i], target[i]);
+    pid_t pid = 0;
+    int e = posix_spawn(&pid, path, &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (e) {
+        errno = e;
+        return 0;
+    }
+    return pid;
+}
+
+// Moves fd out of the way of target (dup2 onto itself would keep FD_CLOEXEC set).
+int away_from(int fd, int target) noexcept
+{
+    if (fd != target) return fd;
+    int n = fcntl(fd, F_DUPFD_CLOEXEC, target + 1);
+    ::close(fd);
+    return n;
+}
+
+pid_t spawn_run(std::int64_t *retry_ms) noexcept
+{
+    std::uint32_t nfd = 0, lfd = 0;
+    bool const want_notify = read_number("notification-fd", nfd) && nfd <= INT32_MAX;
+    bool const want_lock = read_number("lock-fd", lfd) && lfd <= INT32_MAX;
+    if (want_notify && want_lock && nfd == lfd) {
+        sv::warn("unable to start service: notification-fd and lock-fd are the same");
+        *retry_ms = retry_fork_ms;
+        return 0;
+    }
+    sv::unique_fd lock;
+    if (want_lock) {
+        bool busy = false;
+        lock.reset(take_service_lock(busy));
+        if (!lock) {
+            *retry_ms = busy ? 1000 : retry_fork_ms;
+            return 0;
+        }
+        lock.reset(away_from(lock.release(), static_cast<int>(nfd)));
+    }
+    int p[2] = {-1, -1};
+    if (want_notify) {
+        if (pipe2(p, O_CLOEXEC) < 0) {
+            sv::warn_sys("unable to create notification pipe (waiting 60 seconds)");
+            *retry_ms = retry_fork_ms;
+            return 0;
+        }
+        p[1] = away_from(p[1], static_cast<int>(nfd));
+        if (lock) p[1] = away_from(p[1], static_cast<int>(lfd));
+    }
+    char arg0[] = "run";
+    char *argv[] = {arg0, const_cast<char *>(service_dir), nullptr};
+    pid_t pid = spawn("./run", argv, {p[1], lock.get()},
+                      {static_cast<int>(nfd), static_cast<int>(lfd)});
+    int const e = errno;
+    if (p[1] >= 0) ::close(p[1]);
+    if (!pid) {
+        if (p[0] >= 0) ::close(p[0]);
+        errno = e;
+        if (e == EAGAIN || e == ENOMEM) {
+            sv::warn_sys("unable to fork (waiting 60 seconds)");
+            *retry_ms = retry_fork_ms;
+        } else {
+            // posix_spawn reports the exec failure to us; say it as s6's child would.
+            char const *saved = sv::prog.data();
+            std::size_t len = sv::prog.size();
+            std::memcpy(prog_buf + len, " (child)", 9);
+            sv::prog = {prog_buf, len + 8};
+            sv::warn_sys("unable to exec run");
+            sv::prog = {saved, len};
+            sv::warn("unable to spawn ./run - waiting 10 seconds");
+            *retry_ms = retry_exec_ms;
+        }
+        return 0;
+    }
+    if (p[0] >= 0) {
+        sv::set_nonblock(p[0], true);
+        notify_rd = p[0];
+    }
+    return pid;
+}
+
+pid_t spawn_finish(int wstat) noexcept
+{
+    if (access("finish", F_OK) < 0) return 0;
+    sv::dec a1(WIFSIGNALED(wstat) ? 256 : WEXITSTATUS(wstat));
+    sv::dec a2(WIFSIGNALED(wstat) ? WTERMSIG(wstat) : 0);
+    char s1[24], s2[24];
+    std::memcpy(s1, static_cast<std::string_view>(a1).data(), a1.len);
+    s1[a1.len] = 0;
+    std::memcpy(s2, static_cast<std::string_view>(a2).data(), a2.len);
+    s2[a2.len] = 0;
+    char arg0[] = "finish";
+    char *argv[] = {arg0, s1, s2, const_cast<char *>(service_dir), nullptr};
+    pid_t pid = spawn("./finish", argv, {-1, -1}, {0, 0});
+    if (!pid && (errno == EAGAIN || errno == ENOMEM)) sv::warn_sys("unable to fork finish");
+    return pid;
+}
+
+void close_notification() noexcept
+{
+    if (notify_rd >= 0) ::close(notify_rd);
+    notify_rd = -1;
+}
+
+void record_death(sv::tain when, int wstat) noexcept
+{
+    std::uint32_t max = sv::svdefault::max_death_tally;
+    read_number("max-death-tally", max);
+    if (max > sv::svdefault::max_death_tally_cap) max = sv::svdefault::max_death_tally_cap;
+    if (!max) return;
+    if (!sv::death_tally_append(".", sv::death_record_from_wstat(when, wstat), max,
+                                dtally_scratch))
+        sv::warn_sys("unable to write death tally");
+}
+
+int down_signal() noexcept
+{
+    int sig = SIGTERM;
+    switch (sv::read_signal_file("down-signal", sig)) {
+    case sv::file_read::invalid: sv::warn("invalid down-signal"); return SIGTERM;
+    case sv::file_read::error: sv::warn_sys("unable to open down-signal"); return SIGTERM;
+    default: return sig;
+    }
+}
+
+std::uint32_t timeout_kill_ms() noexcept
+{
+    std::uint32_t v = sv::svdefault::timeout_kill_ms;
+    read_number("timeout-kill", v);
+    return v;
+}
+
+std::uint32_t timeout_finish_ms() noexcept
+{
+    std::uint32_t v = sv::svdefault::timeout_finish_ms;
+    read_number("timeout-finish", v);
+    return v;
+}
+
+void create_down_file() noexcept
+{
+    int fd = ::open("down", O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        sv::warn_sys("unable to create ./down file");
+    else
+        ::close(fd);
+}
+
+void remove_down_file() noexcept
+{
+    if (::unlink("down") < 0 && errno != ENOENT) sv::warn_sys("unable to unlink ./down file");
+}
+
+void reopen_stdio_devnull() noexcept
+{
+    sv::reopen_devnull(0);
+    sv::reopen_devnull(1);
+}
+
+void quit() noexcept
+{
+    notify("x");
+    _exit(0);
+}
+
+} // namespace svd::sys
+
+int main(int argc, char **argv)
+{
+    sv::prog = "s6-supervise";
+    if (argc < 2) sv::die_usage("s6-supervise dir");
+    service_dir = argv[1];
+    sv::ensure_std_fds();
+    if (chdir(service_dir) < 0) sv::die_sys(111, "unable to chdir to ", service_dir);
+    {
+        std::size_t len = std::strlen(service_dir);
+        if (len > PATH_MAX) len = PATH_MAX;
+        std::memcpy(prog_buf, "s6-supervise ", 13);
+        std::memcpy(prog_buf + 13, service_dir, len);
+        sv::prog = {prog_buf, 13 + len};
+    }
+
+    // The control files are created with umask 0, so their modes are exactly s6's.
+    mode_t const old_umask = umask(0);
+    if (!make_ctl_dir("event", true)) sv::die(100, "event exists and is not a directory");
+    if (!make_ctl_dir("supervise", false)) sv::die(100, "supervise exists and is not a directory");
+    // The lock fd and both ends of the control FIFO live as long as the process: they are
+    // released on purpose and never closed.
+    if (sv::lock_take("supervise/lock") < 0) {
+        if (errno == EAGAIN || errno == EACCES)
+            sv::die(100, "another instance of s6-supervise is already running");
+        sv::die_sys(111, "unable to lock supervise/lock");
+    }
+    sv::unique_fd ctl_rd, ctl_wr;
+    if (!sv::control_listen("supervise/control", ctl_rd, ctl_wr)) {
+        if (errno == EEXIST) sv::die(100, "supervise/control is not a FIFO");
+        sv::die_sys(111, "unable to mkfifo supervise/control");
+    }
+    umask(old_umask);
+    int const ctl = ctl_rd.release();
+    ctl_wr.release();
+
+    // Signals: the ones we act on are read through a signalfd; SIGPIPE gets a no-op handler
+    // (not SIG_IGN, so children still start with the default disposition).
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGTERM, SIGHUP, SIGQUIT, SIGINT}) sigaddset(&set, s);
+    if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0) sv::die_sys(111, "unable to block signals");
+    int const sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0) sv::die_sys(111, "unable to create signalfd");
+    struct sigaction sa {};
+    sa.sa_handler = on_sigpipe;
+    sigaction(SIGPIPE, &sa, nullptr);
+
+    {
+        int fd = ::open("supervise/death_tally", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd >= 0) ::close(fd);
+    }
+
+    svd::start(sup, access("down", F_OK) < 0);
+
+    for (;;) {
+        pollfd p[3] = {{sfd, POLLIN, 0}, {ctl, POLLIN, 0}, {notify_rd, POLLIN, 0}};
+        int const n = notify_rd >= 0 ? 3 : 2;
+        int r = poll(p, static_cast<nfds_t>(n), sv::poll_timeout(sup.timer, sv::mono_ms()));
+        if (r < 0 && errno != EINTR) sv::die_sys(111, "unable to poll");
+
+        // Readiness before deaths, so a run that prints its newline and exits is seen ready.
+        if (n == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+            char buf[512];
+            ssize_t got = ::read(notify_rd, buf, sizeof buf);
+            if (got > 0 && std::memchr(buf, '\n', static_cast<std::size_t>(got))) {
+                svd::sys::close_notification();
+                svd::on_ready(sup);
+            } else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+                svd::sys::close_notification();
+            }
+        }
+
+        if (p[0].revents & POLLIN) {
+            signalfd_siginfo si;
+            while (::read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+                switch (si.ssi_signo) {
+                case SIGCHLD:
+                    for (;;) {
+                        int wstat;
+                        pid_t pid = waitpid(-1, &wstat, WNOHANG);
+                        if (pid <= 0) break;
+                        if (static_cast<std::uint64_t>(pid) == sup.status.pid &&
+                            sup.st != svd::state::down) {
+                            sup.wstat = wstat;
+                            svd::dispatch(sup, svd::ev_died);
+                        }
+                    }
+                    break;
+                case SIGTERM: svd::dispatch(sup, svd::ev_term); break;
+                case SIGHUP: svd::dispatch(sup, svd::ev_hup); break;
+                case SIGQUIT: svd::dispatch(sup, svd::ev_quit); break;
+                case SIGINT: svd::dispatch(sup, svd::ev_int); break;
+                default: break;
+                }
+            }
+        }
+
+        if (p[1].revents & POLLIN) {
+            char buf[64];
+            ssize_t got;
+            while ((got = ::read(ctl, buf, sizeof buf)) > 0) {
+                for (ssize_t i = 0; i < got; i++) {
+                    int ev = svd::event_of_letter(static_cast<unsigned char>(buf[i]));
+                    if (ev >= 0) svd::dispatch(sup, ev);
+                }
+            }
+            if (got < 0 && errno != EAGAIN && errno != EINTR)
+                sv::die_sys(111, "unable to read supervise/control");
+        }
+
+        if (sup.timer >= 0 && sv::mono_ms() >= sup.timer) svd::dispatch(sup, svd::ev_timeout);
+    }
+}
