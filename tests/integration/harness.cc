@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include <supervise/control.hh>
 
@@ -85,6 +86,7 @@ result run(std::vector<std::string> const &argv, run_opts const &o)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
+        close_range(3, ~0U, 0); // the program under test starts with only fds 0, 1 and 2
         execv(args[0], args.data());
         _exit(errno == ENOENT ? 127 : 126);
     }
@@ -168,6 +170,7 @@ proc::proc(std::vector<std::string> const &argv, std::string const &log_dir,
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
+        close_range(3, ~0U, 0); // the program under test starts with only fds 0, 1 and 2
         execv(args[0], args.data());
         _exit(127);
     }
