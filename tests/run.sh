@@ -1,0 +1,18 @@
+#!/bin/sh
+# Builds s6pp (release build: static binaries, LTO) and runs every test suite: unit tests,
+# integration tests, interop tests against stock s6, man page lint.  Ends with one line
+# "N passed, M failed" counting Catch2 test cases and the other meson tests.
+set -eu
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build-test}
+[ -d "$build" ] || meson setup "$build" >/dev/null
+ninja -C "$build" -j"$(nproc)" >/dev/null
+status=0
+meson test -C "$build" --print-errorlogs --verbose >"$build/test-output.txt" 2>&1 || status=$?
+grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Expected Fail|Unexpected Pass|Skipped):' "$build/test-output.txt" || true
+if [ "$status" -ne 0 ]; then
+    echo "--- failures ---"
+    grep -E -B3 -A25 'FAILED:|^-+$' "$build/test-output.txt" | head -400 || true
+fi
+python3 tests/summarize.py "$build/test-output.txt" "$build/meson-logs/testlog.json"
+exit "$status"
