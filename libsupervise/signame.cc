@@ -47,6 +47,8 @@ std::string_view sig_name(int sig) noexcept
 
 int sig_scan(std::string_view s) noexcept
 {
+    // skalibs' sig0_scan strips an optional SIG first, so "SIG15" and "sig1" are numbers too.
+    if (s.size() > 3 && iequal(s.substr(0, 3), "SIG")) s.remove_prefix(3);
     if (s.empty()) return 0;
     if (s[0] >= '0' && s[0] <= '9') {
         int n = 0;
@@ -54,7 +56,6 @@ int sig_scan(std::string_view s) noexcept
         if (ec != std::errc{} || p != s.data() + s.size() || n <= 0 || n >= NSIG) return 0;
         return n;
     }
-    if (s.size() > 3 && iequal(s.substr(0, 3), "SIG")) s.remove_prefix(3);
     for (auto const &e : table)
         if (iequal(s, e.name)) return e.num;
     return 0;

@@ -1,1 +1,270 @@
+// Control FIFOs and supervisor locks (libsupervise/control.cc): how send_control classifies
+// each failure the way s6 2.11's s6_svc_writectl does, lock probing with F_GETLK, and lock
+// conflicts, which only show between processes since fcntl locks belong to a process.
 #include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <supervise/control.hh>
+#include <supervise/fd.hh>
+#include <supervise/tai64n.hh>
+
+#include "unit_helpers.hh"
+
+using sv::control_result;
+using sv::lock_state;
+
+namespace {
+
+// Reads everything available (non-blocking) from a FIFO read end.
+std::string drain(int fd)
+{
+    std::string s;
+    char buf[256];
+    for (;;) {
+        ssize_t r = ::read(fd, buf, sizeof buf);
+        if (r <= 0) break;
+        s.append(buf, static_cast<std::size_t>(r));
+    }
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("send_control writes the whole command to a listening FIFO", "[control]")
+{
+    unit::temp_dir t;
+    REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
+    sv::unique_fd rd, wr;
+    REQUIRE(sv::control_listen((t / "supervise/control").c_str(), rd, wr));
+
+    CHECK(sv::send_control(t.str(), "supervise", "dx") == control_result::ok);
+    CHECK(drain(rd.get()) == "dx");
+
+    SECTION("an empty command only checks that someone listens")
+    {
+        CHECK(sv::send_control(t.str(), "supervise", "") == control_result::ok);
+        CHECK(drain(rd.get()).empty());
+    }
+    SECTION("the same works for .s6-svscan")
+    {
+        REQUIRE(::mkdir((t / ".s6-svscan").c_str(), 0700) == 0);
+        sv::unique_fd rd2, wr2;
+        REQUIRE(sv::control_listen((t / ".s6-svscan/control").c_str(), rd2, wr2));
+        CHECK(sv::send_control(t.str(), ".s6-svscan", "h") == control_result::ok);
+        CHECK(drain(rd2.get()) == "h");
+        CHECK(drain(rd.get()).empty());
+    }
+}
+
+TEST_CASE("send_control: a FIFO with no reader is not_listening", "[control]")
+{
+    unit::temp_dir t;
+    REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
+    REQUIRE(::mkfifo((t / "supervise/control").c_str(), 0600) == 0);
+    CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+
+    SECTION("and once the supervisor has gone, its FIFO is not_listening again")
+    {
+        {
+            sv::unique_fd rd, wr;
+            REQUIRE(sv::control_listen((t / "supervise/control").c_str(), rd, wr));
+            CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::ok);
+        }
+        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+    }
+}
+
+TEST_CASE("send_control: a missing service directory is no_dir", "[control]")
+{
+    unit::temp_dir t;
+    errno = 0;
+    CHECK(sv::send_control(t / "nonexistent", "supervise", "u") == control_result::no_dir);
+    CHECK(errno == ENOENT);
+}
+
+TEST_CASE("send_control: a service directory without supervise/ is not_listening", "[control]")
+{
+    unit::temp_dir t;
+    CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+
+    SECTION("a dangling supervise symlink counts as missing too")
+    {
+        REQUIRE(::symlink("elsewhere", (t / "supervise").c_str()) == 0);
+        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+    }
+}
+
+TEST_CASE("send_control: a broken control directory is bad_ctldir", "[control]")
+{
+    unit::temp_dir t;
+
+    SECTION("supervise is a regular file")
+    {
+        unit::write_file(t / "supervise", "");
+        errno = 0;
+        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::bad_ctldir);
+        CHECK(errno == ENOTDIR);
+    }
+    SECTION("supervise/ exists but has no control FIFO")
+    {
+        REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
+        errno = 0;
+        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::bad_ctldir);
+        CHECK(errno == ENOENT);
+    }
+    SECTION("supervise/control is a directory")
+    {
+        REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
+        REQUIRE(::mkdir((t / "supervise/control").c_str(), 0700) == 0);
+        errno = 0;
+        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::bad_ctldir);
+        CHECK(errno == EISDIR);
+    }
+}
+
+TEST_CASE("lock_probe tells held, free and missing apart", "[control][lock]")
+{
+    unit::temp_dir t;
+    std::string const lock = t / "lock";
+
+    CHECK(sv::lock_probe(lock.c_str()) == lock_state::missing);
+
+    unit::write_file(lock, "");
+    CHECK(sv::lock_probe(lock.c_str()) == lock_state::free);
+
+    // F_GETLK never reports the caller's own locks, so the holder has to be another process.
+    int ready[2], release[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(release, O_CLOEXEC) == 0);
+    sv::unique_fd ready_rd(ready[0]), ready_wr(ready[1]), release_rd(release[0]),
+        release_wr(release[1]);
+    unit::child holder([&] {
+        release_wr.reset();
+        if (sv::lock_take(lock.c_str()) < 0) return 2;
+        if (::write(ready_wr.get(), "L", 1) != 1) return 3;
+        char c;
+        while (::read(release_rd.get(), &c, 1) < 0 && errno == EINTR) {} // EOF: parent is done
+        return 0;
+    });
+    ready_wr.reset();
+    release_rd.reset();
+
+    REQUIRE(unit::wait_readable(ready_rd.get(), sv::mono_ms() + 10000));
+    char c = 0;
+    REQUIRE(::read(ready_rd.get(), &c, 1) == 1);
+    CHECK(sv::lock_probe(lock.c_str()) == lock_state::held);
+
+    release_wr.reset(); // lets the holder exit, which drops its lock
+    int st = holder.wait(10000);
+    REQUIRE(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    CHECK(sv::lock_probe(lock.c_str()) == lock_state::free);
+
+    SECTION("a path that cannot be opened for another reason is an error")
+    {
+        CHECK(sv::lock_probe((t / "lock/sub").c_str()) == lock_state::error);
+    }
+}
+
+TEST_CASE("lock_take conflicts across processes", "[control][lock]")
+{
+    unit::temp_dir t;
+    std::string const lock = t / "supervise-lock";
+
+    int fd;
+    {
+        unit::umask_guard um(0);
+        fd = sv::lock_take(lock.c_str());
+    }
+    REQUIRE(fd >= 0);
+    sv::unique_fd held(fd);
+    CHECK((unit::mode_of(lock) & 07777) == 0644);
+    struct stat st;
+    REQUIRE(::stat(lock.c_str(), &st) == 0);
+    CHECK(st.st_size == 0);
+
+    // fcntl locks are per process and not inherited by fork: the child must be refused.
+    {
+        unit::child other([&] {
+            int f = sv::lock_take(lock.c_str());
+            if (f >= 0) return 2;
+            return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EACCES) ? 0 : 1;
+        });
+        int ws = other.wait(10000);
+        REQUIRE(ws != -1);
+        REQUIRE(WIFEXITED(ws));
+        CHECK(WEXITSTATUS(ws) == 0);
+    }
+
+    // Once the holder lets go, another process gets it.
+    held.reset();
+    {
+        unit::child other([&] { return sv::lock_take(lock.c_str()) >= 0 ? 0 : 1; });
+        int ws = other.wait(10000);
+        REQUIRE(ws != -1);
+        REQUIRE(WIFEXITED(ws));
+        CHECK(WEXITSTATUS(ws) == 0);
+    }
+}
+
+TEST_CASE("control_listen creates and reuses the FIFO", "[control]")
+{
+    unit::temp_dir t;
+    std::string const fifo = t / "control";
+
+    SECTION("a fresh FIFO has mode 0600 and the reader never sees EOF")
+    {
+        sv::unique_fd rd, wr;
+        {
+            unit::umask_guard um(0);
+            REQUIRE(sv::control_listen(fifo.c_str(), rd, wr));
+        }
+        mode_t m = unit::mode_of(fifo);
+        CHECK(S_ISFIFO(m));
+        CHECK((m & 07777) == 0600);
+        CHECK(rd);
+        CHECK(wr);
+        char c;
+        errno = 0;
+        CHECK(::read(rd.get(), &c, 1) == -1); // not 0 (EOF): our own write end keeps it open
+        CHECK(errno == EAGAIN);
+        CHECK((::fcntl(rd.get(), F_GETFD) & FD_CLOEXEC) != 0);
+    }
+    SECTION("an existing FIFO is reused")
+    {
+        REQUIRE(::mkfifo(fifo.c_str(), 0620) == 0);
+        REQUIRE(::chmod(fifo.c_str(), 0620) == 0); // as s6-svperms might have set it
+        sv::unique_fd rd, wr;
+        REQUIRE(sv::control_listen(fifo.c_str(), rd, wr));
+        CHECK((unit::mode_of(fifo) & 07777) == 0620);
+        REQUIRE(sv::write_full(wr.get(), "u"));
+        char c = 0;
+        CHECK(::read(rd.get(), &c, 1) == 1);
+        CHECK(c == 'u');
+    }
+    SECTION("an existing non-FIFO is refused with EEXIST")
+    {
+        unit::write_file(fifo, "not a fifo");
+        sv::unique_fd rd, wr;
+        errno = 0;
+        CHECK_FALSE(sv::control_listen(fifo.c_str(), rd, wr));
+        CHECK(errno == EEXIST);
+        CHECK_FALSE(rd);
+        CHECK(unit::read_file(fifo) == "not a fifo");
+    }
+    SECTION("an existing directory is refused with EEXIST")
+    {
+        REQUIRE(::mkdir(fifo.c_str(), 0700) == 0);
+        sv::unique_fd rd, wr;
+        errno = 0;
+        CHECK_FALSE(sv::control_listen(fifo.c_str(), rd, wr));
+        CHECK(errno == EEXIST);
+    }
+}

@@ -10,7 +10,8 @@ namespace sv {
 std::string_view sig_name(int sig) noexcept;
 
 // Parses a signal: a name with or without the "SIG" prefix, any case ("term", "SIGHUP", also
-// the aliases IOT, IO, CLD), or a decimal number.  Returns 0 if s is neither.
+// the aliases IOT, IO, CLD), or a decimal number, also after SIG ("SIG15", as skalibs'
+// sig0_scan takes it).  Numbers must be 1..NSIG-1.  Returns 0 if s is none of these.
 int sig_scan(std::string_view s) noexcept;
 
 } // namespace sv
