@@ -91,24 +91,30 @@ def bench_pss(bindir, n):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def bench_roundtrip(bindir, rounds):
-    root = tempfile.mkdtemp(prefix="s6pp-bench-")
-    svc = os.path.join(bindir, "s6-svc")
+def bench_roundtrip(sides, rounds):
+    """Median round trip per side; the sides take turns so both see the same machine load."""
+    roots, setups = [], []
     try:
-        procs, dirs = start_supervisors(bindir, root, 1, True)
-        d = dirs[0]
-        # Start from up-and-ready.
-        subprocess.run([svc, "-wU", "-T", "5000", "-u", d], check=True)
-        times = []
+        for bindir in sides:
+            root = tempfile.mkdtemp(prefix="s6pp-bench-")
+            roots.append(root)
+            procs, dirs = start_supervisors(bindir, root, 1, True)
+            svc = os.path.join(bindir, "s6-svc")
+            subprocess.run([svc, "-wU", "-T", "5000", "-u", dirs[0]], check=True)
+            setups.append((bindir, svc, procs, dirs))
+        times = [[] for _ in sides]
         for _ in range(rounds):
-            t0 = time.perf_counter()
-            subprocess.run([svc, "-wD", "-T", "5000", "-d", d], check=True)
-            subprocess.run([svc, "-wU", "-T", "5000", "-u", d], check=True)
-            times.append(time.perf_counter() - t0)
-        stop_supervisors(procs, dirs, bindir)
-        return statistics.median(times) * 1000
+            for i, (_, svc, _, dirs) in enumerate(setups):
+                t0 = time.perf_counter()
+                subprocess.run([svc, "-wD", "-T", "5000", "-d", dirs[0]], check=True)
+                subprocess.run([svc, "-wU", "-T", "5000", "-u", dirs[0]], check=True)
+                times[i].append(time.perf_counter() - t0)
+        for bindir, _, procs, dirs in setups:
+            stop_supervisors(procs, dirs, bindir)
+        return [statistics.median(t) * 1000 for t in times]
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        for r in roots:
+            shutil.rmtree(r, ignore_errors=True)
 
 
 def callgrind_instr(argv):
@@ -128,24 +134,34 @@ def callgrind_instr(argv):
     return total
 
 
-def bench_calls(bindir, rounds):
-    root = tempfile.mkdtemp(prefix="s6pp-bench-")
-    res = {}
+def bench_calls(sides, rounds):
+    """Median wall time of one s6-svstat / s6-svc -u call per side (interleaved), and callgrind
+    instruction counts."""
+    roots, setups = [], []
     try:
-        procs, dirs = start_supervisors(bindir, root, 1, False)
-        d = dirs[0]
-        for name, argv in (("s6-svstat", [os.path.join(bindir, "s6-svstat"), d]),
-                           ("s6-svc -u", [os.path.join(bindir, "s6-svc"), "-u", d])):
-            times = []
+        for bindir in sides:
+            root = tempfile.mkdtemp(prefix="s6pp-bench-")
+            roots.append(root)
+            procs, dirs = start_supervisors(bindir, root, 1, False)
+            setups.append((bindir, procs, dirs))
+        res = [{} for _ in sides]
+        for name, tool, args in (("s6-svstat", "s6-svstat", []), ("s6-svc -u", "s6-svc", ["-u"])):
+            times = [[] for _ in sides]
             for _ in range(rounds):
-                t0 = time.perf_counter()
-                subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-                times.append(time.perf_counter() - t0)
-            res[name] = (statistics.median(times) * 1e6, callgrind_instr(argv))
-        stop_supervisors(procs, dirs, bindir)
+                for i, (bindir, _, dirs) in enumerate(setups):
+                    argv = [os.path.join(bindir, tool)] + args + [dirs[0]]
+                    t0 = time.perf_counter()
+                    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+                    times[i].append(time.perf_counter() - t0)
+            for i, (bindir, _, dirs) in enumerate(setups):
+                argv = [os.path.join(bindir, tool)] + args + [dirs[0]]
+                res[i][name] = (statistics.median(times[i]) * 1e6, callgrind_instr(argv))
+        for bindir, procs, dirs in setups:
+            stop_supervisors(procs, dirs, bindir)
         return res
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        for r in roots:
+            shutil.rmtree(r, ignore_errors=True)
 
 
 def ratio(a, b):
@@ -166,9 +182,9 @@ def main():
     print(f"{'measure':44} {'ours':>12} {'stock':>12} {'ours/stock':>11}")
     p_o, p_s = bench_pss(ours, a.services), bench_pss(stock, a.services)
     print(f"{'s6-supervise PSS, mean of %d (KiB)' % a.services:44} {p_o:12.1f} {p_s:12.1f} {ratio(p_o, p_s):>11}")
-    r_o, r_s = bench_roundtrip(ours, a.rounds), bench_roundtrip(stock, a.rounds)
+    r_o, r_s = bench_roundtrip([ours, stock], a.rounds)
     print(f"{'round trip -wD -d + -wU -u, median (ms)':44} {r_o:12.2f} {r_s:12.2f} {ratio(r_o, r_s):>11}")
-    c_o, c_s = bench_calls(ours, a.rounds), bench_calls(stock, a.rounds)
+    c_o, c_s = bench_calls([ours, stock], a.rounds)
     for name in c_o:
         (wo, io), (ws, is_) = c_o[name], c_s[name]
         print(f"{name + ' wall, median (us)':44} {wo:12.0f} {ws:12.0f} {ratio(wo, ws):>11}")
