@@ -40,10 +40,41 @@ bool svlisten::holds(wait_target t) const noexcept
     return !t.any;
 }
 
+bool svlisten::apply_pending(service &s, wait_target t, int &failures) noexcept
+{
+    while (s.pending_pos < s.pending_len) {
+        switch (s.pending[s.pending_pos++]) {
+        case 'u': s.up = true, s.ready = false; break;
+        case 'U': s.up = true, s.ready = true; break;
+        case 'd': s.up = false, s.ready = false; break;
+        case 'D': s.up = false, s.ready = true; break;
+        case 'O':
+            if (t.up) {
+                failures++;
+                s.up = true;
+                s.ready = t.ready;
+            }
+            break;
+        case 'x':
+            // Exact comparison, as in s6 2.11: readiness counts even when not waited for.
+            if (s.up != t.up || s.ready != t.ready) failures++;
+            s.up = t.up;
+            s.ready = t.ready;
+            break;
+        default: break;
+        }
+        if (holds(t)) return true;
+    }
+    return false;
+}
+
 int svlisten::wait(wait_target t, std::int64_t deadline_ms) noexcept
 {
     int failures = 0;
     if (holds(t)) return 0;
+    // Events left over from the previous wait come first.
+    for (std::size_t i = 0; i < n_; i++)
+        if (apply_pending(svc_[i], t, failures)) return failures;
     std::unique_ptr<pollfd[]> p(new (std::nothrow) pollfd[n_]);
     if (!p) return errno = ENOMEM, -2;
     for (std::size_t i = 0; i < n_; i++) p[i] = {svc_[i].l.fd(), POLLIN, 0};
@@ -60,35 +91,15 @@ int svlisten::wait(wait_target t, std::int64_t deadline_ms) noexcept
         }
         for (std::size_t i = 0; i < n_; i++) {
             if (!(p[i].revents & POLLIN)) continue;
-            char buf[256];
-            ssize_t got = ::read(p[i].fd, buf, sizeof buf);
+            service &s = svc_[i];
+            ssize_t got = ::read(p[i].fd, s.pending, sizeof s.pending);
             if (got < 0) {
                 if (errno == EAGAIN || errno == EINTR) continue;
                 return -2;
             }
-            service &s = svc_[i];
-            for (ssize_t j = 0; j < got; j++) {
-                switch (buf[j]) {
-                case 'u': s.up = true, s.ready = false; break;
-                case 'U': s.up = true, s.ready = true; break;
-                case 'd': s.up = false, s.ready = false; break;
-                case 'D': s.up = false, s.ready = true; break;
-                case 'O':
-                    if (t.up) {
-                        failures++;
-                        s.up = true;
-                        s.ready = t.ready;
-                    }
-                    break;
-                case 'x':
-                    if (s.up != t.up || (t.ready && !s.ready)) failures++;
-                    s.up = t.up;
-                    s.ready = t.ready;
-                    break;
-                default: break;
-                }
-                if (holds(t)) return failures;
-            }
+            s.pending_pos = 0;
+            s.pending_len = static_cast<std::size_t>(got);
+            if (apply_pending(s, t, failures)) return failures;
         }
     }
 }

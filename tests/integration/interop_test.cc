@@ -67,7 +67,7 @@ TEST_CASE("interop: clients x supervisors", "[interop]")
     st = h::run({c("s6-svstat"), "-o", "up,wantedup,ready,exitcode,signal,signum,pid", d});
     CHECK(st.out == "false false false -1 SIGTERM 15 -1\n");
     CHECK(normalise_seconds(h::run({c("s6-svstat"), d}).out) ==
-          "down (signal SIGTERM) N seconds, ready N seconds\n");
+          "down (signal SIGTERM) N seconds, normally up, ready N seconds\n");
     CHECK(h::run({c("s6-svstat"), "-n", d}).out.starts_with("down (signal 15)"));
 
     r = h::run({c("s6-svc"), "-wU", "-T", "5000", "-u", d});
@@ -105,7 +105,9 @@ TEST_CASE("interop: clients x supervisors", "[interop]")
     CHECK(h::run({c("s6-svok"), d}).code == 1);
     r = h::run({c("s6-svc"), "-u", d});
     CHECK(r.code == 100);
-    CHECK(r.err == "s6-svc: fatal: unable to control " + d + ": supervisor not listening\n");
+    // Stock 2.11.3.2 prints a doubled "fatal: : " here (skalibs version skew); ours does not.
+    CHECK(std::regex_match(r.err, std::regex("s6-svc: fatal: (: )?unable to control " + d +
+                                             ": supervisor not listening\n")));
     r = h::run({c("s6-svstat"), d});
     CHECK(r.code == 1);
 }

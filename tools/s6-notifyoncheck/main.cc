@@ -1,2 +1,259 @@
-// placeholder until the tool is written
-int main() { return 111; }
+// s6-notifyoncheck: readiness notification by polling, as s6 2.11.3.2's s6-notifyoncheck does.
+// Run from a service's ./run (the cwd is the service directory), it checks that s6-supervise
+// is running, finds the notification fd (-3, or ./notification-fd), then forks: the parent
+// closes the notification fd and execs prog..., so the daemon keeps the pid s6-supervise knows
+// and never holds the fd; the child (a grandchild with -d) subscribes to ./event, then loops:
+// sleep (-s initialsleep ms the first time, default 10; -w waitingtime ms after, default 1000,
+// 0 = forever), run ./data/check (or `execlineb -Pc CHECKPROG` with -c), wait up to -t ms
+// (0 = forever) for it; exit 0 from the check writes "\n" to the fd (readiness).  At most -n
+// tries (default 7, 0 = unlimited); -T bounds the whole thing.  A 'd' event (the service died)
+// ends the child.  The child's exit codes (0 ready, 1 tries exhausted, 2 service died, 3 global
+// timeout) are informational; like stock, a check that outlives -t is left running.
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <string_view>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <supervise/control.hh>
+#include <supervise/diag.hh>
+#include <supervise/exec.hh>
+#include <supervise/fd.hh>
+#include <supervise/fifodir.hh>
+#include <supervise/opts.hh>
+#include <supervise/svdir.hh>
+#include <supervise/tai64n.hh>
+
+extern char **environ;
+
+namespace {
+
+constexpr std::string_view usage =
+    "s6-notifyoncheck [ -d ] [ -3 fd ] [ -s initialsleep ] [ -T globaltimeout ] "
+    "[ -t localtimeout ] [ -w waitingtime ] [ -n tries ] [ -c \"checkprog...\" ] prog...";
+
+struct config
+{
+    int fd = -1;
+    unsigned initialsleep = 10, globaltimeout = 0, localtimeout = 0, waitingtime = 1000;
+    unsigned tries = 7;
+    char const *check[4] = {"./data/check", nullptr, nullptr, nullptr};
+};
+
+std::int64_t min_deadline(std::int64_t a, std::int64_t b) noexcept
+{
+    if (a < 0) return b;
+    if (b < 0) return a;
+    return a < b ? a : b;
+}
+
+// True if the service's event stream contains a death ('d').
+bool died(sv::listener &l) noexcept
+{
+    char buf[64];
+    ssize_t r;
+    bool d = false;
+    while ((r = ::read(l.fd(), buf, sizeof buf)) > 0)
+        if (std::string_view(buf, static_cast<std::size_t>(r)).find('d') != std::string_view::npos)
+            d = true;
+    return d;
+}
+
+// The checker: runs in the (grand)child after the daemon has been exec'd.
+[[noreturn]] void checker(config const &cf, int sync_fd, std::int64_t global) noexcept
+{
+    sv::prog = "s6-notifyoncheck (child)";
+    sv::listener ev;
+    if (!ev.subscribe("event"))
+        sv::die_sys(sv::exitcode::system, "unable to ftrigr_subscribe to event fifodir");
+    sigset_t chld, none;
+    sigemptyset(&chld);
+    sigemptyset(&none);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    sv::unique_fd sfd(signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!sfd) sv::die_sys(sv::exitcode::system, "unable to signalfd");
+    if (::write(sync_fd, "", 1) < 1) sv::die_sys(2, "unable to synchronize with parent");
+    ::close(sync_fd);
+
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+
+    unsigned sleep_ms = cf.initialsleep;
+    bool sleep_forever = false;
+    for (unsigned tries = cf.tries; !cf.tries || tries; tries--) {
+        // Sleep, listening for the service's death.
+        std::int64_t deadline = min_deadline(global, sleep_forever ? -1 : sv::mono_ms() + sleep_ms);
+        sleep_ms = cf.waitingtime;
+        sleep_forever = !cf.waitingtime;
+        for (;;) {
+            pollfd p{ev.fd(), POLLIN, 0};
+            int r = ::poll(&p, 1, sv::poll_timeout(deadline, sv::mono_ms()));
+            if (r < 0 && errno != EINTR) sv::die_sys(sv::exitcode::system, "unable to iopause");
+            if (r == 0) {
+                if (global >= 0 && sv::mono_ms() >= global) _exit(3);
+                if (sv::mono_ms() >= deadline) break;
+            }
+            if (r > 0 && died(ev)) _exit(2);
+        }
+
+        pid_t pid;
+        if (int e = posix_spawnp(&pid, cf.check[0], nullptr, &attr,
+                                 const_cast<char *const *>(cf.check), environ)) {
+            errno = e;
+            sv::warn_sys("unable to spawn ", cf.check[0]);
+            continue;
+        }
+        deadline = min_deadline(global, cf.localtimeout ? sv::mono_ms() + cf.localtimeout : -1);
+        for (;;) {
+            pollfd p[2] = {{sfd.get(), POLLIN, 0}, {ev.fd(), POLLIN, 0}};
+            int r = ::poll(p, 2, sv::poll_timeout(deadline, sv::mono_ms()));
+            if (r < 0 && errno != EINTR) sv::die_sys(sv::exitcode::system, "unable to iopause");
+            if (r == 0 && deadline >= 0 && sv::mono_ms() >= deadline) {
+                if (global >= 0 && sv::mono_ms() >= global) {
+                    kill(pid, SIGTERM);
+                    _exit(3);
+                }
+                break; // local timeout: the check is left running, as in s6
+            }
+            if (r > 0 && (p[0].revents & POLLIN)) {
+                signalfd_siginfo si;
+                while (::read(sfd.get(), &si, sizeof si) > 0) {
+                }
+                int wstat;
+                if (waitpid(pid, &wstat, WNOHANG) == pid) {
+                    if (WIFEXITED(wstat) && !WEXITSTATUS(wstat)) {
+                        sv::write_full(cf.fd, "\n", 1);
+                        _exit(0);
+                    }
+                    break;
+                }
+            }
+            if (r > 0 && (p[1].revents & POLLIN) && died(ev)) {
+                kill(pid, SIGTERM);
+                _exit(2);
+            }
+        }
+    }
+    _exit(1);
+}
+
+// Where -c finds execlineb: Debian's private directory first, then /usr/bin, then $PATH.
+char const *execlineb() noexcept
+{
+    for (char const *p : {"/usr/lib/execline/bin/execlineb", "/usr/bin/execlineb"})
+        if (access(p, X_OK) == 0) return p;
+    return "execlineb";
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    sv::prog = "s6-notifyoncheck";
+    config cf;
+    bool dfork = false, autodetect = true;
+    char const *checkprog = nullptr;
+
+    sv::opt_parser opts{argc, argv, "d3:s:T:t:w:n:c:"};
+    while (int c = opts.next()) {
+        unsigned *target = nullptr;
+        unsigned fdnum;
+        switch (c) {
+        case 'd':
+            dfork = true;
+            break;
+        case '3':
+            target = &fdnum;
+            autodetect = false;
+            break;
+        case 's':
+            target = &cf.initialsleep;
+            break;
+        case 'T':
+            target = &cf.globaltimeout;
+            break;
+        case 't':
+            target = &cf.localtimeout;
+            break;
+        case 'w':
+            target = &cf.waitingtime;
+            break;
+        case 'n':
+            target = &cf.tries;
+            break;
+        case 'c':
+            checkprog = opts.arg();
+            break;
+        default:
+            sv::die_usage(usage);
+        }
+        if (target && !sv::scan_uint(opts.arg(), *target)) sv::die_usage(usage);
+        if (c == '3') cf.fd = static_cast<int>(fdnum);
+    }
+    auto prog = opts.operands();
+    if (prog.empty()) sv::die_usage(usage);
+
+    switch (sv::lock_probe("supervise/lock")) {
+    case sv::lock_state::held:
+        break;
+    case sv::lock_state::error:
+        sv::die_sys(sv::exitcode::system, "unable to sanity-check current service directory");
+    default:
+        sv::die(sv::exitcode::usage, "s6-supervise not running.");
+    }
+    if (checkprog) {
+        cf.check[0] = execlineb();
+        cf.check[1] = "-Pc";
+        cf.check[2] = checkprog;
+    }
+    if (autodetect) {
+        std::uint32_t v;
+        switch (sv::read_uint_file("notification-fd", v)) {
+        case sv::file_read::ok:
+            cf.fd = static_cast<int>(v);
+            break;
+        case sv::file_read::invalid:
+            sv::die(sv::exitcode::usage, "invalid ./notification-fd");
+        default:
+            sv::die_sys(sv::exitcode::system, "unable to read ./notification-fd");
+        }
+    }
+    if (cf.fd < 0 || fcntl(cf.fd, F_GETFD) < 0) {
+        if (cf.fd < 0) errno = EBADF;
+        sv::die_sys(sv::exitcode::system, "notification-fd sanity check failed");
+    }
+    std::int64_t const global = cf.globaltimeout ? sv::mono_ms() + cf.globaltimeout : -1;
+
+    // The child tells the parent when it has subscribed, so no death can go unnoticed.
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) sv::die_sys(sv::exitcode::system, "unable to pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        sv::die_sys(sv::exitcode::system, dfork ? "unable to doublefork" : "unable to fork");
+    if (pid == 0) {
+        ::close(p[0]);
+        if (dfork) {
+            // -d: the checker becomes a grandchild, so a daemon that never reaps its
+            // children is not left with a zombie.
+            pid_t g = fork();
+            if (g < 0) _exit(sv::exitcode::system);
+            if (g > 0) _exit(0);
+        }
+        checker(cf, p[1], global);
+    }
+    if (dfork) waitpid(pid, nullptr, 0);
+    ::close(cf.fd);
+    ::close(p[1]);
+    char c;
+    if (sv::read_full(p[0], &c, 1) < 1)
+        sv::die(sv::exitcode::system, "unable to synchronize with child");
+    ::close(p[0]);
+    sv::exec_or_die(prog.data());
+}

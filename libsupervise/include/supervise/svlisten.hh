@@ -6,7 +6,11 @@
 // so no transition can slip between the two.  Event bytes then update (up, ready):
 //   u -> (1,0)   U -> (1,1)   d -> (0,0)   D -> (0,1)
 //   O -> when waiting for up: one failure, and the service counts as in the wanted state
-//   x -> if not in the wanted state: one failure; either way it counts as in the wanted state
+//   x -> if (up, ready) differs from the wanted pair: one failure; either way it counts as in the
+//        wanted state.  Like s6 2.11 the comparison is exact, so a down-and-ready service counts
+//        a failure on x even while -d (which ignores readiness) is being waited for.
+// Bytes read after the target was reached are kept for the next wait(), so a two-phase wait
+// (-r: down, then up) does not lose a "Du" that arrived in one read.
 #pragma once
 
 #include <cstdint>
@@ -37,13 +41,25 @@ public:
     // error (errno set).
     int wait(wait_target target, std::int64_t deadline_ms) noexcept;
 
+    // Unsubscribes from everything now (the destructor does it too, but a tool that leaves
+    // through _exit must call this first, or its FIFOs stay behind in event/).
+    void clear() noexcept
+    {
+        svc_.reset();
+        n_ = 0;
+    }
+
 private:
     struct service {
         listener l;
         bool up = false;
         bool ready = false;
+        char pending[256]; // bytes read but not yet applied (pending[pos..len))
+        std::size_t pending_pos = 0, pending_len = 0;
     };
     bool holds(wait_target t) const noexcept;
+    // Applies the pending bytes of s one by one until target holds; true if it does.
+    bool apply_pending(service &s, wait_target t, int &failures) noexcept;
 
     std::unique_ptr<service[]> svc_;
     std::size_t n_ = 0;

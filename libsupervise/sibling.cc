@@ -1,0 +1,28 @@
+#include <supervise/sibling.hh>
+
+#include <cerrno>
+#include <climits>
+#include <unistd.h>
+
+namespace sv {
+
+bool sibling_path(std::string_view name, std::string_view fallback_dir, path_buf &out) noexcept
+{
+    char self[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        // A rebuilt or upgraded binary shows up as "PATH (deleted)"; only the directory
+        // matters, and that is still right.
+        std::string_view exe(self, static_cast<std::size_t>(n));
+        auto slash = exe.rfind('/');
+        if (slash != std::string_view::npos) {
+            out = path_buf(exe.substr(0, slash ? slash : 1), slash ? "/" : "", name);
+            if (out.ok() && ::access(out.c_str(), X_OK) == 0) return true;
+        }
+    }
+    out = path_buf(fallback_dir, "/", name);
+    if (!out.ok()) errno = ENAMETOOLONG;
+    return out.ok();
+}
+
+} // namespace sv
