@@ -1,0 +1,375 @@
+// s6-svscan [ -c max ] [ -t rescan ] [ -d notif ] [ -X consoleholder ] [ scandir ]:
+// the root of a supervision tree, as s6 2.11.3.2's s6-svscan.
+//
+// It chdirs to the scan directory, takes .s6-svscan/lock, listens on .s6-svscan/control, and
+// runs one s6-supervise per subdirectory, plus one for DIR/log with a pipe between the two
+// that it holds itself, so the pipe outlives restarts of either side.  It reaps every child
+// (it is fit to be PID 1), reads the control letters z a b h i t q n N, runs
+// .s6-svscan/SIG<NAME> for HUP INT TERM QUIT USR1 USR2 PWR WINCH (or does the default
+// action), and when told to exit, signals the supervisors, waits for them and execs
+// .s6-svscan/finish.  After start-up it never exits on a system error: it execs
+// .s6-svscan/crash instead.  The table logic is in state.cc; this file has the set-up, the
+// process plumbing and the loop (signalfd + poll, absolute monotonic deadlines).
+//
+// Unlike s6, which runs S6_BINPREFIX/s6-supervise, we run the s6-supervise installed next to
+// this executable (sv::sibling_path), falling back to the compile-time bindir.
+#include "state.hh"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <memory>
+#include <new>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <supervise/diag.hh>
+#include <supervise/fd.hh>
+#include <supervise/opts.hh>
+#include <supervise/sibling.hh>
+#include <supervise/signame.hh>
+#include <supervise/tai64n.hh>
+
+#ifndef S6PP_BINDIR
+#define S6PP_BINDIR "/usr/local/bin"
+#endif
+
+extern char **environ;
+
+namespace {
+
+constexpr std::string_view usage =
+    "s6-svscan [ -c maxservices ] [ -t timeout ] [ -d notif ] [ -X consoleholder ] [ dir ]";
+constexpr unsigned max_lower = 2, max_upper = 90000;
+constexpr char const *finish_prog = ".s6-svscan/finish";
+constexpr char const *crash_prog = ".s6-svscan/crash";
+// SIGCHLD, SIGALRM and SIGABRT have fixed meanings; the others are diverted to scripts.
+constexpr int trapped_signals[] = {SIGCHLD, SIGALRM, SIGABRT, SIGHUP, SIGINT,  SIGTERM,
+                                   SIGQUIT, SIGUSR1, SIGUSR2, SIGPWR, SIGWINCH};
+
+// Everything lives here, reserved at start-up; the loop allocates nothing.
+svs::scanner sc;
+sv::path_buf supervise_path;
+int console = -1;    // -X: the fd that holds the real console
+sigset_t trapped;    // the signals read through the signalfd
+sigset_t child_mask; // the mask we started with, minus trapped: what children get
+bool mask_restored = false;
+
+void on_sigpipe(int) {}
+
+void restore_mask() noexcept
+{
+    if (mask_restored) return;
+    sigprocmask(SIG_SETMASK, &child_mask, nullptr);
+    mask_restored = true;
+}
+
+// -X: fd 2 goes back to the console holder and fd 1 follows it.
+void restore_console() noexcept
+{
+    if (console < 0) return;
+    ::dup2(console, 2);
+    ::close(console);
+    console = -1;
+    if (::dup2(2, 1) < 0) sv::warn_sys("unable to restore stdout");
+}
+
+[[noreturn]] void exec_crash(char const *what) noexcept
+{
+    sv::warn_sys("unable to ", what);
+    sv::warn("executing into ", crash_prog);
+    char *argv[] = {const_cast<char *>(crash_prog), nullptr};
+    ::execv(crash_prog, argv);
+    sv::die_sys(111, "unable to exec ", crash_prog);
+}
+
+// posix_spawn with the given mask and at most two fds moved into place.  Returns the pid,
+// or 0 with errno set (posix_spawn reports the exec's failure as well as the fork's).
+pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, int to1, int fd2,
+            int to2) noexcept
+{
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    if (int e = posix_spawnattr_init(&attr)) return errno = e, 0;
+    posix_spawnattr_setsigmask(&attr, &mask);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    posix_spawn_file_actions_init(&fa);
+    if (fd1 >= 0) posix_spawn_file_actions_adddup2(&fa, fd1, to1);
+    if (fd2 >= 0) posix_spawn_file_actions_adddup2(&fa, fd2, to2);
+    pid_t pid = 0;
+    int e = posix_spawn(&pid, path, &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (e) return errno = e, 0;
+    return pid;
+}
+
+// A diverted signal: run .s6-svscan/SIG<NAME> if it can be spawned (not waiting for it),
+// otherwise take the default action.
+void divert(int sig) noexcept
+{
+    sv::path_buf script(".s6-svscan/SIG", sv::sig_name(sig));
+    char *argv[] = {const_cast<char *>(script.c_str()), nullptr};
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (spawn(script.c_str(), argv, empty, -1, 0, -1, 0)) return;
+    if (errno != ENOENT) sv::warn_sys("unable to spawn ", script.view());
+    switch (sig) {
+    case SIGHUP:
+        svs::on_hup(sc);
+        break;
+    case SIGINT:
+    case SIGTERM:
+        svs::on_term(sc);
+        break;
+    case SIGQUIT:
+        svs::on_quit(sc);
+        break;
+    default:
+        break; // USR1, USR2, PWR, WINCH: nothing
+    }
+}
+
+void handle_signals(int sfd) noexcept
+{
+    for (;;) {
+        signalfd_siginfo si;
+        ssize_t r = ::read(sfd, &si, sizeof si);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return;
+            svs::sys::panic("selfpipe_read");
+        }
+        if (r != static_cast<ssize_t>(sizeof si)) return;
+        switch (si.ssi_signo) {
+        case SIGCHLD:
+            sc.want_reap = true;
+            break;
+        case SIGALRM:
+            sc.want_scan = true;
+            break;
+        case SIGABRT:
+            svs::on_abort(sc);
+            break;
+        default:
+            divert(static_cast<int>(si.ssi_signo));
+            break;
+        }
+    }
+}
+
+void handle_control(int fd) noexcept
+{
+    for (;;) {
+        char buf[64];
+        ssize_t r = ::read(fd, buf, sizeof buf);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return;
+            svs::sys::panic("read control pipe");
+        }
+        if (!r) return;
+        for (ssize_t i = 0; i < r; i++)
+            if (!svs::on_control(sc, buf[i]))
+                sv::warn("received unknown control command: ", std::string_view(buf + i, 1));
+    }
+}
+
+// Start-up, step 4: .s6-svscan/, its lock and its control FIFO, created with umask 0.  The
+// lock fd and the FIFO's write end (kept so reads never see EOF) live as long as the
+// process: they are close-on-exec and deliberately never closed.  Returns the read end.
+int control_init() noexcept
+{
+    mode_t const m = umask(0);
+    struct stat st;
+    if (::mkdir(".s6-svscan", 0700) < 0) {
+        if (errno != EEXIST) sv::die_sys(111, "unable to mkdir .s6-svscan");
+        if (::stat(".s6-svscan", &st) < 0) sv::die_sys(111, "unable to stat .s6-svscan");
+        if (!S_ISDIR(st.st_mode)) sv::die(100, ".s6-svscan exists and is not a directory");
+    }
+    int lck = ::open(".s6-svscan/lock", O_WRONLY | O_NONBLOCK | O_CREAT | O_CLOEXEC, 0600);
+    if (lck < 0) sv::die_sys(111, "unable to open .s6-svscan/lock");
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(lck, F_SETLK, &fl) < 0) {
+        if (errno == EAGAIN || errno == EACCES)
+            sv::die(100, "another instance of s6-svscan is already running on the same directory");
+        sv::die_sys(111, "unable to lock .s6-svscan/lock");
+    }
+    if (::mkfifo(".s6-svscan/control", 0600) < 0) {
+        if (errno != EEXIST) sv::die_sys(111, "unable to mkfifo .s6-svscan/control");
+        if (::stat(".s6-svscan/control", &st) < 0)
+            sv::die_sys(111, "unable to stat .s6-svscan/control");
+        if (!S_ISFIFO(st.st_mode)) sv::die(100, ".s6-svscan/control is not a FIFO");
+    }
+    int ctl = ::open(".s6-svscan/control", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (ctl < 0) sv::die_sys(111, "unable to open .s6-svscan/control for reading");
+    if (::open(".s6-svscan/control", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)
+        sv::die_sys(111, "unable to open .s6-svscan/control for writing");
+    umask(m);
+    return ctl;
+}
+
+} // namespace
+
+namespace svs::sys {
+
+std::int64_t now_ms() noexcept
+{
+    return sv::mono_ms();
+}
+
+pid_t spawn_supervise(char const *name, int fd, int target, bool with_console) noexcept
+{
+    char arg0[] = "s6-supervise";
+    char *argv[] = {arg0, const_cast<char *>(name), nullptr};
+    bool const c = with_console && console >= 0;
+    pid_t pid = spawn(supervise_path.c_str(), argv, child_mask, fd, target, c ? console : -1, 2);
+    if (pid) return pid;
+    if (errno == EAGAIN || errno == ENOMEM) return 0;
+    // The exec failed (posix_spawn reports it and leaves no process).  Say it the way s6's
+    // forked child would have before dying.
+    std::string_view const saved = sv::prog;
+    sv::prog = "s6-svscan (child)";
+    std::string_view const msg[] = {"unable to exec ", supervise_path.view()};
+    sv::detail::emit("fatal", true, msg, 2);
+    sv::prog = saved;
+    return -1;
+}
+
+pid_t wait_child(int *wstat, bool block) noexcept
+{
+    return ::waitpid(-1, wstat, block ? 0 : WNOHANG);
+}
+
+void send_signal(pid_t pid, int sig) noexcept
+{
+    if (pid > 0) ::kill(pid, sig);
+}
+
+void panic(char const *what) noexcept
+{
+    int const e = errno;
+    restore_mask();
+    restore_console();
+    errno = e;
+    exec_crash(what);
+}
+
+} // namespace svs::sys
+
+int main(int argc, char **argv)
+{
+    sv::prog = "s6-svscan";
+    int notif = -1;
+    {
+        unsigned t = 0;
+        sv::opt_parser opts{argc, argv, "c:t:d:X:"};
+        while (int c = opts.next()) {
+            switch (c) {
+            case 'c':
+                if (!sv::scan_uint(opts.arg(), sc.max)) sv::die_usage(usage);
+                break;
+            case 't':
+                if (!sv::scan_uint(opts.arg(), t)) sv::die_usage(usage);
+                break;
+            case 'd':
+            case 'X': {
+                unsigned u;
+                if (!sv::scan_uint(opts.arg(), u) || u > INT32_MAX) sv::die_usage(usage);
+                (c == 'd' ? notif : console) = static_cast<int>(u);
+                break;
+            }
+            default:
+                sv::die_usage(usage);
+            }
+        }
+        sc.rescan_ms = t;
+        if (sc.max < max_lower) sc.max = max_lower;
+        if (sc.max > max_upper) sc.max = max_upper;
+        auto ops = opts.operands();
+        if (notif >= 0) {
+            if (notif < 3) sv::die(100, "notification fd must be 3 or more");
+            if (fcntl(notif, F_GETFD) < 0) sv::die_sys(100, "invalid notification fd");
+        }
+        if (console >= 0) {
+            if (console < 3) sv::die(100, "console holder fd must be 3 or more");
+            if (fcntl(console, F_GETFD) < 0) sv::die_sys(100, "invalid console holder fd");
+            if (!sv::set_cloexec(console, true)) sv::die_sys(111, "unable to coe console holder");
+        }
+        sv::ensure_std_fds();
+        if (!ops.empty() && ::chdir(ops[0]) < 0) sv::die_sys(111, "unable to chdir");
+    }
+    int const ctl = control_init();
+
+    // Signals: blocked and read through a signalfd.  SIGPIPE gets a no-op handler rather than
+    // SIG_IGN, so children start with the default disposition.
+    sigemptyset(&trapped);
+    for (int s : trapped_signals)
+        sigaddset(&trapped, s);
+    struct sigaction sa = {};
+    sa.sa_handler = on_sigpipe;
+    if (sigaction(SIGPIPE, &sa, nullptr) < 0) sv::die_sys(111, "unable to ignore SIGPIPE");
+    sigset_t old;
+    if (sigprocmask(SIG_BLOCK, &trapped, &old) < 0) sv::die_sys(111, "unable to trap signals");
+    child_mask = old;
+    for (int s : trapped_signals)
+        sigdelset(&child_mask, s);
+    int const sfd = signalfd(-1, &trapped, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0) sv::die_sys(111, "unable to selfpipe_init");
+
+    // The whole table, once.  Default-initialised: pages are only touched when used.
+    sc.tab = new (std::nothrow) svs::service[sc.max];
+    if (!sc.tab) sv::die_sys(111, "unable to allocate the service table");
+    if (!sv::sibling_path("s6-supervise", S6PP_BINDIR, supervise_path))
+        sv::die_sys(111, "unable to find s6-supervise");
+
+    // Shallow readiness: the control FIFO works; nothing has been scanned yet.
+    if (notif >= 0) {
+        ssize_t w;
+        do
+            w = ::write(notif, "\n", 1);
+        while (w < 0 && errno == EINTR);
+        ::close(notif);
+    }
+
+    while (sc.cont) {
+        svs::reap(sc);
+        svs::scan(sc);
+        svs::kill_pass(sc);
+        pollfd p[2] = {{sfd, POLLIN, 0}, {ctl, POLLIN, 0}};
+        int r = poll(p, 2, sv::poll_timeout(sc.deadline, sv::mono_ms()));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            svs::sys::panic("iopause");
+        }
+        if ((p[0].revents | p[1].revents) & (POLLERR | POLLNVAL)) {
+            errno = EIO;
+            svs::sys::panic("check internal pipes");
+        }
+        if (p[0].revents & POLLIN) handle_signals(sfd);
+        if (p[1].revents & POLLIN) handle_control(ctl);
+        if (sc.deadline >= 0 && sv::mono_ms() >= sc.deadline) sc.want_scan = true;
+    }
+
+    // Finish phase.
+    svs::kill_pass(sc);
+    svs::close_pipes(sc);
+    restore_console();
+    if (sc.wait_all) {
+        svs::wait_all(sc);
+    } else {
+        sc.want_reap = true;
+        svs::reap(sc);
+    }
+    restore_mask();
+    char *eargv[] = {const_cast<char *>(finish_prog), nullptr};
+    ::execv(finish_prog, eargv);
+    if (errno != ENOENT) exec_crash("exec finish script .s6-svscan/finish");
+    return 0;
+}
