@@ -22,6 +22,18 @@ svscan=$!
 
 step() { echo; echo "== $*"; }
 
+# s6-svscan needs a moment to start the supervisors; wait (at most 5 s) until each answers.
+supervised() {
+    for _ in $(seq 500); do
+        s6-svok "$1" && return 0
+        sleep 0.01
+    done
+    echo "demo: $1 is not supervised after 5 seconds" >&2
+    exit 1
+}
+supervised "$scan/greeter"
+supervised "$scan/flaky"
+
 step "waiting until greeter is up and ready (s6-svwait -U, notification-fd 3)"
 s6-svwait -U -t 10000 "$scan/greeter"
 s6-svstat "$scan/greeter"
