@@ -21,11 +21,13 @@ struct side {
 side const ours{"ours", h::ours};
 side const stock{"stock", h::stock};
 
-// Seconds fields change from one call to the next; the tests compare the rest.
+// Seconds fields and clamped-to-now stamps change from one call to the next; the tests
+// compare the rest.
 std::string normalise_seconds(std::string s)
 {
     static std::regex const secs("[0-9]+ seconds");
-    return std::regex_replace(s, secs, "N seconds");
+    static std::regex const stamp("@[0-9a-f]{24}");
+    return std::regex_replace(std::regex_replace(s, secs, "N seconds"), stamp, "@STAMP");
 }
 
 } // namespace
@@ -145,5 +147,54 @@ TEST_CASE("interop: bad input gives the same codes from stock and our clients", 
         // Same shape of message: same program prefix and same kind (fatal/usage/warning).
         CHECK(ro.err.substr(0, ro.err.find(':', argv[0].size() + 2)) ==
               rs.err.substr(0, rs.err.find(':', argv[0].size() + 2)));
+    }
+}
+
+TEST_CASE("interop: truncated and corrupted status files", "[interop]")
+{
+    h::tempdir t;
+    std::string d = t / "svc";
+    h::mkdirs(d + "/supervise");
+    // Pretend to be the supervisor: hold the lock, so the clients read the status file.
+    sv::unique_fd lock(sv::lock_take((d + "/supervise/lock").c_str()));
+    REQUIRE(lock);
+
+    h::write_file(d + "/supervise/status", std::string(34, '\0'));
+    for (auto const &tool : {std::vector<std::string>{"s6-svstat"},
+                             std::vector<std::string>{"s6-svwait", "-u", "-t", "100"}}) {
+        auto so = tool, ss = tool;
+        so[0] = h::ours(tool[0]);
+        ss[0] = h::stock(tool[0]);
+        so.push_back(d);
+        ss.push_back(d);
+        auto ro = h::run(so), rs = h::run(ss);
+        INFO(tool[0] << "\nours: " << ro.err << "stock: " << rs.err);
+        CHECK(ro.code == 111);
+        CHECK(rs.code == 111);
+    }
+
+    // Every byte set: a pid and stamps no supervisor would write.  Both read it the same way.
+    std::string junk(35, '\xff');
+    junk[34] = '\x0f';
+    h::write_file(d + "/supervise/status", junk);
+    for (auto const &args : {std::vector<std::string>{},
+                             std::vector<std::string>{"-o", "up,wantedup,ready,paused,pid,exitcode,signal,signum,updownsince"}}) {
+        std::vector<std::string> so{h::ours("s6-svstat")}, ss{h::stock("s6-svstat")};
+        so.insert(so.end(), args.begin(), args.end());
+        ss.insert(ss.end(), args.begin(), args.end());
+        so.push_back(d);
+        ss.push_back(d);
+        auto ro = h::run(so), rs = h::run(ss);
+        CHECK(ro.code == rs.code);
+        CHECK(normalise_seconds(ro.out) == normalise_seconds(rs.out));
+    }
+
+    // A death tally whose size is not a multiple of 14 is emptied by both readers.
+    for (auto side : {h::ours("s6-svdt"), h::stock("s6-svdt")}) {
+        h::write_file(d + "/supervise/death_tally", std::string(15, 'x'));
+        auto r = h::run({side, d});
+        CHECK(r.code == 0);
+        CHECK(r.out.empty());
+        CHECK(h::read_file(d + "/supervise/death_tally").empty());
     }
 }
