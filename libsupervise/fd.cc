@@ -2,7 +2,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace sv {
@@ -75,6 +78,31 @@ void ensure_std_fds() noexcept
             ::close(n);
         }
     }
+}
+
+void cloexec_from(int lowfd) noexcept
+{
+    if (close_range(static_cast<unsigned>(lowfd), ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+    // Kernels before 5.11: walk the fds that are open.
+    int const dfd = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return;
+    char buf[4096];
+    for (;;) {
+        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (n <= 0) break;
+        for (long off = 0; off < n;) {
+            auto *e = reinterpret_cast<dirent64 *>(buf + off);
+            off += e->d_reclen;
+            int fd = 0;
+            bool num = e->d_name[0] != 0;
+            for (char const *c = e->d_name; *c; c++) {
+                if (*c < '0' || *c > '9') num = false;
+                else fd = fd * 10 + (*c - '0');
+            }
+            if (num && fd >= lowfd && fd != dfd) set_cloexec(fd, true);
+        }
+    }
+    ::close(dfd);
 }
 
 bool reopen_devnull(int fd) noexcept

@@ -569,3 +569,21 @@ TEST_CASE("s6-supervise (ours): lock-fd makes the service hold supervise/service
     svc(d, "x");
     CHECK(p->wait() == 0);
 }
+
+TEST_CASE("s6-supervise (ours): fds inherited by the supervisor do not reach the service", "[supervise]")
+{
+    h::tempdir t;
+    std::string d = t / "svc";
+    h::make_service(d, "exec ls /proc/self/fd > ../fds");
+    events ev(d);
+    // The supervisor starts with fds 7 and 8 open, not close-on-exec.
+    h::proc p({"/bin/sh", "-c", "exec 7</dev/null 8>/dev/null; exec \"$0\" \"$1\"",
+               h::ours("s6-supervise"), d},
+              t.path());
+    REQUIRE(h::wait_until([&] { return !h::read_file(t / "fds").empty(); }));
+    CHECK(h::read_file(t / "fds") == "0\n1\n2\n3\n");
+    auto own = h::read_file("/proc/" + std::to_string(p.pid()) + "/fdinfo/7");
+    CHECK(!own.empty()); // still open in the supervisor itself
+    svc(d, "dx");
+    CHECK(p.wait() == 0);
+}

@@ -7,6 +7,7 @@
 // is in state.cc; this file is setup, the system seam and the event loop: signalfd + poll with
 // absolute monotonic deadlines, and no heap allocation.
 //
+// Unlike 2.11.3.2, fds inherited from whatever started us are not passed on to the service.
 // Where 2.11.3.2 is broken we do what it meant to do: lock-fd creates supervise/service-lock and
 // the service holds a lock on fd N (an open-file-description lock, inherited across exec).
 #include "state.hh"
@@ -323,6 +324,9 @@ int main(int argc, char **argv)
     if (argc < 2) sv::die_usage("s6-supervise dir");
     service_dir = argv[1];
     sv::ensure_std_fds();
+    // The service gets fds 0-2 and its notification fd, nothing else: fds we inherited stay
+    // open for us but are not passed on.  (Stock 2.11 passes them on.)
+    sv::cloexec_from(3);
     if (chdir(service_dir) < 0) sv::die_sys(111, "unable to chdir to ", service_dir);
     {
         std::size_t len = std::strlen(service_dir);

@@ -58,6 +58,9 @@ bool set_cloexec(int fd, bool on) noexcept;
 // Makes fds 0, 1 and 2 valid, opening /dev/null on any that is closed (as s6 daemons do).
 void ensure_std_fds() noexcept;
 
+// Sets FD_CLOEXEC on every open fd from lowfd up, so that no child inherits them.
+void cloexec_from(int lowfd) noexcept;
+
 // Reopens fd (0 or 1) on /dev/null.  False with errno set on failure.
 bool reopen_devnull(int fd) noexcept;
 
