@@ -1,0 +1,166 @@
+#include <supervise/envdir.hh>
+
+#include <cerrno>
+#include <cstdlib>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <supervise/fd.hh>
+
+namespace sv {
+
+bool envdir_name_ok(std::string_view name) noexcept
+{
+    return !name.empty() && name[0] != '.' && name.find('=') == std::string_view::npos;
+}
+
+bool envdir_value(std::string_view c, unsigned flags, char nullis, std::string &out) noexcept
+{
+    bool const verbatim = flags & envdir_flag::verbatim;
+    bool const chomp = !(flags & envdir_flag::nochomp);
+    if (!(flags & envdir_flag::noclamp) && c.size() > envdir_clamp) c = c.substr(0, envdir_clamp);
+    if (c.empty()) return false;
+
+    if (verbatim) {
+        if (chomp && c.back() == '\n') c.remove_suffix(1);
+    } else {
+        auto nl = c.find('\n');
+        if (nl != std::string_view::npos)
+            c = c.substr(0, nl);
+        else if ((flags & envdir_flag::noclamp) && chomp)
+            // skalibs' line reader hit EOF in the middle of the line, and the chomping branch
+            // drops what it read (s6-envdir -L quirk, kept for compatibility).
+            c = {};
+        if (chomp)
+            while (!c.empty() && (c.back() == ' ' || c.back() == '\t' || c.back() == '\r'))
+                c.remove_suffix(1);
+    }
+    out.assign(c);
+    for (char &ch : out)
+        if (!ch) ch = nullis;
+    return true;
+}
+
+namespace {
+
+// Reads at most max bytes (everything if max is 0) of the file name in dirfd.
+bool read_var_file(int dirfd, char const *name, std::size_t max, std::string &out) noexcept
+{
+    // Opened non-blocking so that a FIFO without a writer cannot hang us, then read blocking,
+    // as skalibs' open_readb does.
+    unique_fd fd(::openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    if (!fd) {
+        if (errno == ENOENT) errno = EIDRM;
+        return false;
+    }
+    if (!set_nonblock(fd.get(), false)) return false;
+    out.clear();
+    char buf[4096];
+    for (;;) {
+        std::size_t want = sizeof buf;
+        if (max && max - out.size() < want) want = max - out.size();
+        if (!want) break;
+        ssize_t r = ::read(fd.get(), buf, want);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (r == 0) break;
+        out.append(buf, static_cast<std::size_t>(r));
+    }
+    return true;
+}
+
+} // namespace
+
+bool envdir_read(char const *dir, unsigned flags, char nullis,
+                 std::vector<env_change> &out) noexcept
+{
+    if (!nullis) {
+        errno = EINVAL;
+        return false;
+    }
+    DIR *d = ::opendir(dir);
+    if (!d) return false;
+    std::size_t const base = out.size();
+    std::string content;
+    for (;;) {
+        errno = 0;
+        dirent *e = ::readdir(d);
+        if (!e) break;
+        std::string_view name = e->d_name;
+        if (!envdir_name_ok(name)) continue;
+        if (!read_var_file(::dirfd(d), e->d_name, (flags & envdir_flag::noclamp) ? 0 : envdir_clamp,
+                           content)) {
+            int const saved = errno;
+            ::closedir(d);
+            out.resize(base);
+            errno = saved;
+            return false;
+        }
+        env_change ch;
+        ch.name.assign(name);
+        ch.unset = !envdir_value(content, flags, nullis, ch.value);
+        out.push_back(std::move(ch));
+    }
+    int const saved = errno;
+    ::closedir(d);
+    if (saved) {
+        out.resize(base);
+        errno = saved;
+        return false;
+    }
+    return true;
+}
+
+std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept
+{
+    std::vector<std::string> out;
+    for (char **e = environ; e && *e; e++) {
+        std::string_view entry = *e;
+        std::string_view name = entry.substr(0, entry.find('='));
+        bool changed = false;
+        for (auto const &c : changes)
+            changed = changed || c.name == name;
+        if (!changed) out.emplace_back(entry);
+    }
+    for (std::size_t i = 0; i < changes.size(); i++) {
+        auto const &c = changes[i];
+        // If a name comes twice, the last change wins.
+        bool later = false;
+        for (std::size_t j = i + 1; j < changes.size(); j++)
+            later = later || changes[j].name == c.name;
+        if (!c.unset && !later) out.push_back(c.name + "=" + c.value);
+    }
+    return out;
+}
+
+bool env_apply(std::span<env_change const> changes) noexcept
+{
+    for (auto const &c : changes) {
+        int r = c.unset ? ::unsetenv(c.name.c_str()) : ::setenv(c.name.c_str(), c.value.c_str(), 1);
+        if (r < 0) return false;
+    }
+    return true;
+}
+
+char const *container_env_dir() noexcept
+{
+    struct stat st;
+    if (::stat(container_env_path, &st) < 0 && errno == ENOENT &&
+        ::stat(container_env_path_v2, &st) == 0)
+        return container_env_path_v2;
+    return container_env_path;
+}
+
+bool keep_env(char const *value) noexcept
+{
+    if (!value) return false;
+    for (char const *p = value; *p; p++)
+        if (*p != '0') return true;
+    return false;
+}
+
+} // namespace sv
