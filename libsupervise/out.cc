@@ -21,8 +21,9 @@ out_buf &out_buf::put(std::string_view s) noexcept
 
 bool out_buf::flush() noexcept
 {
-    if (len_ && !failed_ && !write_full(fd_, buf_, len_)) failed_ = true;
+    if (len_ && !failed_ && !write_full(fd_, buf_, len_)) failed_ = true, err_ = errno;
     len_ = 0;
+    if (failed_) errno = err_;
     return !failed_;
 }
 

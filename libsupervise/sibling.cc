@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sv {
@@ -17,7 +18,11 @@ bool sibling_path(std::string_view name, std::string_view fallback_dir, path_buf
         auto slash = exe.rfind('/');
         if (slash != std::string_view::npos) {
             out = path_buf(exe.substr(0, slash ? slash : 1), slash ? "/" : "", name);
-            if (out.ok() && ::access(out.c_str(), X_OK) == 0) return true;
+            // A directory passes access(X_OK) too, but cannot be run.
+            struct stat st;
+            if (out.ok() && ::access(out.c_str(), X_OK) == 0 && ::stat(out.c_str(), &st) == 0 &&
+                S_ISREG(st.st_mode))
+                return true;
         }
     }
     out = path_buf(fallback_dir, "/", name);

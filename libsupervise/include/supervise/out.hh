@@ -29,6 +29,7 @@ public:
 private:
     int fd_;
     bool failed_ = false;
+    int err_ = 0; // errno of the failed write, given back by every later flush()
     std::size_t len_ = 0;
     char buf_[4096];
 };
