@@ -68,16 +68,6 @@ void restore_mask() noexcept
     mask_restored = true;
 }
 
-// -X: fd 2 goes back to the console holder and fd 1 follows it.
-void restore_console() noexcept
-{
-    if (console < 0) return;
-    ::dup2(console, 2);
-    ::close(console);
-    console = -1;
-    if (::dup2(2, 1) < 0) sv::warn_sys("unable to restore stdout");
-}
-
 [[noreturn]] void exec_crash(char const *what) noexcept
 {
     sv::warn_sys("unable to ", what);
@@ -108,32 +98,6 @@ pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, 
     return pid;
 }
 
-// A diverted signal: run .s6-svscan/SIG<NAME> if it can be spawned (not waiting for it),
-// otherwise take the default action.
-void divert(int sig) noexcept
-{
-    sv::path_buf script(".s6-svscan/SIG", sv::sig_name(sig));
-    char *argv[] = {const_cast<char *>(script.c_str()), nullptr};
-    sigset_t empty;
-    sigemptyset(&empty);
-    if (spawn(script.c_str(), argv, empty, -1, 0, -1, 0)) return;
-    if (errno != ENOENT) sv::warn_sys("unable to spawn ", script.view());
-    switch (sig) {
-    case SIGHUP:
-        svs::on_hup(sc);
-        break;
-    case SIGINT:
-    case SIGTERM:
-        svs::on_term(sc);
-        break;
-    case SIGQUIT:
-        svs::on_quit(sc);
-        break;
-    default:
-        break; // USR1, USR2, PWR, WINCH: nothing
-    }
-}
-
 void handle_signals(int sfd) noexcept
 {
     for (;;) {
@@ -145,20 +109,7 @@ void handle_signals(int sfd) noexcept
             svs::sys::panic("selfpipe_read");
         }
         if (r != static_cast<ssize_t>(sizeof si)) return;
-        switch (si.ssi_signo) {
-        case SIGCHLD:
-            sc.want_reap = true;
-            break;
-        case SIGALRM:
-            sc.want_scan = true;
-            break;
-        case SIGABRT:
-            svs::on_abort(sc);
-            break;
-        default:
-            divert(static_cast<int>(si.ssi_signo));
-            break;
-        }
+        svs::on_signal(sc, static_cast<int>(si.ssi_signo));
     }
 }
 
@@ -252,11 +203,37 @@ void send_signal(pid_t pid, int sig) noexcept
     if (pid > 0) ::kill(pid, sig);
 }
 
+bool spawn_signal_script(int sig) noexcept
+{
+    sv::path_buf script(".s6-svscan/SIG", sv::sig_name(sig));
+    char *argv[] = {const_cast<char *>(script.c_str()), nullptr};
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (spawn(script.c_str(), argv, empty, -1, 0, -1, 0)) return true;
+    if (errno != ENOENT) sv::warn_sys("unable to spawn ", script.view());
+    return false;
+}
+
+void release_stdout() noexcept
+{
+    ::close(1);
+    if (!sv::reopen_devnull(1)) sv::warn_sys("unable to open /dev/null");
+}
+
+void restore_console() noexcept
+{
+    if (console < 0) return;
+    ::dup2(console, 2);
+    ::close(console);
+    console = -1;
+    if (::dup2(2, 1) < 0) sv::warn_sys("unable to restore stdout");
+}
+
 void panic(char const *what) noexcept
 {
     int const e = errno;
     restore_mask();
-    restore_console();
+    svs::sys::restore_console();
     errno = e;
     exec_crash(what);
 }
@@ -339,9 +316,7 @@ int main(int argc, char **argv)
     }
 
     while (sc.cont) {
-        svs::reap(sc);
-        svs::scan(sc);
-        svs::kill_pass(sc);
+        svs::run_pending(sc);
         pollfd p[2] = {{sfd, POLLIN, 0}, {ctl, POLLIN, 0}};
         int r = poll(p, 2, sv::poll_timeout(sc.deadline, sv::mono_ms()));
         if (r < 0) {
@@ -357,16 +332,8 @@ int main(int argc, char **argv)
         if (sc.deadline >= 0 && sv::mono_ms() >= sc.deadline) sc.want_scan = true;
     }
 
-    // Finish phase.
-    svs::kill_pass(sc);
-    svs::close_pipes(sc);
-    restore_console();
-    if (sc.wait_all) {
-        svs::wait_all(sc);
-    } else {
-        sc.want_reap = true;
-        svs::reap(sc);
-    }
+    // Finish phase: kill, close the pipes, wait (state.cc); then exec finish, or crash.
+    svs::finish(sc);
     restore_mask();
     char *eargv[] = {const_cast<char *>(finish_prog), nullptr};
     ::execv(finish_prog, eargv);

@@ -1,4 +1,5 @@
-// s6-svscan's reaper, scanner and kill pass, as in s6 2.11.3.2's s6-svscan.c.
+// s6-svscan's reaper, scanner and kill pass, what the control letters and signals ask of
+// them, and the finish phase, as in s6 2.11.3.2's s6-svscan.c.
 #include "state.hh"
 
 #include <cerrno>
@@ -249,6 +250,40 @@ bool on_control(scanner &s, char c) noexcept
     }
 }
 
+void on_signal(scanner &s, int sig) noexcept
+{
+    switch (sig) {
+    case SIGCHLD:
+        s.want_reap = true;
+        return;
+    case SIGALRM:
+        s.want_scan = true;
+        return;
+    case SIGABRT:
+        on_abort(s);
+        return;
+    default:
+        break;
+    }
+    // 2.11 always diverts the other trapped signals: a script that could be spawned replaces
+    // the default action entirely, and is not waited for.
+    if (sys::spawn_signal_script(sig)) return;
+    switch (sig) {
+    case SIGHUP:
+        on_hup(s);
+        break;
+    case SIGINT:
+    case SIGTERM:
+        on_term(s);
+        break;
+    case SIGQUIT:
+        on_quit(s);
+        break;
+    default:
+        break; // USR1, USR2, PWR, WINCH: nothing
+    }
+}
+
 void reap(scanner &s) noexcept
 {
     if (!s.want_reap) return;
@@ -325,6 +360,13 @@ void kill_pass(scanner &s) noexcept
     }
 }
 
+void run_pending(scanner &s) noexcept
+{
+    reap(s);
+    scan(s);
+    kill_pass(s);
+}
+
 void close_pipes(scanner &s) noexcept
 {
     bool special = false;
@@ -335,10 +377,7 @@ void close_pipes(scanner &s) noexcept
     }
     // Our stdout normally feeds the catch-all logger's FIFO: let go of it so that the
     // logger can see EOF.
-    if (special) {
-        ::close(1);
-        if (!sv::reopen_devnull(1)) sv::warn_sys("unable to open /dev/null");
-    }
+    if (special) sys::release_stdout();
 }
 
 void wait_all(scanner &s) noexcept
@@ -359,6 +398,19 @@ void wait_all(scanner &s) noexcept
         for (unsigned i = 0; i < s.n; i++)
             for (pid_t &p : s.tab[i].pid)
                 if (p == pid) p = 0;
+    }
+}
+
+void finish(scanner &s) noexcept
+{
+    kill_pass(s);
+    close_pipes(s);
+    sys::restore_console();
+    if (s.wait_all) {
+        wait_all(s);
+    } else {
+        s.want_reap = true;
+        reap(s);
     }
 }
 

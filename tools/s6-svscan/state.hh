@@ -61,6 +61,11 @@ void on_term(scanner &s) noexcept;  // t, i, SIGTERM, SIGINT
 void on_quit(scanner &s) noexcept;  // q, SIGQUIT
 // Applies one control byte; false if it is not a 2.11 command.
 bool on_control(scanner &s, char c) noexcept;
+// A signal read from the signalfd.  SIGCHLD (reap), SIGALRM (scan) and SIGABRT (b) are fixed;
+// any other runs .s6-svscan/SIG<NAME> if that can be spawned, and otherwise takes its default
+// action: SIGHUP = h, SIGINT and SIGTERM = t, SIGQUIT = q, the rest (USR1, USR2, PWR, WINCH)
+// nothing.
+void on_signal(scanner &s, int sig) noexcept;
 
 // Collects every dead child (waitpid(-1) until none is left) and updates the table.
 void reap(scanner &s) noexcept;
@@ -68,10 +73,18 @@ void reap(scanner &s) noexcept;
 void scan(scanner &s) noexcept;
 // The pending kill pass.
 void kill_pass(scanner &s) noexcept;
+// What one turn of the main loop does before waiting: reap, scan and the kill pass, in that
+// fixed order, each only if asked for.  So the letters of one control write (or the signals
+// of one wake-up) act together whatever their order: "na" scans, then prunes.
+void run_pending(scanner &s) noexcept;
 // Finish phase: closes every log pipe (and fd 1 if there is an s6-svscan-log entry).
 void close_pipes(scanner &s) noexcept;
 // Finish phase: blocks until every known s6-supervise has exited, reaping all children.
 void wait_all(scanner &s) noexcept;
+// The finish phase up to the exec of .s6-svscan/finish: the pending kill pass, the pipes
+// closed, the console restored, then every supervisor waited for (after t, i, q and their
+// signals) or one non-blocking reap pass (after b, SIGABRT).
+void finish(scanner &s) noexcept;
 
 // The system seam: the calls the actions make, implemented in main.cc.
 namespace sys {
@@ -85,6 +98,14 @@ pid_t spawn_supervise(char const *name, int fd, int target, bool console) noexce
 pid_t wait_child(int *wstat, bool block) noexcept;
 // kill(pid, sig).
 void send_signal(pid_t pid, int sig) noexcept;
+// Spawns .s6-svscan/SIG<NAME> for sig without waiting for it; false with errno set if it
+// could not be spawned (already reported, unless the script does not exist).
+bool spawn_signal_script(int sig) noexcept;
+// Finish phase with an s6-svscan-log entry: fd 1 (the catch-all logger's FIFO) is let go of
+// and reopened on /dev/null, so the logger can see EOF.
+void release_stdout() noexcept;
+// Finish phase, -X: fd 2 goes back to the console holder and fd 1 follows it.
+void restore_console() noexcept;
 // Execs .s6-svscan/crash after a fatal system error; never returns.
 [[noreturn]] void panic(char const *what) noexcept;
 } // namespace sys
