@@ -587,3 +587,20 @@ TEST_CASE("s6-supervise (ours): fds inherited by the supervisor do not reach the
     svc(d, "dx");
     CHECK(p.wait() == 0);
 }
+
+TEST_CASE("s6-supervise: the service starts with the same ignored signals as under stock", "[supervise]")
+{
+    // glibc's posix_spawn would leave signals 32 and 33 ignored in the child; fork + exec, as
+    // in stock s6, leaves them at their default.  Only what the supervisor inherited stays
+    // ignored: here SIGINT (2) and SIGQUIT (3), ignored by the shell that starts it.
+    auto bin = GENERATE(h::ours("s6-supervise"), h::stock("s6-supervise"));
+    INFO(bin);
+    h::tempdir t;
+    std::string d = t / "svc";
+    h::make_service(d, "exec grep SigIgn /proc/self/status > ../sigign");
+    h::proc p({"/bin/sh", "-c", "trap '' INT QUIT; exec \"$0\" \"$1\"", bin, d}, t.path());
+    REQUIRE(h::wait_until([&] { return !h::read_file(t / "sigign").empty(); }));
+    CHECK(h::read_file(t / "sigign") == "SigIgn:\t0000000000000006\n");
+    svc(d, "dx");
+    CHECK(p.wait() == 0);
+}

@@ -13,7 +13,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
+#include <supervise/spawn.hh>
 #include <string_view>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -28,7 +28,6 @@
 #include <supervise/svdir.hh>
 #include <supervise/tai64n.hh>
 
-extern char **environ;
 
 namespace {
 
@@ -70,9 +69,8 @@ bool died(sv::listener &l) noexcept
     sv::listener ev;
     if (!ev.subscribe("event"))
         sv::die_sys(sv::exitcode::system, "unable to ftrigr_subscribe to event fifodir");
-    sigset_t chld, none;
+    sigset_t chld;
     sigemptyset(&chld);
-    sigemptyset(&none);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, nullptr);
     sv::unique_fd sfd(signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC));
@@ -80,10 +78,8 @@ bool died(sv::listener &l) noexcept
     if (::write(sync_fd, "", 1) < 1) sv::die_sys(2, "unable to synchronize with parent");
     ::close(sync_fd);
 
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    sv::spawn_opts spawn_how;
+    spawn_how.search_path = true;
 
     unsigned sleep_ms = cf.initialsleep;
     bool sleep_forever = false;
@@ -103,10 +99,8 @@ bool died(sv::listener &l) noexcept
             if (r > 0 && died(ev)) _exit(2);
         }
 
-        pid_t pid;
-        if (int e = posix_spawnp(&pid, cf.check[0], nullptr, &attr,
-                                 const_cast<char *const *>(cf.check), environ)) {
-            errno = e;
+        pid_t pid = sv::spawn(cf.check[0], cf.check, spawn_how);
+        if (!pid) {
             sv::warn_sys("unable to spawn ", cf.check[0]);
             continue;
         }

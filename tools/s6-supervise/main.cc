@@ -17,7 +17,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,9 +27,9 @@
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 #include <supervise/fifodir.hh>
+#include <supervise/spawn.hh>
 #include <supervise/svdir.hh>
 
-extern char **environ;
 
 namespace {
 
@@ -140,28 +139,14 @@ void send_signal_group(pid_t pid, int sig) noexcept
 // place (fd[i] -> target[i], skipped where fd[i] < 0).  Returns the pid, or 0 with errno set.
 pid_t spawn(char const *path, char *const *argv, int const (&fd)[2], int const (&target)[2]) noexcept
 {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    if (posix_spawnattr_init(&attr)) return 0;
-    sigset_t empty;
-    sigemptyset(&empty);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
-    posix_spawn_file_actions_init(&fa);
-    for (int i = 0; i < 2; i++)
-        if (fd[i] >= 0) posix_spawn_file_actions_adddup2(&fa, fd[i], target[i]);
-    pid_t pid = 0;
-    int e = posix_spawn(&pid, path, &fa, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (e) {
-        errno = e;
-        return 0;
-    }
-    return pid;
+    sv::spawn_opts o;
+    o.new_session = true;
+    for (int i = 0; i < 2; i++) o.from[i] = fd[i], o.to[i] = target[i];
+    return sv::spawn(path, argv, o);
 }
 
-// Moves fd out of the way of target (dup2 onto itself would keep FD_CLOEXEC set).
+// Moves fd out of the way of target, so that the dup2s in the child cannot overwrite a source
+// before it is used.
 int away_from(int fd, int target) noexcept
 {
     if (fd != target) return fd;
@@ -213,7 +198,7 @@ pid_t spawn_run(std::int64_t *retry_ms) noexcept
             sv::warn_sys("unable to fork (waiting 60 seconds)");
             *retry_ms = retry_fork_ms;
         } else {
-            // posix_spawn reports the exec failure to us; say it as s6's child would.
+            // spawn() reports the exec failure to us; say it as s6's child would.
             char const *saved = sv::prog.data();
             std::size_t len = sv::prog.size();
             std::memcpy(prog_buf + len, " (child)", 9);

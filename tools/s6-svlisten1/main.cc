@@ -7,7 +7,7 @@
 // or its supervisor died; 99 on timeout; 100 on usage; 111 on system errors.
 #include <cerrno>
 #include <csignal>
-#include <spawn.h>
+#include <supervise/spawn.hh>
 #include <string_view>
 #include <sys/wait.h>
 
@@ -16,7 +16,6 @@
 #include <supervise/svlisten.hh>
 #include <supervise/svwait.hh>
 
-extern char **environ;
 
 namespace {
 
@@ -65,19 +64,10 @@ int main(int argc, char **argv)
     auto const dir = args.first(1);
     sv::wait_init_or_die(listener, dir);
 
-    posix_spawnattr_t attr;
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    pid_t pid;
-    int e = posix_spawnp(&pid, args[1], nullptr, &attr, const_cast<char *const *>(args.data() + 1),
-                         environ);
-    posix_spawnattr_destroy(&attr);
-    if (e) {
+    sv::spawn_opts o;
+    o.search_path = true;
+    if (!sv::spawn(args[1], args.data() + 1, o)) {
         listener.clear();
-        errno = e;
         sv::die_sys(sv::exitcode::system, "unable to spawn ", args[1]);
     }
 

@@ -21,7 +21,6 @@
 #include <memory>
 #include <new>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +30,7 @@
 #include <supervise/fd.hh>
 #include <supervise/opts.hh>
 #include <supervise/sibling.hh>
+#include <supervise/spawn.hh>
 #include <supervise/signame.hh>
 #include <supervise/tai64n.hh>
 
@@ -38,7 +38,6 @@
 #define S6PP_BINDIR "/usr/local/bin"
 #endif
 
-extern char **environ;
 
 namespace {
 
@@ -77,25 +76,16 @@ void restore_mask() noexcept
     sv::die_sys(111, "unable to exec ", crash_prog);
 }
 
-// posix_spawn with the given mask and at most two fds moved into place.  Returns the pid,
-// or 0 with errno set (posix_spawn reports the exec's failure as well as the fork's).
+// Starts path with the given mask and at most two fds moved into place.  Returns the pid,
+// or 0 with errno set (the exec's failure as well as the fork's).
 pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, int to1, int fd2,
             int to2) noexcept
 {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    if (int e = posix_spawnattr_init(&attr)) return errno = e, 0;
-    posix_spawnattr_setsigmask(&attr, &mask);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    posix_spawn_file_actions_init(&fa);
-    if (fd1 >= 0) posix_spawn_file_actions_adddup2(&fa, fd1, to1);
-    if (fd2 >= 0) posix_spawn_file_actions_adddup2(&fa, fd2, to2);
-    pid_t pid = 0;
-    int e = posix_spawn(&pid, path, &fa, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (e) return errno = e, 0;
-    return pid;
+    sv::spawn_opts o;
+    o.mask = &mask;
+    o.from[0] = fd1, o.to[0] = to1;
+    o.from[1] = fd2, o.to[1] = to2;
+    return sv::spawn(path, argv, o);
 }
 
 void handle_signals(int sfd) noexcept
