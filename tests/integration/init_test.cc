@@ -1,0 +1,612 @@
+// /init as a real container's PID 1.  Each test builds a root file system in a temp dir from
+// Debian's static busybox, an /etc/passwd and /etc/group, and our static binaries (no libc),
+// and runs /init in it with runc (runc spec, run, exec, kill, delete -f).  Without a working
+// runc, the cases that only need a run to completion fall back to unshare --pid --fork
+// --mount-proc --root; the ones that need exec or kill are then skipped with a warning.
+#include <catch2/catch.hpp>
+
+#include "harness.hh"
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr char const *busybox = "/bin/busybox";
+
+enum class rt { runc, unshare, none };
+
+std::string runc_path()
+{
+    for (char const *p : {"/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"})
+        if (access(p, X_OK) == 0) return p;
+    return {};
+}
+
+h::run_opts with_timeout(int ms, std::string const &cwd = {})
+{
+    h::run_opts o;
+    o.timeout_ms = ms;
+    o.cwd = cwd;
+    return o;
+}
+
+std::string esc(std::string const &s)
+{
+    std::string o = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (c == '\n') { o += "\\n"; continue; }
+        if (c == '\r') { o += "\\r"; continue; }
+        if (c == '\t') { o += "\\t"; continue; }
+        o += c;
+    }
+    return o + "\"";
+}
+
+std::string json_list(std::vector<std::string> const &v)
+{
+    std::string o = "[";
+    for (std::size_t i = 0; i < v.size(); i++) o += (i ? "," : "") + esc(v[i]);
+    return o + "]";
+}
+
+// One container: a bundle dir with rootfs/ and config.json.
+class container {
+public:
+    container()
+    {
+        static int seq = 0;
+        id_ = "s6pp-init-" + std::to_string(getpid()) + "-" + std::to_string(++seq);
+        root_ = dir_ / "rootfs";
+        for (char const *d : {"bin", "etc", "proc", "dev", "sys", "tmp", "run"})
+            h::mkdirs(root_ + "/" + d);
+        chmod((root_ + "/tmp").c_str(), 01777);
+        // For the unshare fallback (runc mounts its own /dev): sh needs /dev/null for "&".
+        mknod((root_ + "/dev/null").c_str(), S_IFCHR | 0666, makedev(1, 3));
+        // Our tools first, then busybox applets where no tool of ours has the name (a
+        // symlink must never be copied through: cp onto bin/init would overwrite busybox).
+        for (char const *t :
+             {"init", "s6-svscan", "s6-supervise", "s6-svc", "s6-svstat", "s6-svok",
+              "s6-svwait", "s6-svscanctl", "fix-attrs", "with-contenv", "printcontenv",
+              "s6-envdir", "s6-setsid"})
+            put_binary(h::ours(t), root_ + "/bin/" + t);
+        put_binary(busybox, root_ + "/bin/busybox");
+        for (char const *l : {"halt", "poweroff", "reboot", "shutdown"})
+            REQUIRE(symlink("init", (root_ + "/bin/" + l).c_str()) == 0);
+        auto r = h::run({busybox, "--list"});
+        REQUIRE(r.code == 0);
+        std::size_t i = 0;
+        while (i < r.out.size()) {
+            auto j = r.out.find('\n', i);
+            std::string a = r.out.substr(i, j - i);
+            i = j == std::string::npos ? r.out.size() : j + 1;
+            if (!a.empty() && !h::exists(root_ + "/bin/" + a))
+                REQUIRE(symlink("busybox", (root_ + "/bin/" + a).c_str()) == 0);
+        }
+        // /init -> /bin/init, so that /init finds s6-svscan next to its real executable.
+        REQUIRE(symlink("/bin/init", (root_ + "/init").c_str()) == 0);
+        h::write_file(root_ + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+        h::write_file(root_ + "/etc/group", "root:x:0:\n");
+    }
+    ~container()
+    {
+        if (used_runc_) h::run({runc_path(), "delete", "-f", id_}, with_timeout(10000));
+    }
+
+    std::string const &root() const { return root_; }
+    std::string const &id() const { return id_; }
+    std::string path(std::string const &rel) const { return root_ + "/" + rel; }
+
+    // A file in the rootfs (parents created); mode 0755 for scripts.
+    void file(std::string const &rel, std::string const &content, unsigned mode = 0755)
+    {
+        auto p = path(rel);
+        h::mkdirs(p.substr(0, p.rfind('/')));
+        h::write_file(p, content, mode);
+        chmod(p.c_str(), mode);
+    }
+
+    // Writes config.json for runc: /init ARGS with env, as a non-terminal process.
+    std::vector<std::string> argv_for(rt how, std::vector<std::string> const &args,
+                                      std::vector<std::string> const &env)
+    {
+        std::vector<std::string> full = {"/init"};
+        full.insert(full.end(), args.begin(), args.end());
+        std::vector<std::string> e = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+        e.insert(e.end(), env.begin(), env.end());
+        if (how == rt::unshare) {
+            std::vector<std::string> v = {"/usr/bin/unshare", "--pid", "--fork", "--mount",
+                                          "--mount-proc=/proc",
+                                          "--root=" + root_, "/bin/env", "-i"};
+            v.insert(v.end(), e.begin(), e.end());
+            v.insert(v.end(), full.begin(), full.end());
+            return v;
+        }
+        REQUIRE(h::run({runc_path(), "spec"}, with_timeout(10000, dir_.path())).code == 0);
+        std::string cfg = h::read_file(dir_ / "config.json");
+        // runc spec's defaults: terminal true, args ["sh"], root {"path": "rootfs",
+        // "readonly": true}; rewrite those three and the env.
+        auto replace = [&cfg](std::string const &from, std::string const &to) {
+            auto p = cfg.find(from);
+            REQUIRE(p != std::string::npos);
+            cfg.replace(p, from.size(), to);
+        };
+        replace("\"terminal\": true", "\"terminal\": false");
+        auto a = cfg.find("\"args\": [");
+        REQUIRE(a != std::string::npos);
+        cfg.replace(a, cfg.find(']', a) + 1 - a, "\"args\": " + json_list(full));
+        auto en = cfg.find("\"env\": [");
+        REQUIRE(en != std::string::npos);
+        cfg.replace(en, cfg.find(']', en) + 1 - en, "\"env\": " + json_list(e));
+        replace("\"readonly\": true", "\"readonly\": false");
+        h::write_file(dir_ / "config.json", cfg);
+        used_runc_ = true;
+        return {runc_path(), "run", "--bundle", dir_.path(), id_};
+    }
+
+    // Runs /init ARGS to completion.
+    h::result run(rt how, std::vector<std::string> const &args,
+                  std::vector<std::string> const &env = {}, int timeout_ms = 15000)
+    {
+        return h::run(argv_for(how, args, env), with_timeout(timeout_ms));
+    }
+
+    // Starts /init ARGS in the background (runc only).
+    std::unique_ptr<h::proc> start(std::vector<std::string> const &args,
+                                   std::vector<std::string> const &env = {})
+    {
+        auto v = argv_for(rt::runc, args, env);
+        h::mkdirs(dir_ / "logs");
+        return std::make_unique<h::proc>(v, dir_ / "logs");
+    }
+
+    h::result exec(std::vector<std::string> const &cmd)
+    {
+        std::vector<std::string> v = {runc_path(), "exec", id_};
+        v.insert(v.end(), cmd.begin(), cmd.end());
+        return h::run(v, with_timeout(10000));
+    }
+
+    int kill(std::string const &sig)
+    {
+        return h::run({runc_path(), "kill", id_, sig}, with_timeout(10000)).code;
+    }
+
+    // True once /init has started s6-svscan (its control FIFO exists).
+    bool booted() const { return h::exists(root_ + "/run/service/.s6-svscan/control"); }
+
+private:
+    void put_binary(std::string const &from, std::string const &to)
+    {
+        if (link(from.c_str(), to.c_str()) == 0) return;
+        REQUIRE(h::run({"/bin/cp", from, to}).code == 0);
+    }
+
+    h::tempdir dir_;
+    std::string root_;
+    std::string id_;
+    bool used_runc_ = false;
+};
+
+// Which runtime works here (decided once, by running a trivial container).
+rt runtime()
+{
+    static rt chosen = [] {
+        if (!h::exists(busybox) || !h::exists(h::ours("init"))) return rt::none;
+        if (geteuid() != 0) return rt::none;
+        // S6PP_INIT_RUNTIME=unshare exercises the fallback where runc works too.
+        char const *force = getenv("S6PP_INIT_RUNTIME");
+        bool const try_runc = !force || std::string_view(force) != "unshare";
+        if (try_runc && !runc_path().empty()) {
+            container c;
+            auto r = c.run(rt::runc, {"sh", "-c", "exit 3"});
+            if (r.code == 3) {
+                WARN("init tests: using runc (" << runc_path() << ")");
+                return rt::runc;
+            }
+            WARN("init tests: runc failed (" << r.code << "): " << r.err);
+        }
+        if (h::exists("/usr/bin/unshare")) {
+            container c;
+            auto r = c.run(rt::unshare, {"sh", "-c", "exit 3"});
+            if (r.code == 3) {
+                WARN("init tests: runc unusable; using unshare --pid --fork --root");
+                return rt::unshare;
+            }
+        }
+        WARN("init tests: no usable container runtime; skipped");
+        return rt::none;
+    }();
+    return chosen;
+}
+
+bool need_runc()
+{
+    if (runtime() == rt::runc) return true;
+    if (runtime() == rt::unshare) WARN("needs runc (exec/kill); skipped");
+    return false;
+}
+
+bool contains(std::string const &hay, std::string const &needle)
+{
+    return hay.find(needle) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("init: the CMD's exit code is the container's", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    for (int code : {0, 1, 42, 255}) {
+        container c;
+        auto r = c.run(how, {"sh", "-c", "exit " + std::to_string(code)});
+        INFO("code " << code << ": " << r.err);
+        CHECK(r.code == code);
+        CHECK(contains(r.err, "[cmd] sh exited " + std::to_string(code)));
+    }
+}
+
+TEST_CASE("init: a CMD killed by signal s gives 128+s", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    for (auto [sig, name] : {std::pair{SIGKILL, "KILL"}, {SIGTERM, "TERM"}, {SIGSEGV, "SEGV"}}) {
+        container c;
+        auto r = c.run(how, {"sh", "-c", std::string("kill -") + name + " $$"});
+        INFO(name << ": " << r.err);
+        CHECK(r.code == 128 + sig);
+    }
+}
+
+TEST_CASE("init: a CMD that cannot be run gives 127 or 126, with the reason", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    auto r = c.run(how, {"no-such-program"});
+    CHECK(r.code == 127);
+    CHECK(contains(r.err, "no-such-program: not found in PATH"));
+    container c2;
+    c2.file("bin/crlf", "#!/bin/sh\r\necho hi\n");
+    r = c2.run(how, {"/bin/crlf"});
+    CHECK(r.code == 127);
+    CHECK(contains(r.err, "CRLF line ending"));
+}
+
+TEST_CASE("init: S6_CMD_ARG0 is prepended; the CMD gets the container environment", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    // A cont-init script sees PATH only, but may add variables for the CMD.
+    c.file("etc/cont-init.d/10-env",
+           "#!/bin/sh\nenv > /tmp/stage-env\nprintf added > /run/s6/container_environment/BAR\n");
+    auto r = c.run(how, {"-c", "printf '%s|%s|%s' \"$FOO\" \"$BAR\" \"$0\""},
+                   {"FOO=a b", "S6_CMD_ARG0=sh"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "a b|added|sh");
+    CHECK(h::read_file(c.path("run/s6/container_environment/FOO")) == "a b\n");
+    auto stage_env = h::read_file(c.path("tmp/stage-env"));
+    CHECK(!contains(stage_env, "FOO="));
+    CHECK(contains(stage_env, "PATH="));
+    CHECK(h::read_file(c.path("run/s6-linux-init-container-results/exitcode")) == "0\n");
+
+    container k; // S6_KEEP_ENV: no dump, and everyone sees the live environment
+    r = k.run(how, {"sh", "-c", "test -d /run/s6/container_environment && exit 9; "
+                                "printf %s \"$FOO\""},
+              {"FOO=kept", "S6_KEEP_ENV=1"});
+    CHECK(r.code == 0);
+    CHECK(r.out == "kept");
+}
+
+TEST_CASE("init: cont-init.d runs sorted, logged, with precise diagnostics", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    auto make = [](container &c) {
+        c.file("etc/cont-init.d/20-b", "#!/bin/sh\necho 20 >> /tmp/order\nexit 3\n");
+        c.file("etc/cont-init.d/10-a", "#!/bin/sh\necho 10 >> /tmp/order\n");
+        c.file("etc/cont-init.d/30-c", "#!/bin/sh\necho 30 >> /tmp/order\n");
+        c.file("etc/cont-init.d/40-crlf", "#!/bin/sh\r\necho 40 >> /tmp/order\n");
+        c.file("etc/cont-init.d/50-bash", "#!/bin/bash\necho 50 >> /tmp/order\n");
+        c.file("etc/cont-init.d/60-noexec", "#!/bin/sh\necho 60 >> /tmp/order\n", 0644);
+        c.file("etc/cont-init.d/.hidden", "#!/bin/sh\necho hidden >> /tmp/order\n");
+    };
+    SECTION("BEHAVIOUR 0: failures are logged and ignored")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {"sh", "-c", "cat /tmp/order; exit 4"});
+        INFO(r.err);
+        CHECK(r.code == 4);
+        CHECK(r.out == "10\n20\n30\n");
+        CHECK(contains(r.err, "[cont-init.d] 10-a: exited 0."));
+        CHECK(contains(r.err, "[cont-init.d] 20-b: exited 3."));
+        CHECK(contains(r.err, "[cont-init.d] 40-crlf: unable to run /etc/cont-init.d/40-crlf: "
+                              "it has a CRLF line ending in its #! line"));
+        CHECK(contains(r.err, "50-bash: unable to run /etc/cont-init.d/50-bash: it names an "
+                              "interpreter that does not exist: /bin/bash"));
+        CHECK(contains(r.err, "60-noexec: unable to run /etc/cont-init.d/60-noexec: it is not "
+                              "executable"));
+        CHECK(contains(r.err, "[cont-init.d] 60-noexec: exited 126."));
+        CHECK(r.err.find("10-a: exited") < r.err.find("20-b: executing"));
+    }
+    SECTION("BEHAVIOUR 2: the first failure stops the container with its code")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {"sh", "-c", "echo cmd-ran; exit 0"},
+                       {"S6_BEHAVIOUR_IF_STAGE2_FAILS=2"});
+        INFO(r.err);
+        CHECK(r.code == 3);
+        CHECK(!contains(r.out, "cmd-ran"));
+        CHECK(h::read_file(c.path("tmp/order")) == "10\n20\n");
+    }
+}
+
+TEST_CASE("init: a non-numeric S6_* value falls back to its default with a warning", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    auto r = c.run(how, {"true"}, {"S6_KILL_GRACETIME=soon"});
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, "init: warning: invalid value for S6_KILL_GRACETIME: soon "
+                          "(not a number); using the default 3000"));
+}
+
+TEST_CASE("init: stage 3 ends as soon as nothing is left; KILL after the grace time", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    SECTION("everything dies on TERM: no waiting for S6_KILL_GRACETIME")
+    {
+        container c;
+        c.file("etc/services.d/s/run", "#!/bin/sh\nexec sleep 1000\n");
+        auto t0 = steady_clock::now();
+        auto r = c.run(how, {"sh", "-c", "sleep 1000 & sleep 0.2; exit 5"},
+                       {"S6_KILL_GRACETIME=20000", "S6_SERVICES_GRACETIME=20000"});
+        CHECK(r.code == 5);
+        CHECK(steady_clock::now() - t0 < seconds(5));
+    }
+    SECTION("a process ignoring TERM is killed after S6_KILL_GRACETIME")
+    {
+        container c;
+        auto t0 = steady_clock::now();
+        auto r = c.run(how, {"sh", "-c", "sh -c 'trap \"\" TERM; sleep 1000' & sleep 0.2"},
+                       {"S6_KILL_GRACETIME=500"});
+        auto took = steady_clock::now() - t0;
+        CHECK(r.code == 0);
+        CHECK(contains(r.err, "sending all processes the KILL signal"));
+        CHECK(took >= milliseconds(500));
+        CHECK(took < seconds(5));
+    }
+    SECTION("cont-finish.d scripts are bounded by S6_KILL_FINISH_MAXTIME")
+    {
+        container c;
+        c.file("etc/cont-finish.d/10-slow", "#!/bin/sh\nexec sleep 1000\n");
+        c.file("etc/cont-finish.d/20-code",
+               "#!/bin/sh\necho 7 > /run/s6-linux-init-container-results/exitcode\n");
+        auto r = c.run(how, {"true"}, {"S6_KILL_FINISH_MAXTIME=300"});
+        INFO(r.err);
+        CHECK(contains(r.err, "[cont-finish.d] 10-slow: exited 137."));
+        CHECK(r.code == 7); // the exitcode file, as in s6-overlay v3
+    }
+}
+
+TEST_CASE("init: orphans are reaped, no zombie is left", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    auto r = c.run(how, {"sh", "-c",
+                         "(sleep 0.1 &); (sleep 0.1 &); (sleep 0.1 &); sleep 1; "
+                         "exit $(grep -l ') Z ' /proc/[0-9]*/stat 2>/dev/null | wc -l)"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+
+    container burst; // many orphans dying with the CMD cannot hide its status
+    r = burst.run(how, {"sh", "-c", "for i in $(seq 150); do (sleep 0.3 &); done; "
+                                    "sleep 0.3; exit 9"});
+    CHECK(r.code == 9);
+}
+
+TEST_CASE("init: SIGTERM from outside", "[init]")
+{
+    if (!need_runc()) return;
+    SECTION("while the CMD runs: it gets TERM, its real status is the container's")
+    {
+        container c;
+        auto p = c.start({"sh", "-c",
+                          "trap 'exit 7' TERM; touch /tmp/ready; "
+                          "while :; do sleep 0.05; done"});
+        REQUIRE(h::wait_until([&] { return h::exists(c.path("tmp/ready")); }, 10000));
+        CHECK(c.kill("TERM") == 0);
+        CHECK(p->wait(10000) == 7);
+    }
+    SECTION("a CMD with default TERM handling gives 143")
+    {
+        container c;
+        auto p = c.start({"sh", "-c", "touch /tmp/ready; exec sleep 1000"});
+        REQUIRE(h::wait_until([&] { return h::exists(c.path("tmp/ready")); }, 10000));
+        CHECK(c.kill("TERM") == 0);
+        CHECK(p->wait(10000) == 143);
+    }
+    SECTION("without a CMD: orderly stop, exit 0, fast")
+    {
+        container c;
+        c.file("etc/services.d/s/run", "#!/bin/sh\nexec sleep 1000\n");
+        c.file("etc/cont-finish.d/f", "#!/bin/sh\necho finish-ran\n");
+        auto p = c.start({});
+        REQUIRE(h::wait_until([&] { return c.booted(); }, 10000));
+        REQUIRE(h::wait_status(c.path("run/service/s"), [](sv::status const &s) { return s.is_up(); }));
+        auto t0 = steady_clock::now();
+        CHECK(c.kill("TERM") == 0);
+        CHECK(p->wait(10000) == 0);
+        CHECK(steady_clock::now() - t0 < seconds(3));
+        CHECK(contains(p->out(), "finish-ran"));
+    }
+    SECTION("BEHAVIOUR 1: a failed cont-init keeps the container idle; stop gives its code")
+    {
+        container c;
+        c.file("etc/cont-init.d/10-fail", "#!/bin/sh\nexit 6\n");
+        c.file("etc/services.d/s/run", "#!/bin/sh\nexec sleep 1000\n");
+        auto p = c.start({}, {"S6_BEHAVIOUR_IF_STAGE2_FAILS=1"});
+        REQUIRE(h::wait_until([&] { return contains(p->err(), "stage 2 failed"); }, 10000));
+        CHECK(!h::exists(c.path("run/service/s")));
+        CHECK(p->running());
+        CHECK(c.kill("TERM") == 0);
+        CHECK(p->wait(10000) == 6);
+    }
+}
+
+TEST_CASE("init: services.d services are supervised and controllable", "[init]")
+{
+    if (!need_runc()) return;
+    container c;
+    c.file("etc/services.d/web/run", "#!/bin/sh\necho started >> /tmp/web.log\nexec sleep 1000\n");
+    auto p = c.start({});
+    REQUIRE(h::wait_until([&] { return c.booted(); }, 10000));
+    auto dir = c.path("run/service/web");
+    REQUIRE(h::wait_status(dir, [](sv::status const &s) { return s.is_up(); }));
+    auto pid1 = h::status_of(dir).pid;
+    auto r = c.exec({"s6-svc", "-r", "/run/service/web"});
+    CHECK(r.code == 0);
+    CHECK(h::wait_status(dir, [pid1](sv::status const &s) { return s.is_up() && s.pid != pid1; }));
+    r = c.exec({"s6-svstat", "/run/service/web"});
+    CHECK(r.code == 0);
+    CHECK(r.out.rfind("up (pid ", 0) == 0);
+    CHECK(h::wait_until([&] { return h::read_file(c.path("tmp/web.log")) == "started\nstarted\n"; }));
+    // halt with an exit code written first, as s6-overlay v3 documents.
+    r = c.exec({"sh", "-c", "echo 3 > /run/s6-linux-init-container-results/exitcode; exec halt"});
+    CHECK(r.code == 0);
+    CHECK(p->wait(10000) == 3);
+}
+
+TEST_CASE("init: S6_CMD_WAIT_FOR_SERVICES waits for services before the CMD", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    c.file("etc/services.d/slow/notification-fd", "3\n", 0644);
+    // Ready only once it has slept; s6-notifyoncheck is not in this rootfs, so the run
+    // script writes the readiness line itself after the sleep.
+    c.file("etc/services.d/slow/run",
+           "#!/bin/sh\nsleep 0.3\necho >&3\nexec sleep 1000\n");
+    c.file("etc/services.d/off/run", "#!/bin/sh\nexec sleep 1000\n");
+    c.file("etc/services.d/off/down", "", 0644);
+    auto r = c.run(how, {"s6-svstat", "-o", "ready", "/run/service/slow"},
+                   {"S6_CMD_WAIT_FOR_SERVICES=1", "S6_CMD_WAIT_FOR_SERVICES_MAXTIME=5000"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "true\n");
+}
+
+TEST_CASE("init: not PID 1, it is a subreaper that reaps and stops its own orphans", "[init]")
+{
+    if (runtime() == rt::none || !h::exists("/usr/bin/unshare")) return;
+    container c;
+    // A mount namespace and a chroot, but no PID namespace: /init is not PID 1 here, and
+    // must neither kill(-1) the host nor lose the orphan to the real init.
+    auto t0 = steady_clock::now();
+    auto r = h::run({"/usr/bin/unshare", "--fork", "--mount-proc=/proc",
+                     "--root=" + c.root(), "/bin/env", "-i", "PATH=/bin", "/init", "sh", "-c",
+                     "[ \"$PPID\" != 1 ] || exit 9; (sleep 1000 &); exit 5"},
+                    with_timeout(15000));
+    INFO(r.err);
+    CHECK(!r.timed_out);
+    CHECK(r.code == 5);
+    CHECK(steady_clock::now() - t0 < seconds(5));
+}
+
+TEST_CASE("init: SIGINT, SIGUSR1 and poweroff stop a container without CMD", "[init]")
+{
+    if (!need_runc()) return;
+    for (std::string how : {"INT", "USR1", "poweroff", "reboot", "shutdown"}) {
+        container c;
+        auto p = c.start({});
+        REQUIRE(h::wait_until([&] { return c.booted(); }, 10000));
+        if (how == "poweroff" || how == "reboot") CHECK(c.exec({how, "-f"}).code == 0);
+        else if (how == "shutdown") CHECK(c.exec({how, "-h", "now"}).code == 0);
+        else CHECK(c.kill(how) == 0);
+        INFO(how);
+        CHECK(p->wait(10000) == 0);
+    }
+}
+
+TEST_CASE("init: fix-attrs.d is applied before cont-init.d", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    c.file("data/file", "x", 0644);
+    c.file("data/sub/f", "y", 0644);
+    c.file("etc/fix-attrs.d/01-data", "/data true root 0600 0700\n", 0644);
+    c.file("etc/fix-attrs.d/02-bad", "/data true nosuchuser 0600 0700\n", 0644);
+    c.file("etc/cont-init.d/10-check", "#!/bin/sh\nstat -c %a /data/sub/f > /tmp/seen\n");
+    auto r = c.run(how, {"stat", "-c", "%a", "/data/file", "/data/sub"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "600\n700\n");
+    CHECK(h::read_file(c.path("tmp/seen")) == "600\n");
+    CHECK(contains(r.err, "[fix-attrs.d] 01-data: exited 0."));
+    CHECK(contains(r.err, "[fix-attrs.d] 02-bad: exited 1."));
+}
+
+TEST_CASE("init: the exitcode file is taken modulo 256; a non-number gives 100", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    for (auto [text, code] : {std::pair{"300\n", 44}, {"abc\n", 100}, {"", 0}}) {
+        container c;
+        c.file("etc/cont-finish.d/10-code", std::string("#!/bin/sh\nprintf '") + text +
+                                                "' > /run/s6-linux-init-container-results/exitcode\n");
+        auto r = c.run(how, {"sh", "-c", "exit 1"});
+        INFO(text << r.err);
+        CHECK(r.code == code);
+    }
+}
+
+TEST_CASE("init: halt and friends refuse bad usage, and need a running /init", "[init]")
+{
+    h::tempdir td;
+    for (char const *n : {"halt", "shutdown"})
+        REQUIRE(symlink(h::ours("init").c_str(), (td / n).c_str()) == 0);
+    auto r = h::run({td / "halt", "-x"});
+    CHECK(r.code == 100);
+    CHECK(contains(r.err, "halt: usage: "));
+    r = h::run({td / "shutdown", "-q"});
+    CHECK(r.code == 100);
+    CHECK(contains(r.err, "shutdown: usage: shutdown"));
+    // Only where no /init of ours runs: this must never signal the host's PID 1.
+    if (!h::exists("/run/s6/init.pid")) {
+        r = h::run({td / "halt"});
+        CHECK(r.code == 100);
+        CHECK(contains(r.err, "halt: fatal: unable to find a running /init"));
+    }
+}
+
+TEST_CASE("init: the CMD starts with no signal ignored or blocked", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    // grep itself is the CMD: a shell would show its own dispositions (busybox sh ignores
+    // SIGINT in some modes).  glibc's posix_spawn would leave signals 32 and 33 ignored.
+    container c;
+    auto r = c.run(how, {"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
