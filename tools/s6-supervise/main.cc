@@ -303,8 +303,17 @@ void quit() noexcept
 
 } // namespace svd::sys
 
+// s6-svscan's main (tools/s6-svscan), linked into this binary: s6-svscan is installed as a
+// link to s6-supervise so that a whole supervision tree shares one executable's pages.
+int s6_svscan_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
+    if (argc > 0) {
+        std::string_view name = argv[0];
+        if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+        if (name == "s6-svscan") return s6_svscan_main(argc, argv);
+    }
     sv::prog = "s6-supervise";
     if (argc < 2) sv::die_usage("s6-supervise dir");
     service_dir = argv[1];
