@@ -56,21 +56,7 @@ bool read_var_file(int dirfd, char const *name, std::size_t max, std::string &ou
         return false;
     }
     if (!set_nonblock(fd.get(), false)) return false;
-    out.clear();
-    char buf[4096];
-    for (;;) {
-        std::size_t want = sizeof buf;
-        if (max && max - out.size() < want) want = max - out.size();
-        if (!want) break;
-        ssize_t r = ::read(fd.get(), buf, want);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        if (r == 0) break;
-        out.append(buf, static_cast<std::size_t>(r));
-    }
-    return true;
+    return read_all(fd.get(), out, max);
 }
 
 } // namespace

@@ -37,6 +37,24 @@ ssize_t read_full(int fd, void *buf, std::size_t n) noexcept
     return static_cast<ssize_t>(got);
 }
 
+bool read_all(int fd, std::string &out, std::size_t max) noexcept
+{
+    out.clear();
+    char buf[8192];
+    for (;;) {
+        std::size_t want = sizeof buf;
+        if (max && max - out.size() < want) want = max - out.size();
+        if (!want) return true;
+        ssize_t r = ::read(fd, buf, want);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (r == 0) return true;
+        out.append(buf, static_cast<std::size_t>(r));
+    }
+}
+
 bool write_full(int fd, void const *buf, std::size_t n) noexcept
 {
     auto const *p = static_cast<char const *>(buf);

@@ -15,19 +15,7 @@ namespace {
 bool slurp(char const *path, std::string &out) noexcept
 {
     unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd) return false;
-    out.clear();
-    char buf[8192];
-    for (;;) {
-        ssize_t r = ::read(fd.get(), buf, sizeof buf);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        if (r == 0) break;
-        out.append(buf, static_cast<std::size_t>(r));
-    }
-    return true;
+    return fd && read_all(fd.get(), out);
 }
 
 bool is_space(char c) noexcept

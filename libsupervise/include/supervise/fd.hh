@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <sys/types.h>
 
@@ -43,6 +44,10 @@ private:
 // Reads until n bytes, EOF or an error; returns the count read, or -1 with errno set if an error
 // came before any byte.
 ssize_t read_full(int fd, void *buf, std::size_t n) noexcept;
+
+// Reads fd until EOF, or until max bytes (0 = no limit), into out (replacing what it held).
+// False with errno set on a read error.  For the one-shot tools: it allocates.
+bool read_all(int fd, std::string &out, std::size_t max = 0) noexcept;
 
 // Writes all n bytes (retrying on EINTR and short writes); false with errno set on failure.
 bool write_full(int fd, void const *buf, std::size_t n) noexcept;
