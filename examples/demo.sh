@@ -13,7 +13,9 @@ PATH=$bin:$PATH
 export PATH
 
 scan=$(mktemp -d /tmp/s6pp-demo.XXXXXX)
+# Stop the tree and remove the copy however the demo ends (also on ^C or a closed pipe).
 trap 's6-svscanctl -t "$scan" 2>/dev/null || true; rm -rf "$scan"' EXIT
+trap 'exit 130' INT TERM HUP PIPE
 cp -R "$top/examples/scandir/." "$scan/"
 echo "== scan directory $scan: $(ls "$scan" | tr '\n' ' ')"
 
