@@ -69,14 +69,7 @@ bool listener::subscribe(std::string_view eventdir) noexcept
     path_buf dir(eventdir);
     if (!dir.ok()) return errno = ENAMETOOLONG, false;
     // Create the fifodir if needed; like s6's listeners, go on whatever happened.
-    {
-        mode_t const old = umask(0);
-        if (mkdir(dir.c_str(), 0700) == 0) {
-            if (chown(dir.c_str(), static_cast<uid_t>(-1), getegid()) == 0)
-                chmod(dir.c_str(), 03730);
-        }
-        umask(old);
-    }
+    fifodir_make(dir.c_str());
 
     static constexpr char alnum[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -20,18 +20,7 @@
 
 namespace {
 
-// DIR/supervise/status for a service that is up (pid set) or down, ready or not.
-void make_service(std::string const &dir, bool up, bool ready)
-{
-    REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
-    REQUIRE(::mkdir((dir + "/supervise").c_str(), 0700) == 0);
-    REQUIRE(sv::fifodir_make((dir + "/event").c_str()));
-    sv::status st;
-    st.pid = up ? 4242 : 0;
-    st.ready = ready;
-    st.wantup = true;
-    REQUIRE(sv::status_write(dir, st));
-}
+using unit::make_fake_service;
 
 void notify(std::string const &dir, std::string_view ev)
 {
@@ -65,7 +54,7 @@ TEST_CASE("svlisten returns at once when the state already holds", "[svlisten]")
 {
     unit::temp_dir t;
     std::string const a = t / "a";
-    make_service(a, true, true);
+    make_fake_service(a, true, true);
     char const *dirs[] = {a.c_str()};
     sv::svlisten l;
     REQUIRE(l.init(dirs));
@@ -84,7 +73,7 @@ TEST_CASE("svlisten reads the initial state from supervise/status", "[svlisten]"
 
     SECTION("down, not ready")
     {
-        make_service(a, false, false);
+        make_fake_service(a, false, false);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -94,7 +83,7 @@ TEST_CASE("svlisten reads the initial state from supervise/status", "[svlisten]"
     }
     SECTION("down and ready")
     {
-        make_service(a, false, true);
+        make_fake_service(a, false, true);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -103,7 +92,7 @@ TEST_CASE("svlisten reads the initial state from supervise/status", "[svlisten]"
     }
     SECTION("up, not ready")
     {
-        make_service(a, true, false);
+        make_fake_service(a, true, false);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -132,7 +121,7 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
 
     SECTION("u and U")
     {
-        make_service(a, false, false);
+        make_fake_service(a, false, false);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -146,7 +135,7 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
     }
     SECTION("d and D")
     {
-        make_service(a, true, true);
+        make_fake_service(a, true, true);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -158,7 +147,7 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
     }
     SECTION("bytes that are not events are ignored")
     {
-        make_service(a, false, false);
+        make_fake_service(a, false, false);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -170,7 +159,7 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
     }
     SECTION("no deadline (-1) still returns on the event")
     {
-        make_service(a, false, false);
+        make_fake_service(a, false, false);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -183,7 +172,7 @@ TEST_CASE("svlisten keeps bytes read past the goal for the next wait", "[svliste
 {
     unit::temp_dir t;
     std::string const a = t / "a";
-    make_service(a, true, false);
+    make_fake_service(a, true, false);
     char const *dirs[] = {a.c_str()};
     sv::svlisten l;
     REQUIRE(l.init(dirs));
@@ -197,8 +186,8 @@ TEST_CASE("svlisten -a needs every service, -o one", "[svlisten]")
 {
     unit::temp_dir t;
     std::string const a = t / "a", b = t / "b";
-    make_service(a, false, false);
-    make_service(b, false, false);
+    make_fake_service(a, false, false);
+    make_fake_service(b, false, false);
     char const *dirs[] = {a.c_str(), b.c_str()};
     sv::svlisten l;
     REQUIRE(l.init(dirs));
@@ -227,7 +216,7 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
 
     SECTION("O while waiting for up: one failure, and the service counts as up")
     {
-        make_service(a, false, false);
+        make_fake_service(a, false, false);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -236,8 +225,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
     }
     SECTION("O for two services under -a: two failures")
     {
-        make_service(a, false, false);
-        make_service(b, false, false);
+        make_fake_service(a, false, false);
+        make_fake_service(b, false, false);
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -247,8 +236,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
     }
     SECTION("O and a clean up under -a: one failure")
     {
-        make_service(a, false, false);
-        make_service(b, false, false);
+        make_fake_service(a, false, false);
+        make_fake_service(b, false, false);
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -258,7 +247,7 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
     }
     SECTION("O is ignored while waiting for down")
     {
-        make_service(a, true, false);
+        make_fake_service(a, true, false);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -269,7 +258,7 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
     }
     SECTION("x while not in the wanted state: one failure")
     {
-        make_service(a, true, true);
+        make_fake_service(a, true, true);
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -278,8 +267,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
     }
     SECTION("x compares readiness exactly, even for -d (s6 2.11)")
     {
-        make_service(a, false, true); // down and ready: already fine for -d
-        make_service(b, true, false);
+        make_fake_service(a, false, true); // down and ready: already fine for -d
+        make_fake_service(b, true, false);
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -289,8 +278,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
     }
     SECTION("x in exactly the wanted state: no failure")
     {
-        make_service(a, false, false);
-        make_service(b, true, false);
+        make_fake_service(a, false, false);
+        make_fake_service(b, true, false);
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
@@ -304,7 +293,7 @@ TEST_CASE("svlisten times out with -1 at the deadline", "[svlisten]")
 {
     unit::temp_dir t;
     std::string const a = t / "a";
-    make_service(a, false, false);
+    make_fake_service(a, false, false);
     char const *dirs[] = {a.c_str()};
     sv::svlisten l;
     REQUIRE(l.init(dirs));
@@ -319,7 +308,7 @@ TEST_CASE("svlisten init reports which service and which step failed", "[svliste
 {
     unit::temp_dir t;
     std::string const a = t / "a", b = t / "b";
-    make_service(a, false, false);
+    make_fake_service(a, false, false);
 
     SECTION("missing supervise/status: the status step")
     {

@@ -23,16 +23,7 @@
 
 namespace {
 
-void make_service(std::string const &dir, bool up, bool ready)
-{
-    REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
-    REQUIRE(::mkdir((dir + "/supervise").c_str(), 0700) == 0);
-    REQUIRE(sv::fifodir_make((dir + "/event").c_str()));
-    sv::status st;
-    st.pid = up ? 4242 : 0;
-    st.ready = ready;
-    REQUIRE(sv::status_write(dir, st));
-}
+using unit::make_fake_service;
 
 std::size_t count_listeners(std::string const &dir)
 {
@@ -128,8 +119,8 @@ TEST_CASE("wait_goal_run returns when the goal is reached", "[svwait]")
 {
     unit::temp_dir t;
     std::string const a = t / "a", b = t / "b";
-    make_service(a, false, false);
-    make_service(b, false, false);
+    make_fake_service(a, false, false);
+    make_fake_service(b, false, false);
 
     SECTION("already there")
     {
@@ -157,8 +148,8 @@ TEST_CASE("wait_goal_run exits like s6-svwait on failures and timeouts", "[svwai
 {
     unit::temp_dir t;
     std::string const a = t / "a", b = t / "b";
-    make_service(a, false, false);
-    make_service(b, false, false);
+    make_fake_service(a, false, false);
+    make_fake_service(b, false, false);
     std::string const failmsg =
         "tool: fatal: some services reported permanent failure or their supervisor died\n";
 
@@ -188,7 +179,7 @@ TEST_CASE("wait_goal_run exits like s6-svlisten1 on failures", "[svwait]")
 {
     unit::temp_dir t;
     std::string const a = t / "a";
-    make_service(a, false, false);
+    make_fake_service(a, false, false);
 
     SECTION("O: exit 1 naming the service")
     {
@@ -208,7 +199,7 @@ TEST_CASE("-r waits for down first, as each tool defines it", "[svwait]")
 {
     unit::temp_dir t;
     std::string const a = t / "a", b = t / "b";
-    make_service(a, true, false);
+    make_fake_service(a, true, false);
 
     SECTION("s6-svwait: plain down is enough for the first phase")
     {
@@ -223,7 +214,7 @@ TEST_CASE("-r waits for down first, as each tool defines it", "[svwait]")
     }
     SECTION("s6-svwait: the first phase needs every service down, even with -o")
     {
-        make_service(b, true, false);
+        make_fake_service(b, true, false);
         auto o = run_wait(t, {a, b}, 'r', true, svwait, 100, {{a, "du"}});
         CHECK(o.code == 99);
         auto o2 = run_wait(t, {a, b}, 'r', true, svwait, long_wait, {{a, "d"}, {b, "du"}});
@@ -247,7 +238,7 @@ TEST_CASE("wait_init_or_die exits 111 with s6's messages", "[svwait]")
 {
     unit::temp_dir t;
     std::string const a = t / "a", b = t / "b";
-    make_service(a, false, false);
+    make_fake_service(a, false, false);
 
     SECTION("subscription failure names the directory")
     {

@@ -18,6 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
+#include <supervise/fifodir.hh>
+#include <supervise/status.hh>
 #include <supervise/tai64n.hh>
 
 namespace unit {
@@ -95,6 +99,20 @@ inline std::string read_file(std::string const &path)
     }
     ::close(fd);
     return s;
+}
+
+// A service directory as a supervisor would leave it, with no supervisor: DIR/event (a
+// fifodir) and DIR/supervise/status for a service that is up (pid set) or down, ready or not.
+inline void make_fake_service(std::string const &dir, bool up, bool ready)
+{
+    REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+    REQUIRE(::mkdir((dir + "/supervise").c_str(), 0700) == 0);
+    REQUIRE(sv::fifodir_make((dir + "/event").c_str()));
+    sv::status st;
+    st.pid = up ? 4242 : 0;
+    st.ready = ready;
+    st.wantup = true;
+    REQUIRE(sv::status_write(dir, st));
 }
 
 inline bool exists(std::string const &path)
