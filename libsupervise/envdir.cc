@@ -134,6 +134,13 @@ bool env_apply(std::span<env_change const> changes) noexcept
 
 char const *container_env_dir() noexcept
 {
+    // A run-time dir moved by /init (a non-root USER that may not write /run).
+    static std::string moved;
+    char const *rd = std::getenv("S6_RUNTIME_DIR");
+    if (rd && *rd) {
+        moved = std::string(rd) + "/s6/container_environment";
+        return moved.c_str();
+    }
     struct stat st;
     if (::stat(container_env_path, &st) < 0 && errno == ENOENT &&
         ::stat(container_env_path_v2, &st) == 0)

@@ -78,7 +78,7 @@ public:
         for (char const *t :
              {"init", "s6-svscan", "s6-supervise", "s6-svc", "s6-svstat", "s6-svok",
               "s6-svwait", "s6-svscanctl", "fix-attrs", "with-contenv", "printcontenv",
-              "s6-envdir", "s6-setsid"})
+              "s6-envdir", "s6-setsid", "s6-log", "logutil-service"})
             put_binary(h::ours(t), root_ + "/bin/" + t);
         put_binary(busybox, root_ + "/bin/busybox");
         for (char const *l : {"halt", "poweroff", "reboot", "shutdown"})
@@ -95,9 +95,19 @@ public:
         }
         // /init -> /bin/init, so that /init finds s6-svscan next to its real executable.
         REQUIRE(symlink("/bin/init", (root_ + "/init").c_str()) == 0);
-        h::write_file(root_ + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
-        h::write_file(root_ + "/etc/group", "root:x:0:\n");
+        h::write_file(root_ + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+                                             "nobody:x:65534:65534:nobody:/:/bin/false\n"
+                                             "app:x:1000:1000:app:/tmp:/bin/sh\n");
+        h::write_file(root_ + "/etc/group", "root:x:0:\nnogroup:x:65534:\napp:x:1000:\n");
     }
+
+    // How runc runs it (runc only): as which user, with a read-only root, with a tmpfs on
+    // /run mounted with these options ("" for none).
+    struct spec {
+        unsigned uid = 0, gid = 0;
+        bool readonly = false;
+        std::string run_tmpfs;
+    } runc_spec;
     ~container()
     {
         if (used_runc_) h::run({runc_path(), "delete", "-f", id_}, with_timeout(10000));
@@ -148,7 +158,26 @@ public:
         auto en = cfg.find("\"env\": [");
         REQUIRE(en != std::string::npos);
         cfg.replace(en, cfg.find(']', en) + 1 - en, "\"env\": " + json_list(e));
-        replace("\"readonly\": true", "\"readonly\": false");
+        // Docker's default capabilities, effective for root only, as under docker run.
+        auto caps = cfg.find("\"capabilities\": {");
+        REQUIRE(caps != std::string::npos);
+        std::vector<std::string> const docker_caps = {
+            "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+            "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+            "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+        std::string const mine = json_list(runc_spec.uid ? std::vector<std::string>{} : docker_caps);
+        cfg.replace(caps, cfg.find('}', caps) + 1 - caps,
+                    "\"capabilities\": {\"bounding\": " + json_list(docker_caps) +
+                        ", \"effective\": " + mine + ", \"permitted\": " + mine + "}");
+        if (!runc_spec.readonly) replace("\"readonly\": true", "\"readonly\": false");
+        if (runc_spec.uid || runc_spec.gid)
+            replace("\"uid\": 0,\n\t\t\t\"gid\": 0",
+                    "\"uid\": " + std::to_string(runc_spec.uid) + ",\n\t\t\t\"gid\": " +
+                        std::to_string(runc_spec.gid));
+        if (!runc_spec.run_tmpfs.empty())
+            replace("\"mounts\": [", "\"mounts\": [{\"destination\": \"/run\", \"type\": "
+                    "\"tmpfs\", \"source\": \"tmpfs\", \"options\": " +
+                    json_list(std::vector<std::string>{"nosuid", "nodev", runc_spec.run_tmpfs, "mode=755"}) + "},");
         h::write_file(dir_ / "config.json", cfg);
         used_runc_ = true;
         return {runc_path(), "run", "--bundle", dir_.path(), id_};
@@ -609,4 +638,211 @@ TEST_CASE("init: the CMD starts with no signal ignored or blocked", "[init]")
     INFO(r.err);
     CHECK(r.code == 0);
     CHECK(r.out == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+TEST_CASE("init: S6_LOGGING=1 and 2 catch what has no logger in /var/log/s6-uncaught-logs",
+          "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    auto make = [](container &c) {
+        c.file("etc/cont-init.d/10-hello", "#!/bin/sh\necho init-says-hi\n");
+        // Says goodbye on TERM: that line is written while the tree stops, and must still
+        // reach the log.
+        c.file("etc/services.d/chatty/run",
+               "#!/bin/sh\ntrap 'echo chatty-bye; exit 0' TERM\necho chatty-up\n"
+               "while :; do sleep 0.05; done\n");
+    };
+    // The CMD waits (bounded) until the service's line is in the log.
+    std::string const cmd =
+        "echo cmd-out; echo cmd-err >&2; for i in $(seq 200); do "
+        "grep -q chatty-up /var/log/s6-uncaught-logs/current 2>/dev/null && exit 0; "
+        "sleep 0.05; done; exit 9";
+    SECTION("1: stages and services go to the log, the CMD to the container's output")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {"sh", "-c", cmd}, {"S6_LOGGING=1"});
+        INFO(r.err);
+        CHECK(r.code == 0);
+        CHECK(contains(r.out, "cmd-out"));
+        CHECK(contains(r.err, "cmd-err"));
+        CHECK(!contains(r.err, "[cont-init.d]"));
+        auto log = h::read_file(c.path("var/log/s6-uncaught-logs/current"));
+        INFO(log);
+        CHECK(contains(log, "init-says-hi"));
+        CHECK(contains(log, "[cont-init.d] 10-hello: exited 0."));
+        CHECK(contains(log, "chatty-up"));
+        CHECK(contains(log, "chatty-bye"));
+        CHECK(!contains(log, "cmd-out"));
+        struct stat st;
+        REQUIRE(stat(c.path("var/log/s6-uncaught-logs").c_str(), &st) == 0);
+        CHECK(st.st_uid == 65534); // nobody, from the image's /etc/passwd
+        CHECK((st.st_mode & 07777) == 02700);
+        // S6_LOGGING_SCRIPT's default ends in T: ISO 8601 stamps.
+        CHECK(log.size() > 20);
+        CHECK(log[4] == '-');
+        CHECK(log[10] == ' ');
+    }
+    SECTION("2: the CMD's output goes to the log too")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {"sh", "-c", cmd}, {"S6_LOGGING=2", "S6_LOGGING_SCRIPT=n2 s100000"});
+        INFO(r.err);
+        CHECK(r.code == 0);
+        CHECK(!contains(r.out, "cmd-out"));
+        auto log = h::read_file(c.path("var/log/s6-uncaught-logs/current"));
+        INFO(log);
+        CHECK(log.rfind("[cont-init.d] 10-hello: executing...\ninit-says-hi\n", 0) == 0); // no stamps
+        CHECK(contains(log, "\ncmd-out\n"));
+        CHECK(contains(log, "\ncmd-err\n"));
+        CHECK(contains(log, "\nchatty-bye\n"));
+    }
+}
+
+TEST_CASE("init: services.d entries are checked before they start", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    auto make = [](container &c) {
+        c.file("etc/services.d/a-noexec/run", "#!/bin/sh\nexec sleep 1000\n", 0644);
+        c.file("etc/services.d/b-crlf/run", "#!/bin/sh\r\nexec sleep 1000\n");
+        c.file("etc/services.d/c-nolog/run", "#!/bin/sh\nexec sleep 1000\n");
+        h::mkdirs(c.path("etc/services.d/c-nolog/log"));
+        c.file("etc/services.d/d-norun/finish", "#!/bin/sh\n");
+        c.file("etc/services.d/README", "not a service\n", 0644);
+        c.file("etc/services.d/e-ok/run", "#!/bin/sh\nexec sleep 1000\n");
+    };
+    SECTION("BEHAVIOUR 0: one line each, and the container goes on")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {"sh", "-c", "exit 4"});
+        INFO(r.err);
+        CHECK(r.code == 4);
+        CHECK(contains(r.err, "[services.d] a-noexec: /etc/services.d/a-noexec/run is not "
+                              "executable (it needs chmod +x)\n"));
+        CHECK(contains(r.err, "[services.d] b-crlf: /etc/services.d/b-crlf/run has a CRLF "
+                              "line ending in its #! line"));
+        CHECK(contains(r.err, "[services.d] c-nolog: /etc/services.d/c-nolog/log/run is "
+                              "missing"));
+        CHECK(contains(r.err, "[services.d] d-norun: /etc/services.d/d-norun/run is missing"));
+        CHECK(contains(r.err, "[services.d] README: /etc/services.d/README is not a "
+                              "directory; ignored"));
+        CHECK(!contains(r.err, "e-ok"));
+    }
+    SECTION("BEHAVIOUR 2: no CMD, exit code 1")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {"sh", "-c", "echo cmd-ran"}, {"S6_BEHAVIOUR_IF_STAGE2_FAILS=2"});
+        INFO(r.err);
+        CHECK(r.code == 1);
+        CHECK(!contains(r.out, "cmd-ran"));
+        CHECK(contains(r.err, "stage 2 failed (exit code 1)"));
+    }
+    SECTION("cont-finish.d scripts that will not run are reported at boot")
+    {
+        container c;
+        c.file("etc/cont-finish.d/10-bye", "#!/bin/bash\necho bye\n");
+        auto r = c.run(how, {"sh", "-c", "echo cmd-ran >&2"});
+        INFO(r.err);
+        CHECK(r.code == 0); // cont-finish.d failures do not count
+        auto warned = r.err.find("[cont-finish.d] 10-bye: will not run: "
+                                 "/etc/cont-finish.d/10-bye names an interpreter that does "
+                                 "not exist: /bin/bash");
+        CHECK(warned < r.err.find("cmd-ran"));
+    }
+}
+
+TEST_CASE("init: S6_RUNTIME_PROFILE and S6_VERBOSITY", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    c.file("etc/cont-init.d/10-x", "#!/bin/sh\necho default >> /tmp/p\n");
+    c.file("etc/cont-profile.d/dev/cont-init.d/10-x", "#!/bin/sh\necho dev >> /tmp/p\n");
+    c.file("etc/cont-profile.d/dev/cont-init.d/20-bad", "#!/bin/sh\n", 0644);
+    auto r = c.run(how, {"true"}, {"S6_RUNTIME_PROFILE=dev", "S6_VERBOSITY=0"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(h::read_file(c.path("tmp/p")) == "dev\n");
+    CHECK(!contains(r.err, "executing"));      // progress lines: verbosity 2
+    CHECK(!contains(r.err, "[s6-finish]"));
+    CHECK(contains(r.err, "20-bad: unable to run")); // errors: always
+}
+
+TEST_CASE("init: a read-only root with a noexec tmpfs on /run", "[init]")
+{
+    if (!need_runc()) return;
+    SECTION("services run, and the catch-all log moves to /run/uncaught-logs")
+    {
+        container c;
+        c.runc_spec.readonly = true;
+        c.runc_spec.run_tmpfs = "noexec"; // docker run --read-only --tmpfs /run
+        c.file("etc/services.d/web/run", "#!/bin/sh\necho web-up\nexec sleep 1000\n");
+        // The service's run file is exec'd from /etc (/run is noexec) and its line is logged.
+        auto r = c.run(rt::runc, {"sh", "-c",
+                                  "for i in $(seq 200); do ps | grep -q '[s]leep 1000' && "
+                                  "grep -q web-up /run/uncaught-logs/current && exit 42; "
+                                  "sleep 0.05; done; exit 9"},
+                       {"S6_LOGGING=1"});
+        INFO(r.err);
+        CHECK(r.code == 42);
+        CHECK(contains(r.err, "logging to /run/uncaught-logs instead"));
+    }
+    SECTION("no writable /run: a clear error")
+    {
+        container c;
+        c.runc_spec.readonly = true;
+        auto r = c.run(rt::runc, {"true"});
+        CHECK(r.code == 100);
+        CHECK(contains(r.err, "init: fatal: /run is not writable by uid 0: give the container "
+                              "a tmpfs on /run (docker run --tmpfs /run) or set S6_RUNTIME_DIR"));
+    }
+}
+
+TEST_CASE("init: a non-root USER", "[init]")
+{
+    if (!need_runc()) return;
+    // The CMD passes once the service runs with the container environment it asked for.
+    std::vector<std::string> const cmd = {
+        "sh", "-c", "for i in $(seq 200); do [ \"$(cat /tmp/foo 2>/dev/null)\" = bar ] && "
+                    "s6-svstat -o up \"${S6_RUNTIME_DIR:-/run}/service/web\" | grep -q true && "
+                    "exit $(id -u | cut -c1-2); sleep 0.05; done; exit 9"};
+    auto make = [](container &c) {
+        c.runc_spec.uid = c.runc_spec.gid = 1000;
+        c.file("etc/services.d/web/run",
+               "#!/bin/with-contenv sh\necho \"$FOO\" > /tmp/foo\nexec sleep 1000\n");
+    };
+    SECTION("/run belongs to root: a clear error naming the fixes")
+    {
+        container c;
+        make(c);
+        auto r = c.run(rt::runc, cmd, {"FOO=bar"});
+        CHECK(r.code == 100);
+        CHECK(contains(r.err, "/run is not writable by uid 1000"));
+        CHECK(contains(r.err, "S6_RUNTIME_DIR"));
+    }
+    SECTION("S6_RUNTIME_DIR: everything lives there")
+    {
+        container c;
+        make(c);
+        auto r = c.run(rt::runc, cmd, {"FOO=bar", "S6_RUNTIME_DIR=/tmp/s6run"});
+        INFO(r.err);
+        CHECK(r.code == 10); // uid 1000
+        CHECK(h::exists(c.path("tmp/s6run/s6/container_environment/FOO")));
+    }
+    SECTION("a /run it may write is used as it is")
+    {
+        container c;
+        make(c);
+        REQUIRE(chown(c.path("run").c_str(), 1000, 1000) == 0);
+        auto r = c.run(rt::runc, cmd, {"FOO=bar", "S6_LOGGING=1"});
+        INFO(r.err);
+        CHECK(r.code == 10);
+        // Not root: the catch-all logger cannot be nobody, nor write /var/log.
+        CHECK(h::exists(c.path("run/uncaught-logs/current")));
+    }
 }

@@ -34,7 +34,8 @@ namespace {
 
 // halt, poweroff, reboot, shutdown: ask the running /init to stop, as s6-linux-init-hpr
 // does, by the signal s6-overlay v3 maps to that action.  /init writes its pid to
-// /run/s6/init.pid (it is not always PID 1); without that file we exit 100, as
+// /run/s6/init.pid, or $S6_RUNTIME_DIR/s6/init.pid (it is not always PID 1); without that
+// file we exit 100, as
 // s6-linux-init-hpr does when it cannot reach the shutdown daemon.
 int hpr(std::string_view name, int argc, char **argv)
 {
@@ -66,12 +67,14 @@ int hpr(std::string_view name, int argc, char **argv)
     // whatever PID 1 is (on a host, that would be the real init).
     std::string txt;
     unsigned p = 0;
-    if (!init::read_file("/run/s6/init.pid", txt))
+    char const *rd = getenv("S6_RUNTIME_DIR");
+    std::string const pidfile = std::string(rd && *rd ? rd : "/run") + "/s6/init.pid";
+    if (!init::read_file(pidfile.c_str(), txt))
         sv::die_sys(sv::exitcode::usage, "unable to find a running /init: unable to read ",
-                    "/run/s6/init.pid");
+                    pidfile);
     while (!txt.empty() && txt.back() == '\n') txt.pop_back();
     if (!sv::scan_uint(txt, p) || p == 0)
-        sv::die(sv::exitcode::usage, "invalid pid in /run/s6/init.pid: ", txt);
+        sv::die(sv::exitcode::usage, "invalid pid in ", pidfile, ": ", txt);
     pid_t const pid = static_cast<pid_t>(p);
     // /init may well broadcast its SIGTERM before we are gone: that must not turn a
     // successful request into "killed by SIGTERM" for whoever ran us.

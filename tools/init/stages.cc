@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include <supervise/sibling.hh>
 #include <supervise/status.hh>
 #include <supervise/tai64n.hh>
+#include <supervise/uidgid.hh>
 
 #ifndef S6PP_BINDIR
 #define S6PP_BINDIR "/usr/local/bin"
@@ -28,23 +31,57 @@ extern char **environ;
 namespace init {
 namespace {
 
-constexpr char const *scan_dir = "/run/service";
-constexpr char const *control_path = "/run/service/.s6-svscan/control";
-constexpr char const *results_dir = "/run/s6-linux-init-container-results";
-constexpr char const *exitcode_path = "/run/s6-linux-init-container-results/exitcode";
-constexpr char const *staging_dir = "/run/s6/services-staging";
 constexpr char const *docker_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-bool keep_env = false;
+// The run-time directory: /run, or S6_RUNTIME_DIR (for a non-root USER that may not write
+// /run).  Everything /init creates lives under it, with s6-overlay's names.
+std::string run_dir = "/run";
+std::string under_run(std::string_view rel) { return run_dir + std::string(rel); }
+std::string scan_dir() { return under_run("/service"); }
+std::string exitcode_path() { return under_run("/s6-linux-init-container-results/exitcode"); }
+std::string env_dir() { return under_run("/s6/container_environment"); }
 
-// One progress line on stderr, as s6-overlay prints them ("[cont-init.d] NAME: exited 0.").
+// Where the four .d directories are: /etc, or /etc/cont-profile.d/$S6_RUNTIME_PROFILE.
+std::string etc_dir = "/etc";
+
+bool keep_env = false;
+unsigned verbosity = 2;   // S6_VERBOSITY: 0 errors, 1 and warnings, 2 and progress lines
+bool link_exec = false;   // the run-time dir is noexec: link services' programs, don't copy
+int console_out = -1;     // with the catch-all logger: the container's own stdout and stderr
+int console_err = -1;
+unsigned logging = 0;     // S6_LOGGING
+
+// A progress line on stderr, as s6-overlay prints them ("[cont-init.d] NAME: exited 0.").
 template <class... A>
 void say(A const &...a) noexcept
+{
+    if (verbosity < 2) return;
+    std::string line;
+    (line.append(std::string_view(a)), ...);
+    line += '\n';
+    sv::write_full(2, line);
+}
+
+// An error line in the same form, printed whatever the verbosity.
+template <class... A>
+void complain(A const &...a) noexcept
 {
     std::string line;
     (line.append(std::string_view(a)), ...);
     line += '\n';
     sv::write_full(2, line);
+}
+
+template <class... A>
+void warning(A const &...a) noexcept
+{
+    if (verbosity >= 1) sv::warn(a...);
+}
+
+template <class... A>
+void warning_sys(A const &...a) noexcept
+{
+    if (verbosity >= 1) sv::warn_sys(a...);
 }
 
 // An S6_* setting.  Read late, like v2's printcontenv: from the container environment dump
@@ -58,29 +95,43 @@ bool setting(char const *name, std::string &out) noexcept
         out = v;
         return true;
     }
-    std::string path = std::string(sv::container_env_path) + "/" + name;
+    std::string path = env_dir() + "/" + name;
     if (!read_file(path.c_str(), out)) return false;
     if (!out.empty() && out.back() == '\n') out.pop_back();
     return true;
 }
 
-// A numeric setting: unset or empty gives def; anything but decimal digits gives def and a
+// A numeric value: unset or empty gives def; anything but decimal digits gives def and a
 // warning (s6-overlay silently falls back; we say so).
+unsigned num_value(char const *name, char const *v, unsigned def) noexcept
+{
+    if (!v || !*v) return def;
+    unsigned u;
+    if (sv::scan_uint(v, u)) return u;
+    warning("invalid value for ", name, ": ", v, " (not a number); using the default ",
+         sv::dec(def));
+    return def;
+}
+
 unsigned num_setting(char const *name, unsigned def) noexcept
 {
     std::string v;
-    if (!setting(name, v) || v.empty()) return def;
-    unsigned u;
-    if (sv::scan_uint(v, u)) return u;
-    sv::warn("invalid value for ", name, ": ", v, " (not a number); using the default ",
-             sv::dec(def));
-    return def;
+    if (!setting(name, v)) return def;
+    return num_value(name, v.c_str(), def);
+}
+
+// The settings stage 1 needs before the dump exists come from our own environment, as
+// s6-overlay v3's preinit and stage0 read them.
+unsigned live_setting(char const *name, unsigned def) noexcept
+{
+    return num_value(name, getenv(name), def);
 }
 
 void write_exitcode(int code) noexcept
 {
-    if (!write_file(exitcode_path, std::string(sv::dec(code)) + "\n"))
-        sv::warn_sys("unable to write ", exitcode_path);
+    std::string const path = exitcode_path();
+    if (!write_file(path.c_str(), std::string(sv::dec(code)) + "\n"))
+        warning_sys("unable to write ", path);
 }
 
 // Runs one stage script (no arguments) and returns its exit code (128+signal if killed),
@@ -96,7 +147,8 @@ int run_script(std::string_view tag, std::string const &dir, std::string const &
     if (pid < 0) {
         int e = errno;
         int code = e == ENOENT ? sv::exitcode::exec_not_found : sv::exitcode::exec_failed;
-        say("[", tag, "] ", name, ": unable to run ", path, ": it ", explain_exec_failure(path.c_str(), e));
+        complain("[", tag, "] ", name, ": unable to run ", path, ": it ",
+                 explain_exec_failure(path.c_str(), e));
         say("[", tag, "] ", name, ": exited ", sv::dec(code), ".");
         return code;
     }
@@ -110,8 +162,8 @@ int run_script(std::string_view tag, std::string const &dir, std::string const &
         say("[", tag, "] ", name, ": interrupted by a stop request");
         return -1;
     case wake::timeout:
-        say("[", tag, "] ", name, ": still running after ", sv::dec(maxtime_ms),
-            " ms; killing it");
+        complain("[", tag, "] ", name, ": still running after ", sv::dec(maxtime_ms),
+                 " ms; killing it");
         kill(pid, SIGKILL);
         wait_for(pid, ws, -1, false);
         break;
@@ -124,12 +176,15 @@ int run_script(std::string_view tag, std::string const &dir, std::string const &
 // Writes one control letter to s6-svscan; false if nobody listens.
 bool svscanctl(char c) noexcept
 {
-    sv::unique_fd fd(open(control_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    std::string const ctl = scan_dir() + "/.s6-svscan/control";
+    sv::unique_fd fd(open(ctl.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
     return fd && sv::write_full(fd.get(), &c, 1);
 }
 
+// /var/run -> /run, as s6-overlay makes it; only root may, and only for the real /run.
 void make_var_run() noexcept
 {
+    if (run_dir != "/run" || geteuid() != 0) return;
     struct stat st;
     if (lstat("/var/run", &st) == 0) {
         if (S_ISLNK(st.st_mode)) {
@@ -137,28 +192,59 @@ void make_var_run() noexcept
             ssize_t n = readlink("/var/run", buf, sizeof buf - 1);
             std::string_view t(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
             if (t != "/run" && t != "../run" && t != "/run/")
-                sv::warn("/var/run is a link to ", t, ", not to /run");
+                warning("/var/run is a link to ", t, ", not to /run");
             return;
         }
         // An empty directory is replaced; one with content is left alone (with a warning)
         // rather than wiped as s6-overlay v3's preinit does.
         if (!S_ISDIR(st.st_mode) || rmdir("/var/run") < 0) {
-            sv::warn("/var/run exists and is not a link to /run; leaving it alone");
+            warning("/var/run exists and is not a link to /run; leaving it alone");
             return;
         }
     } else {
         mkdir("/var", 0755);
     }
-    if (symlink("/run", "/var/run") < 0) sv::warn_sys("unable to link /var/run to /run");
+    if (symlink("/run", "/var/run") < 0) warning_sys("unable to link /var/run to /run");
+}
+
+// Chooses and prepares the run-time directory.  /run if we may write it; S6_RUNTIME_DIR if
+// set (made if missing, 0700); with S6_READ_ONLY_ROOT and a /run we may not write, a tmpfs
+// mounted on it, as s6-overlay v3's preinit does.  Anything else is fatal (100), with the fix.
+void setup_run_dir() noexcept
+{
+    char const *cfg = getenv("S6_RUNTIME_DIR");
+    if (cfg && *cfg) {
+        if (cfg[0] != '/') sv::die(sv::exitcode::usage, "S6_RUNTIME_DIR must be an absolute path: ", cfg);
+        run_dir = cfg;
+        while (run_dir.size() > 1 && run_dir.back() == '/') run_dir.pop_back();
+        if (mkdir(run_dir.c_str(), 0700) < 0 && errno != EEXIST)
+            sv::die_sys(sv::exitcode::usage, "unable to mkdir S6_RUNTIME_DIR ", run_dir);
+        if (access(run_dir.c_str(), W_OK | X_OK) < 0)
+            sv::die_sys(sv::exitcode::usage, "S6_RUNTIME_DIR ", run_dir, " is not writable");
+        return;
+    }
+    if (mkdir("/run", 0755) < 0 && errno != EEXIST && errno != EROFS && errno != EACCES)
+        sv::die_sys(sv::exitcode::system, "unable to mkdir /run");
+    if (access("/run", W_OK | X_OK) == 0) return;
+    int const e = errno;
+    if (live_setting("S6_READ_ONLY_ROOT", 0) &&
+        mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0) {
+        say("[s6-init] mounted a tmpfs on /run");
+        return;
+    }
+    errno = e;
+    sv::die_sys(sv::exitcode::usage, "/run is not writable by uid ", sv::dec(geteuid()),
+                ": give the container a tmpfs on /run (docker run --tmpfs /run) or set "
+                "S6_RUNTIME_DIR to a directory it may write");
 }
 
 // One file per variable: the value plus a newline, as s6-linux-init -s writes it (read back
 // by with-contenv with s6-envdir -Lf semantics, which removes that newline).
 void dump_env() noexcept
 {
-    char const *dir = sv::container_env_path;
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        sv::warn_sys("unable to mkdir ", dir);
+    std::string const dir = env_dir();
+    if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
+        warning_sys("unable to mkdir ", dir);
         return;
     }
     for (char **e = environ; *e; e++) {
@@ -167,54 +253,134 @@ void dump_env() noexcept
         if (eq == 0 || eq == kv.npos) continue;
         std::string_view n = kv.substr(0, eq);
         if (n[0] == '.' || n.find('/') != n.npos) continue; // not representable as a file
-        std::string path = std::string(dir) + "/" + std::string(n);
+        std::string path = dir + "/" + std::string(n);
         std::string val = std::string(kv.substr(eq + 1)) + "\n";
-        if (!write_file(path.c_str(), val)) sv::warn_sys("unable to write ", path);
+        if (!write_file(path.c_str(), val)) warning_sys("unable to write ", path);
     }
 }
 
-// /run/s6/basedir/bin/{halt,poweroff,reboot,shutdown}, s6-overlay v3's paths, as links to us.
+// RUN/s6/basedir/bin/{halt,poweroff,reboot,shutdown}, s6-overlay v3's paths, as links to us.
 void link_hpr() noexcept
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return;
     self[n] = 0;
-    mkdir("/run/s6/basedir", 0755);
-    mkdir("/run/s6/basedir/bin", 0755);
-    for (char const *name : {"halt", "poweroff", "reboot", "shutdown"}) {
-        std::string l = std::string("/run/s6/basedir/bin/") + name;
-        symlink(self, l.c_str());
+    std::string const bin = under_run("/s6/basedir/bin");
+    mkdir(under_run("/s6/basedir").c_str(), 0755);
+    mkdir(bin.c_str(), 0755);
+    for (char const *name : {"halt", "poweroff", "reboot", "shutdown"})
+        symlink(self, (bin + "/" + name).c_str());
+}
+
+// The path of our program name (next to us, else in the compile-time bindir), or just the
+// name, to be looked up in $PATH, if neither has it (a copied /init).
+std::string our_program(char const *name, bool &search) noexcept
+{
+    sv::path_buf exe;
+    search = !sv::sibling_path(name, S6PP_BINDIR, exe) || access(exe.c_str(), X_OK) < 0;
+    return search ? std::string(name) : std::string(exe.view());
+}
+
+// S6_LOGGING 1 or 2: s6-overlay v2's catch-all logger.  Our stdout and stderr, and so those
+// of s6-svscan and of every service without a logger of its own, go into the FIFO
+// RUN/s6/uncaught-logs-fifo, which logutil-service (s6-log as nobody, S6_LOGGING_SCRIPT's
+// directives) empties into /var/log/s6-uncaught-logs.  /init itself restarts the logger if
+// it dies, and holds the FIFO open for reading meanwhile, so that nothing written is lost;
+// stage 3 lets it drain last.
+std::string logger_argv_store[4];
+char const *logger_argv[5];
+int logger_fifo = -1;
+
+void start_logger() noexcept
+{
+    std::string const fifo = under_run("/s6/uncaught-logs-fifo");
+    unlink(fifo.c_str());
+    if (mkfifo(fifo.c_str(), 0600) < 0) {
+        warning_sys("unable to mkfifo ", fifo, "; no catch-all logger");
+        return;
     }
+    // v2's place for the logs, or v3's under the run-time dir when that one cannot be made
+    // (a read-only root, a non-root USER).
+    std::string logdir = "/var/log/s6-uncaught-logs";
+    mkdir("/var", 0755);
+    mkdir("/var/log", 0755);
+    if (mkdir(logdir.c_str(), 02700) < 0 && errno != EEXIST) {
+        std::string const alt = under_run("/uncaught-logs");
+        warning_sys("unable to mkdir ", logdir, "; logging to ", alt, " instead");
+        logdir = alt;
+        if (mkdir(logdir.c_str(), 02700) < 0 && errno != EEXIST) {
+            warning_sys("unable to mkdir ", logdir, "; no catch-all logger");
+            return;
+        }
+    }
+    if (geteuid() == 0) {
+        // The logger runs as nobody (32768:32768 if there is no such user), as in v2.
+        sv::uidgid_spec spec;
+        spec.insist = false;
+        spec.uid = spec.gid = 32768;
+        std::string bad;
+        sv::resolve_uidgid("nobody", spec, bad);
+        if (chown(logdir.c_str(), spec.uid, spec.gid) < 0 || chmod(logdir.c_str(), 02700) < 0)
+            warning_sys("unable to give ", logdir, " to uid ", sv::dec(spec.uid));
+    }
+    logger_fifo = open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+    if (logger_fifo < 0) {
+        warning_sys("unable to open ", fifo, "; no catch-all logger");
+        return;
+    }
+    bool search;
+    logger_argv_store[0] = our_program("logutil-service", search);
+    logger_argv_store[1] = "-f";
+    logger_argv_store[2] = fifo;
+    logger_argv_store[3] = logdir;
+    for (int i = 0; i < 4; i++) logger_argv[i] = logger_argv_store[i].c_str();
+    logger_argv[4] = nullptr;
+    keep_running(logger_argv);
+
+    console_out = fcntl(1, F_DUPFD_CLOEXEC, 3);
+    console_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (console_out < 0 || console_err < 0 || dup2(logger_fifo, 1) < 0 ||
+        dup2(logger_fifo, 2) < 0)
+        warning_sys("unable to redirect to the catch-all logger");
+}
+
+// Stage 3's end: we write to the console again and let go of the FIFO, so that the logger
+// reads EOF, and exits, once the last other writer is gone.
+void release_logger() noexcept
+{
+    if (logger_fifo < 0) return;
+    stop_keeping();
+    if (console_out >= 0) dup2(console_out, 1);
+    if (console_err >= 0) dup2(console_err, 2);
+    close(logger_fifo);
+    logger_fifo = -1;
 }
 
 void start_svscan(boot &b) noexcept
 {
-    sv::path_buf exe;
-    if (!sv::sibling_path("s6-svscan", S6PP_BINDIR, exe)) {
-        sv::warn_sys("unable to find s6-svscan");
-        return;
-    }
-    // Neither next to us nor in the compile-time bindir (a copied /init): try $PATH.
-    bool const found = access(exe.c_str(), X_OK) == 0;
-    char const *argv[] = {found ? exe.c_str() : "s6-svscan", scan_dir, nullptr};
+    bool search;
+    std::string const exe = our_program("s6-svscan", search);
+    std::string const scan = scan_dir();
+    char const *argv[] = {exe.c_str(), scan.c_str(), nullptr};
     pid_t pid = spawn(argv, nullptr,
-                      {.devnull_stdin = true, .new_session = true, .search_path = !found});
+                      {.devnull_stdin = true, .new_session = true, .search_path = search});
     if (pid < 0) {
-        sv::warn_sys("unable to spawn ", exe.view(), "; no supervision tree");
+        warning_sys("unable to spawn ", exe, "; no supervision tree");
         return;
     }
     b.svscan = pid;
     // Wait (bounded) until it listens on its control FIFO, so the rescan in stage 2 lands.
+    std::string const ctl = scan + "/.s6-svscan/control";
     std::int64_t const give_up = sv::mono_ms() + 5000;
-    while (!sv::unique_fd(open(control_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC))) {
+    while (!sv::unique_fd(open(ctl.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC))) {
         int ws;
         if (sv::mono_ms() >= give_up) {
-            sv::warn("s6-svscan does not listen on ", control_path, " after 5 s");
+            warning("s6-svscan does not listen on ", ctl, " after 5 s");
             return;
         }
         if (wait_for(pid, ws, sv::mono_ms() + 10, false) == wake::child) {
-            sv::warn("s6-svscan exited with code ", sv::dec(status_code(ws)));
+            warning("s6-svscan exited with code ", sv::dec(status_code(ws)));
             b.svscan = 0;
             return;
         }
@@ -228,28 +394,52 @@ void idle() noexcept
     while (wait_for(0, ws, -1, true) != wake::stop) {}
 }
 
-// Copies each directory of /etc/services.d into the scan dir (through a staging dir on the
-// same file system, so s6-svscan never sees half a copy) and tells s6-svscan to rescan.
+// What is wrong with the service directory dir, in one line naming the file and the fix, or
+// "" if nothing is.
+std::string service_problem(std::string const &dir) noexcept
+{
+    struct stat st;
+    bool const has_log = stat((dir + "/log").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    struct {
+        char const *file;
+        bool required;
+    } const files[] = {{"/run", true}, {"/finish", false}, {"/log/run", has_log},
+                       {"/log/finish", false}};
+    for (auto const &f : files) {
+        std::string const path = dir + f.file;
+        if (stat(path.c_str(), &st) < 0) {
+            if (f.required) return path + " is missing: a service needs an executable run file";
+            continue;
+        }
+        std::string const why = exec_problem(path.c_str());
+        if (!why.empty()) return path + " " + why;
+    }
+    return {};
+}
+
+// Copies each directory of services.d into the scan dir (through a staging dir on the same
+// file system, so s6-svscan never sees half a copy) and tells s6-svscan to rescan.
 void services_up(boot &b) noexcept
 {
-    std::string const src = "/etc/services.d";
+    std::string const src = etc_dir + "/services.d";
     auto names = sorted_entries(src.c_str());
     if (names.empty()) return;
-    mkdir(staging_dir, 0755);
+    std::string const staging = under_run("/s6/services-staging");
+    mkdir(staging.c_str(), 0755);
     for (auto const &n : names) {
         struct stat st;
-        std::string from = src + "/" + n, tmp = std::string(staging_dir) + "/" + n;
+        std::string from = src + "/" + n, tmp = staging + "/" + n;
         if (stat(from.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) continue;
-        std::string to = std::string(scan_dir) + "/" + n;
+        std::string to = scan_dir() + "/" + n;
         rm_rf(tmp.c_str());
-        if (!copy_tree(from, tmp) || rename(tmp.c_str(), to.c_str()) < 0) {
-            sv::warn_sys("unable to copy ", from, " to ", to);
+        if (!copy_tree(from, tmp, link_exec) || rename(tmp.c_str(), to.c_str()) < 0) {
+            warning_sys("unable to copy ", from, " to ", to);
             continue;
         }
         b.services.push_back(n);
     }
-    rmdir(staging_dir);
-    if (!svscanctl('a')) sv::warn_sys("unable to tell s6-svscan to rescan ", scan_dir);
+    rmdir(staging.c_str());
+    if (!svscanctl('a')) warning_sys("unable to tell s6-svscan to rescan ", scan_dir());
 }
 
 // S6_CMD_WAIT_FOR_SERVICES: waits until every copied service without a down file is up
@@ -258,7 +448,7 @@ bool wait_services(boot const &b, unsigned maxtime) noexcept
 {
     std::int64_t const deadline = maxtime ? sv::mono_ms() + maxtime : -1;
     for (auto const &n : b.services) {
-        std::string dir = std::string(scan_dir) + "/" + n;
+        std::string dir = scan_dir() + "/" + n;
         if (access((dir + "/down").c_str(), F_OK) == 0) continue;
         bool const need_ready = access((dir + "/notification-fd").c_str(), F_OK) == 0;
         for (;;) {
@@ -269,8 +459,8 @@ bool wait_services(boot const &b, unsigned maxtime) noexcept
             if (deadline >= 0 && next > deadline) next = deadline;
             if (wait_for(0, ws, next, true) == wake::stop) return false;
             if (deadline >= 0 && sv::mono_ms() >= deadline) {
-                say("[s6-init] service ", n, " is not ", need_ready ? "ready" : "up",
-                    " after ", sv::dec(maxtime), " ms");
+                complain("[s6-init] service ", n, " is not ", need_ready ? "ready" : "up",
+                         " after ", sv::dec(maxtime), " ms");
                 return false;
             }
         }
@@ -305,22 +495,27 @@ int run_cmd(boot const &b) noexcept
     std::vector<char const *> envp;
     if (!keep_env) {
         std::vector<sv::env_change> changes;
-        if (!sv::envdir_read(sv::container_env_path, sv::envdir_flag::noclamp |
+        if (!sv::envdir_read(env_dir().c_str(), sv::envdir_flag::noclamp |
                              sv::envdir_flag::verbatim, '\n', changes))
-            sv::warn_sys("unable to read ", sv::container_env_path);
+            warning_sys("unable to read ", env_dir());
         env = sv::env_merged(changes);
         for (auto const &e : env) envp.push_back(e.c_str());
         envp.push_back(nullptr);
     }
-    pid_t pid = spawn(argv.data(), keep_env ? nullptr : envp.data(),
-                      {.new_pgrp = true, .search_path = true});
+    // S6_LOGGING 1: the CMD still writes to the container's output; 2: to the logger too.
+    spawn_how how{.new_pgrp = true, .search_path = true};
+    if (logging == 1) {
+        how.out = console_out;
+        how.err = console_err;
+    }
+    pid_t pid = spawn(argv.data(), keep_env ? nullptr : envp.data(), how);
     if (pid < 0) {
         int e = errno;
         int code = e == ENOENT ? sv::exitcode::exec_not_found : sv::exitcode::exec_failed;
         if (e == ENOENT && !strchr(argv[0], '/'))
-            say("[cmd] unable to run ", words[0], ": not found in PATH");
+            complain("[cmd] unable to run ", words[0], ": not found in PATH");
         else
-            say("[cmd] unable to run ", words[0], ": it ", explain_exec_failure(argv[0], e));
+            complain("[cmd] unable to run ", words[0], ": it ", explain_exec_failure(argv[0], e));
         return code;
     }
     cmd_pid = pid;
@@ -332,6 +527,45 @@ int run_cmd(boot const &b) noexcept
     return status_code(ws);
 }
 
+// fix-attrs.d: never fatal (s6-overlay v2).  Each file goes to our fix-attrs, with the
+// container's S6_FIX_ATTRS_HIDDEN.  False if a stop signal interrupted it.
+bool fix_attrs() noexcept
+{
+    std::string const dir = etc_dir + "/fix-attrs.d";
+    auto const names = sorted_entries(dir.c_str());
+    if (names.empty()) return true;
+    bool search;
+    std::string const fa = our_program("fix-attrs", search);
+    std::string hidden = "S6_FIX_ATTRS_HIDDEN=", v;
+    if (setting("S6_FIX_ATTRS_HIDDEN", v)) hidden += v;
+    std::string const path = std::string("PATH=") + getenv("PATH");
+    char const *envp[] = {path.c_str(), hidden.c_str(), nullptr};
+    for (auto const &n : names) {
+        std::string f = dir + "/" + n;
+        char const *argv[] = {fa.c_str(), f.c_str(), nullptr};
+        say("[fix-attrs.d] ", n, ": applying...");
+        pid_t pid = spawn(argv, envp, {.search_path = search});
+        int ws = 0, code = sv::exitcode::exec_failed;
+        if (pid < 0) warning_sys("unable to spawn ", fa);
+        else if (wait_for(pid, ws, -1, true) == wake::stop) return false;
+        else code = status_code(ws);
+        say("[fix-attrs.d] ", n, ": exited ", sv::dec(code), ".");
+    }
+    return true;
+}
+
+// Says, before anything runs, what will fail later: each cont-finish.d script that cannot
+// be executed (cont-init.d scripts are diagnosed as they run, services.d before the copy).
+void check_finish_scripts() noexcept
+{
+    std::string const dir = etc_dir + "/cont-finish.d";
+    for (auto const &n : sorted_entries(dir.c_str())) {
+        std::string const path = dir + "/" + n;
+        std::string const why = exec_problem(path.c_str());
+        if (!why.empty()) complain("[cont-finish.d] ", n, ": will not run: ", path, " ", why);
+    }
+}
+
 } // namespace
 
 void stage1(boot &b) noexcept
@@ -339,53 +573,58 @@ void stage1(boot &b) noexcept
     umask(022);
     if (!getenv("PATH")) setenv("PATH", docker_path, 1);
     keep_env = b.keep_env = sv::keep_env(getenv("S6_KEEP_ENV"));
-    if (mkdir("/run", 0755) < 0 && errno != EEXIST)
-        sv::die_sys(sv::exitcode::system, "unable to mkdir /run");
+    verbosity = live_setting("S6_VERBOSITY", 2);
+    setup_run_dir();
     // Whatever a previous run of this container left is stale (s6-overlay #379).
-    for (char const *d : {"/run/s6", scan_dir, results_dir}) {
-        if (!rm_rf(d)) sv::warn_sys("unable to remove stale ", d);
-        if (mkdir(d, 0755) < 0 && errno != EEXIST)
+    for (char const *rel : {"/s6", "/service", "/s6-linux-init-container-results"}) {
+        std::string const d = under_run(rel);
+        if (!rm_rf(d.c_str())) warning_sys("unable to remove stale ", d);
+        if (mkdir(d.c_str(), 0755) < 0 && errno != EEXIST)
             sv::die_sys(sv::exitcode::system, "unable to mkdir ", d);
     }
+    struct statvfs vfs;
+    link_exec = statvfs(run_dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+    if (link_exec)
+        say("[s6-init] ", run_dir, " is mounted noexec: services.d programs are linked, not copied");
     make_var_run();
     write_exitcode(0);
-    write_file("/run/s6/init.pid", std::string(sv::dec(getpid())) + "\n");
+    write_file(under_run("/s6/init.pid").c_str(), std::string(sv::dec(getpid())) + "\n");
     link_hpr();
+    logging = live_setting("S6_LOGGING", 0);
     if (!keep_env) {
         dump_env();
-        // From here on, stages and the supervision tree see PATH only, as in s6-overlay.
+        // From here on, stages and the supervision tree see PATH only, as in s6-overlay
+        // (and S6_RUNTIME_DIR, without which our tools would not find the run-time dir).
         std::string path = getenv("PATH");
+        char const *rd = getenv("S6_RUNTIME_DIR");
+        std::string runtime = rd ? rd : "";
         clearenv();
         setenv("PATH", path.c_str(), 1);
+        if (!runtime.empty()) setenv("S6_RUNTIME_DIR", runtime.c_str(), 1);
     }
+    if (logging) start_logger();
     start_svscan(b);
 }
 
 void stage2(boot &b) noexcept
 {
     unsigned const behav = num_setting("S6_BEHAVIOUR_IF_STAGE2_FAILS", 0);
-    if (behav > 2) sv::warn("S6_BEHAVIOUR_IF_STAGE2_FAILS=", sv::dec(behav), " taken as 2");
-
-    // fix-attrs.d: never fatal (s6-overlay v2).  Each file goes to our fix-attrs.
-    sv::path_buf fa;
-    sv::sibling_path("fix-attrs", S6PP_BINDIR, fa);
-    for (auto const &n : sorted_entries("/etc/fix-attrs.d")) {
-        std::string f = "/etc/fix-attrs.d/" + n;
-        char const *argv[] = {fa.c_str(), f.c_str(), nullptr};
-        say("[fix-attrs.d] ", n, ": applying...");
-        pid_t pid = spawn(argv, nullptr, {});
-        int ws = 0, code = sv::exitcode::exec_failed;
-        if (pid < 0) sv::warn_sys("unable to spawn ", fa.view());
-        else if (wait_for(pid, ws, -1, true) == wake::stop) return;
-        else code = status_code(ws);
-        say("[fix-attrs.d] ", n, ": exited ", sv::dec(code), ".");
+    if (behav > 2) warning("S6_BEHAVIOUR_IF_STAGE2_FAILS=", sv::dec(behav), " taken as 2");
+    std::string profile;
+    if (setting("S6_RUNTIME_PROFILE", profile) && !profile.empty()) {
+        etc_dir = "/etc/cont-profile.d/" + profile;
+        struct stat st;
+        if (stat(etc_dir.c_str(), &st) < 0) warning_sys("S6_RUNTIME_PROFILE: no ", etc_dir);
     }
+    check_finish_scripts();
+    if (!fix_attrs()) return;
 
     // cont-init.d: with BEHAV 0 failures are ignored; otherwise the first one stops stage 2.
     int failed = 0;
-    for (auto const &n : sorted_entries("/etc/cont-init.d")) {
+    std::string const init_dir = etc_dir + "/cont-init.d";
+    for (auto const &n : sorted_entries(init_dir.c_str())) {
         if (stop_signal) return;
-        int code = run_script("cont-init.d", "/etc/cont-init.d", n, 0, true);
+        int code = run_script("cont-init.d", init_dir, n, 0, true);
         if (code < 0) return;
         if (code && behav) {
             failed = code;
@@ -393,14 +632,33 @@ void stage2(boot &b) noexcept
         }
     }
     if (stop_signal) return;
+
+    // services.d entries that s6-supervise could not run: said now, one line each.
+    std::string const services_dir = etc_dir + "/services.d";
+    if (!failed) {
+        for (auto const &n : sorted_entries(services_dir.c_str())) {
+            struct stat st;
+            std::string const dir = services_dir + "/" + n;
+            if (stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) {
+                // Ignored, as s6-overlay ignores it, but not silently.
+                complain("[services.d] ", n, ": ", dir, " is not a directory; ignored (a "
+                         "service is a directory with an executable run file)");
+                continue;
+            }
+            std::string const why = service_problem(dir);
+            if (why.empty()) continue;
+            complain("[services.d] ", n, ": ", why);
+            if (behav) failed = 1;
+        }
+    }
     if (failed) {
         write_exitcode(failed);
         if (behav == 1) {
-            say("[s6-init] stage 2 failed (exit code ", sv::dec(failed),
-                "): no services.d, no CMD; the container stays up until it is stopped");
+            complain("[s6-init] stage 2 failed (exit code ", sv::dec(failed),
+                     "): no services.d, no CMD; the container stays up until it is stopped");
             idle();
         } else {
-            say("[s6-init] stage 2 failed (exit code ", sv::dec(failed), "): stopping");
+            complain("[s6-init] stage 2 failed (exit code ", sv::dec(failed), "): stopping");
         }
         return;
     }
@@ -435,9 +693,11 @@ int stage3(boot &b) noexcept
     unsigned const finish_max = num_setting("S6_KILL_FINISH_MAXTIME", 5000);
     unsigned const services_grace = num_setting("S6_SERVICES_GRACETIME", 3000);
     unsigned const kill_grace = num_setting("S6_KILL_GRACETIME", 3000);
+    bool const sync_disks = num_setting("S6_SYNC_DISKS", 0) != 0;
 
-    for (auto const &n : sorted_entries("/etc/cont-finish.d"))
-        run_script("cont-finish.d", "/etc/cont-finish.d", n, finish_max, false);
+    std::string const finish_dir = etc_dir + "/cont-finish.d";
+    for (auto const &n : sorted_entries(finish_dir.c_str()))
+        run_script("cont-finish.d", finish_dir, n, finish_max, false);
 
     if (b.svscan > 0) {
         say("[s6-finish] waiting for services.");
@@ -446,7 +706,11 @@ int stage3(boot &b) noexcept
         if (wait_for(b.svscan, ws, sv::mono_ms() + services_grace, false) == wake::timeout)
             say("[s6-finish] services still running after ", sv::dec(services_grace), " ms");
     }
+    if (sync_disks) sync();
 
+    // The catch-all logger ignores TERM and reads until every writer is gone, so it drains
+    // whatever the processes below still write before they die.
+    release_logger();
     say("[s6-finish] sending all processes the TERM signal.");
     broadcast(SIGTERM);
     broadcast(SIGCONT);
@@ -454,20 +718,22 @@ int stage3(boot &b) noexcept
         say("[s6-finish] sending all processes the KILL signal.");
         broadcast(SIGKILL);
         if (!reap_until_empty(sv::mono_ms() + 5000))
-            sv::warn("some processes could not be reaped");
+            warning("some processes could not be reaped");
     }
+    if (sync_disks) sync();
 
     // The exit code: the exitcode file's first line (the CMD's status, or what a service or
     // script wrote before halt), modulo 256; empty or absent means 0.
     std::string txt;
-    read_file(exitcode_path, txt);
+    std::string const path = exitcode_path();
+    read_file(path.c_str(), txt);
     txt = txt.substr(0, txt.find('\n'));
     while (!txt.empty() && (txt.back() == ' ' || txt.back() == '\t' || txt.back() == '\r'))
         txt.pop_back();
     if (txt.empty()) return 0;
     unsigned long long v;
     if (!sv::scan_uint64(txt, v)) {
-        sv::warn("invalid exit code in ", exitcode_path, ": ", txt);
+        complain("init: warning: invalid exit code in ", path, ": ", txt);
         return sv::exitcode::usage;
     }
     return static_cast<int>(v % 256);

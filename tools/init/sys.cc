@@ -110,6 +110,47 @@ bool others_in_namespace() noexcept
     return found;
 }
 
+bool take_reaped(pid_t pid, int &ws) noexcept;
+
+// The catch-all logger (keep_running): its argv, its pid (0 while it is not running), and
+// when it may be started again.
+char const *const *kept_argv = nullptr;
+pid_t kept_pid = 0;
+std::int64_t kept_next = 0;
+
+void start_kept() noexcept
+{
+    kept_next = sv::mono_ms() + 1000;
+    kept_pid = spawn(kept_argv, nullptr, {});
+    if (kept_pid < 0) {
+        sv::warn_sys("unable to spawn ", kept_argv[0]);
+        kept_pid = 0;
+    }
+}
+
+// Restarts the kept child if it is gone and may be restarted now; returns the poll timeout
+// that wakes us when it may (or -1 if nothing is pending).
+int tend_kept(std::int64_t now) noexcept
+{
+    if (!kept_argv) return -1;
+    if (kept_pid > 0) {
+        int ws;
+        if (!take_reaped(kept_pid, ws)) return -1;
+        kept_pid = 0;
+    }
+    if (now < kept_next) return static_cast<int>(kept_next - now);
+    start_kept();
+    return -1;
+}
+
+// The earlier of two poll timeouts (-1: none).
+int earlier(int a, int b) noexcept
+{
+    if (a < 0) return b;
+    if (b < 0) return a;
+    return a < b ? a : b;
+}
+
 bool take_reaped(pid_t pid, int &ws) noexcept
 {
     for (auto it = started.begin(); it != started.end(); ++it)
@@ -156,10 +197,29 @@ pid_t spawn(char const *const *argv, char const *const *envp, spawn_how how) noe
         o.from[0] = null_input();
         o.to[0] = 0;
     }
+    if (how.out >= 0) {
+        o.from[1] = how.out;
+        o.to[1] = 1;
+    }
+    if (how.err >= 0) {
+        o.from[2] = how.err;
+        o.to[2] = 2;
+    }
     pid_t pid = sv::spawn(argv[0], argv, o);
     if (pid <= 0) return -1;
     started.push_back({pid, -1});
     return pid;
+}
+
+void keep_running(char const *const *argv) noexcept
+{
+    kept_argv = argv;
+    start_kept();
+}
+
+void stop_keeping() noexcept
+{
+    kept_argv = nullptr;
 }
 
 wake wait_for(pid_t pid, int &wstatus, std::int64_t deadline_ms, bool stoppable) noexcept
@@ -170,8 +230,9 @@ wake wait_for(pid_t pid, int &wstatus, std::int64_t deadline_ms, bool stoppable)
         if (stoppable && stop_signal) return wake::stop;
         std::int64_t now = sv::mono_ms();
         if (deadline_ms >= 0 && now >= deadline_ms) return wake::timeout;
+        int const t = earlier(tend_kept(now), sv::poll_timeout(deadline_ms, now));
         pollfd p{sfd, POLLIN, 0};
-        poll(&p, 1, sv::poll_timeout(deadline_ms, now));
+        poll(&p, 1, t);
     }
 }
 
@@ -189,7 +250,7 @@ bool reap_until_empty(std::int64_t deadline_ms) noexcept
         if (deadline_ms >= 0 && now >= deadline_ms) return false;
         pollfd p{sfd, POLLIN, 0};
         // SIGCHLD wakes us; the short cap covers a child that died between the two checks.
-        int t = sv::poll_timeout(deadline_ms, now);
+        int t = earlier(tend_kept(now), sv::poll_timeout(deadline_ms, now));
         poll(&p, 1, t < 0 || t > 50 ? 50 : t);
     }
 }
@@ -263,10 +324,12 @@ bool rm_rf(char const *path) noexcept
     return rmdir(path) == 0 && ok;
 }
 
-bool copy_tree(std::string const &src, std::string const &dst) noexcept
+bool copy_tree(std::string const &src, std::string const &dst, bool link_executables) noexcept
 {
     struct stat st;
     if (lstat(src.c_str(), &st) < 0) return false;
+    if (link_executables && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+        return symlink(src.c_str(), dst.c_str()) == 0;
     if (S_ISLNK(st.st_mode)) {
         char buf[PATH_MAX];
         ssize_t n = readlink(src.c_str(), buf, sizeof buf - 1);
@@ -282,7 +345,7 @@ bool copy_tree(std::string const &src, std::string const &dst) noexcept
         while (dirent *e = readdir(d)) {
             std::string_view n = e->d_name;
             if (n == "." || n == "..") continue;
-            ok = copy_tree(src + "/" + e->d_name, dst + "/" + e->d_name) && ok;
+            ok = copy_tree(src + "/" + e->d_name, dst + "/" + e->d_name, link_executables) && ok;
         }
         closedir(d);
         return chmod(dst.c_str(), st.st_mode & 07777) == 0 && ok;
@@ -336,7 +399,7 @@ bool read_file(char const *path, std::string &out) noexcept
     }
 }
 
-std::string explain_exec_failure(char const *path, int e) noexcept
+std::string exec_problem(char const *path) noexcept
 {
     struct stat st;
     if (stat(path, &st) < 0) return std::string("does not exist: ") + strerror(errno);
@@ -357,9 +420,17 @@ std::string explain_exec_failure(char const *path, int e) noexcept
             return "names an interpreter that does not exist: " + interp;
         if (access(interp.c_str(), X_OK) < 0)
             return "names an interpreter that is not executable: " + interp;
-    } else if (e == ENOEXEC) {
+    } else if (n < 4 || memcmp(head, "\x7f" "ELF", 4) != 0) {
         return "is neither a binary nor a script with a #! line";
     }
+    return {};
+}
+
+std::string explain_exec_failure(char const *path, int e) noexcept
+{
+    std::string why = exec_problem(path);
+    if (!why.empty()) return why;
+    if (e == ENOEXEC) return "is neither a binary nor a script with a #! line";
     return std::string("cannot be executed: ") + strerror(e);
 }
 

@@ -17,6 +17,8 @@ struct spawn_how {
     bool new_pgrp = false;      // its own process group (the CMD)
     bool new_session = false;   // its own session (s6-svscan)
     bool search_path = false;   // look argv[0] up in $PATH
+    int out = -1;               // an fd to become its stdout (-1: ours)
+    int err = -1;               // an fd to become its stderr (-1: ours)
 };
 
 // Blocks the signals /init handles and opens the signalfd.  Dies (111) on failure.
@@ -32,6 +34,12 @@ extern int stop_signal;
 extern pid_t cmd_pid;
 
 enum class wake { child, stop, timeout };
+
+// The one child /init keeps running on its own, the catch-all logger: started now with argv
+// (which must stay valid), and started again, at most once a second, whenever it dies while
+// wait_for or reap_until_empty runs, until stop_keeping().
+void keep_running(char const *const *argv) noexcept;
+void stop_keeping() noexcept;
 
 // Reaps children and handles signals until pid has been reaped (its wait status in wstatus),
 // deadline_ms (absolute, CLOCK_MONOTONIC; -1 for none) has passed, or, if stoppable, a stop
@@ -50,13 +58,19 @@ int status_code(int wstatus) noexcept;
 // rm -rf path (no error if absent).  False with errno set on failure.
 bool rm_rf(char const *path) noexcept;
 // Copies the tree src to dst (dirs, regular files with their modes, symlinks as symlinks).
-bool copy_tree(std::string const &src, std::string const &dst) noexcept;
+// With link_executables, an executable file becomes a symlink to its original instead of a
+// copy, so that it can run from a noexec dst.
+bool copy_tree(std::string const &src, std::string const &dst, bool link_executables) noexcept;
 // The names in dir not starting with '.', byte-sorted (empty if dir cannot be read).
 std::vector<std::string> sorted_entries(char const *dir) noexcept;
 // Writes content to path (created 0644, truncated).  False with errno set on failure.
 bool write_file(char const *path, std::string_view content) noexcept;
 // Reads a whole small file into out; false with errno set on failure.
 bool read_file(char const *path, std::string &out) noexcept;
+
+// What keeps path from being executed, as explain_exec_failure says it ("is not executable
+// (it needs chmod +x)", ...), found without running it; "" if nothing does.
+std::string exec_problem(char const *path) noexcept;
 
 // Why an executable could not be run, in words: "is not executable (chmod +x it)", "has a
 // CRLF line ending in its #! line", "names an interpreter that does not exist: /bin/bash",

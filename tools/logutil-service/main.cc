@@ -13,7 +13,8 @@
 //   s6-log -bp -- SCRIPT... LOGDIR             our s6-log, the one next to this program
 // The script comes from the container environment as printcontenv reads it (the live
 // environment with S6_KEEP_ENV); outside a container, from our own environment, then the
-// default.
+// default.  Not run as root (a container with a non-root USER), we cannot become nobody and
+// do not try: s6-log runs as whoever we are, where v2 failed on setgroups.
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
@@ -130,7 +131,8 @@ int main(int argc, char **argv)
     chain.push_back(nullptr);
 
     // s6-applyuidgid -U, then exec -c.
-    char const *const *next = sv::applyuidgid_main(n, chain.data());
+    char const *const *next = chain.data() + 8;
+    if (geteuid() == 0) next = sv::applyuidgid_main(n, chain.data());
     char const *const empty_env[] = {nullptr};
     execve(next[0], const_cast<char *const *>(next), const_cast<char *const *>(empty_env));
     sv::die_sys(errno == ENOENT ? 127 : 126, "unable to exec ", next[0]);

@@ -68,8 +68,9 @@ bool env_apply(std::span<env_change const> changes) noexcept;
 inline constexpr char const *container_env_path = "/run/s6/container_environment";
 inline constexpr char const *container_env_path_v2 = "/var/run/s6/container_environment";
 
-// The container environment directory: container_env_path, or container_env_path_v2 when only
-// that one exists (a v2-style layout where /var/run is not a link to /run).
+// The container environment directory: $S6_RUNTIME_DIR/s6/container_environment when /init
+// runs with its run-time dir moved there; else container_env_path, or container_env_path_v2
+// when only that one exists (a v2-style layout where /var/run is not a link to /run).
 char const *container_env_dir() noexcept;
 
 // Whether S6_KEEP_ENV's value (nullptr when unset) asks to keep the environment: set, not
