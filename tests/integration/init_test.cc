@@ -846,3 +846,24 @@ TEST_CASE("init: a non-root USER", "[init]")
         CHECK(h::exists(c.path("run/uncaught-logs/current")));
     }
 }
+
+TEST_CASE("init: the example image's files work as they are", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    // examples/container/Dockerfile copies rootfs/ over an Alpine image, where the tools are
+    // in /usr/bin; here they are in /bin, so /usr/bin is a link to it.
+    h::mkdirs(c.path("usr"));
+    REQUIRE(symlink("../bin", c.path("usr/bin").c_str()) == 0);
+    REQUIRE(h::run({"/bin/cp", "-a", std::string(EXAMPLES_DIR) + "/container/rootfs/.",
+                    c.root()}).code == 0);
+    auto r = c.run(how, {"sh", "-c", "for i in $(seq 200); do grep -q 'tick: hi there' "
+                                     "/var/log/ticker/current 2>/dev/null && exit 0; "
+                                     "sleep 0.05; done; exit 9"},
+                   {"GREETING=hi there"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, "[cont-init.d] 10-motd: exited 0."));
+    CHECK(contains(r.out, "ticker said 1 lines"));
+}
