@@ -575,6 +575,33 @@ TEST_CASE("init: SIGINT, SIGUSR1 and poweroff stop a container without CMD", "[i
     }
 }
 
+TEST_CASE("init: halt from a service's finish stops the CMD; the exit-code file decides",
+          "[init]")
+{
+    if (!need_runc()) return;
+    container c;
+    // A critical service: when it dies, its finish script picks the container's exit code and
+    // halts (by path: busybox's shell would run its own halt applet).
+    c.file("etc/services.d/critical/run", "#!/bin/sh\nexec sleep 0.3\n");
+    c.file("etc/services.d/critical/finish",
+           "#!/bin/sh\necho 5 > /run/s6-linux-init-container-results/exitcode\n"
+           "exec /run/s6/basedir/bin/halt\n");
+    auto p = c.start({"sh", "-c", "trap 'echo cmd-got-term; exit 33' TERM; "
+                                  "sleep 1000 & wait"});
+    CHECK(p->wait(10000) == 5);
+    INFO(p->err());
+    auto out = p->out();
+    CHECK(contains(out, "cmd-got-term"));
+    CHECK(contains(p->err(), "[cmd] sh exited 33"));
+    // shutdown with LSB arguments, a time and a message, from docker exec.
+    container d;
+    auto q = d.start({"sh", "-c", "trap 'exit 44' TERM; sleep 1000 & wait"});
+    REQUIRE(h::wait_until([&] { return d.booted(); }, 10000));
+    REQUIRE(h::wait_until([&] { return h::exists(d.path("run/s6/init.pid")); }, 10000));
+    CHECK(d.exec({"shutdown", "-r", "+5", "rebooting", "for", "maintenance"}).code == 0);
+    CHECK(q->wait(10000) == 0); // the exit-code file still holds 0
+}
+
 TEST_CASE("init: fix-attrs.d is applied before cont-init.d", "[init]")
 {
     rt how = runtime();
@@ -616,9 +643,16 @@ TEST_CASE("init: halt and friends refuse bad usage, and need a running /init", "
     auto r = h::run({td / "halt", "-x"});
     CHECK(r.code == 100);
     CHECK(contains(r.err, "halt: usage: "));
-    r = h::run({td / "shutdown", "-q"});
-    CHECK(r.code == 100);
-    CHECK(contains(r.err, "shutdown: usage: shutdown"));
+    for (std::vector<std::string> args : {std::vector<std::string>{"-q"}, {""}, {"soon"},
+                                          {"-t"}, {"-r", "12:xx"}}) {
+        args.insert(args.begin(), td / "shutdown");
+        r = h::run(args);
+        CHECK(r.code == 100);
+        CHECK(contains(r.err, "shutdown: usage: shutdown"));
+    }
+    // -k (warn only) and -c (cancel) have nothing to do, and succeed without an /init.
+    CHECK(h::run({td / "shutdown", "-k", "now", "going down"}).code == 0);
+    CHECK(h::run({td / "shutdown", "-c"}).code == 0);
     // Only where no /init of ours runs: this must never signal the host's PID 1.
     if (!h::exists("/run/s6/init.pid")) {
         r = h::run({td / "halt"});

@@ -33,27 +33,55 @@
 namespace {
 
 // halt, poweroff, reboot, shutdown: ask the running /init to stop, as s6-linux-init-hpr
-// does, by the signal s6-overlay v3 maps to that action.  /init writes its pid to
+// does.  The request is a signal of ours (halt_signal), so that /init, which forwards the
+// usual stop signals to a running CMD, can tell it apart.  /init writes its pid to
 // /run/s6/init.pid, or $S6_RUNTIME_DIR/s6/init.pid (it is not always PID 1); without that
-// file we exit 100, as
-// s6-linux-init-hpr does when it cannot reach the shutdown daemon.
+// file we exit 100, as s6-linux-init-hpr does when it cannot reach the shutdown daemon.
+
+// A time operand of LSB shutdown: now, +minutes or hh:mm.
+bool is_shutdown_time(std::string_view t)
+{
+    if (t == "now") return true;
+    if (!t.empty() && t[0] == '+') t.remove_prefix(1);
+    else if (auto c = t.find(':'); c != t.npos && c > 0) t.remove_prefix(c + 1);
+    return !t.empty() && t.find_first_not_of("0123456789") == t.npos;
+}
+
 int hpr(std::string_view name, int argc, char **argv)
 {
-    int sig = SIGUSR2; // halt
-    if (name == "poweroff") sig = SIGUSR1;
-    else if (name == "reboot") sig = SIGINT;
+    int action = 0; // halt
+    if (name == "poweroff") action = 1;
+    else if (name == "reboot") action = 2;
     else if (name == "shutdown") {
-        sig = SIGTERM;
-        // LSB: shutdown [ -h | -p | -r ] [ -t sec ] [ now ]; only the action matters here.
-        for (int i = 1; i < argc; i++) {
+        // LSB: shutdown [ -h | -p | -r ] [ -fnk ] [ -t sec ] [ TIME [ MESSAGE... ] ], or -c.
+        // Only the action matters in a container: the stop is always immediate.
+        constexpr std::string_view usage =
+            "shutdown [ -h | -p | -r | -c | -k ] [ -f ] [ -n ] [ -t sec ] [ now | +min | hh:mm [ message... ] ]";
+        int i = 1;
+        for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
             std::string_view a = argv[i];
-            if (a == "-p" || a == "-P") sig = SIGUSR1;
-            else if (a == "-r") sig = SIGINT;
-            else if (a == "-h" || a == "-H") sig = SIGUSR2;
-            else if (a == "-t" && i + 1 < argc) i++;
-            else if (a == "now" || a[0] == '+' || a == "-f" || a == "-n") continue;
-            else sv::die_usage("shutdown [ -h | -p | -r ] [ -t sec ] [ now ]");
+            if (a == "--") {
+                i++;
+                break;
+            }
+            if (a == "-t") {
+                if (++i == argc) sv::die_usage(usage);
+                continue;
+            }
+            for (char c : a.substr(1)) {
+                switch (c) {
+                case 'h': case 'H': action = 0; break;
+                case 'p': case 'P': action = 1; break;
+                case 'r': action = 2; break;
+                case 'f': case 'F': case 'n': break;
+                case 'c': return 0; // nothing is ever pending, so nothing to cancel
+                case 'k': return 0; // warn only: there is nobody logged in to warn
+                default: sv::die_usage(usage);
+                }
+            }
         }
+        if (i < argc && !is_shutdown_time(argv[i])) sv::die_usage(usage);
+        // Anything after the time is the message for logged-in users: there are none.
     } else if (argc > 1) {
         for (int i = 1; i < argc; i++) {
             std::string_view a = argv[i];
@@ -63,6 +91,7 @@ int hpr(std::string_view name, int argc, char **argv)
                                                           : "poweroff|reboot [ -f ] [ -n ]");
         }
     }
+    int const sig = init::halt_signal(action);
     // No pid file means no /init of ours is running here: refuse rather than signal
     // whatever PID 1 is (on a host, that would be the real init).
     std::string txt;

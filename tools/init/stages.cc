@@ -685,7 +685,9 @@ void stage2(boot &b) noexcept
     }
     int code = run_cmd(b);
     say("[cmd] ", b.cmd[0], " exited ", sv::dec(code));
-    write_exitcode(code);
+    // Stopped by halt and friends: the exit-code file has the last word (what a finish
+    // script wrote before calling halt, say), not the SIGTERM the CMD got from us.
+    if (!halt_requested) write_exitcode(code);
 }
 
 int stage3(boot &b) noexcept

@@ -25,6 +25,7 @@ extern char **environ;
 namespace init {
 
 int stop_signal = 0;
+bool halt_requested = false;
 pid_t cmd_pid = 0;
 
 namespace {
@@ -62,6 +63,12 @@ void on_signal(int sig) noexcept
     case SIGCHLD: reap(); return;
     case SIGTTIN: case SIGTTOU: return;
     default: break;
+    }
+    if (sig >= halt_signal(0) && sig <= halt_signal(2)) {
+        halt_requested = true;
+        if (!stop_signal) stop_signal = SIGTERM;
+        if (cmd_pid > 0 && kill(-cmd_pid, SIGTERM) < 0) kill(cmd_pid, SIGTERM);
+        return;
     }
     // While the CMD runs it gets every forwardable signal, as tini does: it decides when
     // the container ends, and its real status becomes the container's.
@@ -176,6 +183,7 @@ void signals_init() noexcept
 {
     sigemptyset(&handled_set);
     for (int s : handled) sigaddset(&handled_set, s);
+    for (int i = 0; i < 3; i++) sigaddset(&handled_set, halt_signal(i));
     if (sigprocmask(SIG_BLOCK, &handled_set, nullptr) < 0)
         sv::die_sys(sv::exitcode::system, "unable to block signals");
     sfd = signalfd(-1, &handled_set, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -3,6 +3,7 @@
 // tree operations stage 1 and stage 2 need (rm -rf, copy -R, env dump).
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +31,11 @@ pid_t spawn(char const *const *argv, char const *const *envp, spawn_how how) noe
 
 // The signal that asked us to stop (TERM, INT, USR1, USR2, PWR), or 0.
 extern int stop_signal;
+// halt, poweroff, reboot and shutdown ask us to stop with a signal of their own, which is
+// never forwarded to the CMD: SIGRTMIN+3, +4 and +5 (systemd's numbers for the three).
+// The CMD, if one runs, gets SIGTERM, and the container's exit code is the exit-code file's.
+inline int halt_signal(int which) noexcept { return SIGRTMIN + 3 + which; } // 0 h, 1 p, 2 r
+extern bool halt_requested;
 // The running CMD's pid (its process group), or 0; signals are forwarded to it.
 extern pid_t cmd_pid;
 
