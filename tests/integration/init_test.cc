@@ -644,7 +644,7 @@ TEST_CASE("init: halt and friends refuse bad usage, and need a running /init", "
     CHECK(r.code == 100);
     CHECK(contains(r.err, "halt: usage: "));
     for (std::vector<std::string> args : {std::vector<std::string>{"-q"}, {""}, {"soon"},
-                                          {"-t"}, {"-r", "12:xx"}}) {
+                                          {"-t"}, {"-r", "12:xx"}, {"5"}, {"ab:30"}}) {
         args.insert(args.begin(), td / "shutdown");
         r = h::run(args);
         CHECK(r.code == 100);

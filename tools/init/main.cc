@@ -14,8 +14,9 @@
 //   stage 3  /etc/cont-finish.d/*, services down, TERM to everything, KILL after the grace
 //            time (which is an upper bound: stage 3 ends as soon as nothing is left)
 //
-// The exit code is the CMD's (128+signal if it was killed), else the content of
-// /run/s6-linux-init-container-results/exitcode (0 by default), as in s6-overlay v3.
+// The exit code is the content of /run/s6-linux-init-container-results/exitcode (0 by
+// default), as in s6-overlay v3, where the CMD's status (128+signal if it was killed) is
+// written when it exits, unless halt and friends stopped it.
 #include "stages.hh"
 #include "sys.hh"
 
@@ -41,10 +42,13 @@ namespace {
 // A time operand of LSB shutdown: now, +minutes or hh:mm.
 bool is_shutdown_time(std::string_view t)
 {
+    auto digits = [](std::string_view d) {
+        return !d.empty() && d.find_first_not_of("0123456789") == d.npos;
+    };
     if (t == "now") return true;
-    if (!t.empty() && t[0] == '+') t.remove_prefix(1);
-    else if (auto c = t.find(':'); c != t.npos && c > 0) t.remove_prefix(c + 1);
-    return !t.empty() && t.find_first_not_of("0123456789") == t.npos;
+    if (!t.empty() && t[0] == '+') return digits(t.substr(1));
+    auto c = t.find(':');
+    return c != t.npos && digits(t.substr(0, c)) && digits(t.substr(c + 1));
 }
 
 int hpr(std::string_view name, int argc, char **argv)
