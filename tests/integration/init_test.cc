@@ -735,6 +735,25 @@ TEST_CASE("init: S6_LOGGING=1 and 2 catch what has no logger in /var/log/s6-unca
     }
 }
 
+TEST_CASE("init: a catch-all logger that cannot run blocks nothing and loses nothing",
+          "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    container c;
+    // 256 KiB, four times a pipe's buffer, then a mark.
+    c.file("etc/services.d/big/run",
+           "#!/bin/sh\nfor i in $(seq 4096); do echo \"big-line-$i $(printf '%48s' '')\"; done\n"
+           "touch /tmp/done\nexec sleep 1000\n");
+    auto r = c.run(how, {"sh", "-c", "for i in $(seq 300); do [ -e /tmp/done ] && exit 0; "
+                                     "sleep 0.05; done; exit 9"},
+                   {"S6_LOGGING=1", "S6_LOGGING_SCRIPT=no-such-directive"});
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, "s6-log: fatal: "));          // said on the container's output
+    CHECK(contains(r.err, "big-line-1 "));
+    CHECK(contains(r.err, "big-line-4096 "));
+}
+
 TEST_CASE("init: services.d entries are checked before they start", "[init]")
 {
     rt how = runtime();

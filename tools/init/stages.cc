@@ -336,12 +336,16 @@ void start_logger() noexcept
     logger_argv_store[3] = logdir;
     for (int i = 0; i < 4; i++) logger_argv[i] = logger_argv_store[i].c_str();
     logger_argv[4] = nullptr;
-    keep_running(logger_argv);
-
     console_out = fcntl(1, F_DUPFD_CLOEXEC, 3);
     console_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
-    if (console_out < 0 || console_err < 0 || dup2(logger_fifo, 1) < 0 ||
-        dup2(logger_fifo, 2) < 0)
+    if (console_out < 0 || console_err < 0) {
+        warning_sys("unable to duplicate stdout and stderr; no catch-all logger");
+        return;
+    }
+    // The logger's own complaints go to the container's output, not into its own input.
+    keep_running(logger_argv, {.search_path = search, .out = console_out, .err = console_err},
+                 logger_fifo, console_err);
+    if (dup2(logger_fifo, 1) < 0 || dup2(logger_fifo, 2) < 0)
         warning_sys("unable to redirect to the catch-all logger");
 }
 

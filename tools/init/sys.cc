@@ -122,13 +122,15 @@ bool take_reaped(pid_t pid, int &ws) noexcept;
 // The catch-all logger (keep_running): its argv, its pid (0 while it is not running), and
 // when it may be started again.
 char const *const *kept_argv = nullptr;
+spawn_how kept_how;
 pid_t kept_pid = 0;
 std::int64_t kept_next = 0;
+int drain_from = -1, drain_to = -1;
 
 void start_kept() noexcept
 {
     kept_next = sv::mono_ms() + 1000;
-    kept_pid = spawn(kept_argv, nullptr, {});
+    kept_pid = spawn(kept_argv, nullptr, kept_how);
     if (kept_pid < 0) {
         sv::warn_sys("unable to spawn ", kept_argv[0]);
         kept_pid = 0;
@@ -148,6 +150,22 @@ int tend_kept(std::int64_t now) noexcept
     if (now < kept_next) return static_cast<int>(kept_next - now);
     start_kept();
     return -1;
+}
+
+// Polls the signalfd, and the kept child's input while that child is down, until timeout
+// (-1: none); copies what that input holds meanwhile.
+void poll_and_drain(int timeout) noexcept
+{
+    bool const draining = kept_argv && kept_pid == 0 && drain_from >= 0;
+    pollfd p[2] = {{sfd, POLLIN, 0}, {drain_from, POLLIN, 0}};
+    if (poll(p, draining ? 2 : 1, timeout) <= 0 || !draining || !(p[1].revents & POLLIN))
+        return;
+    char buf[8192];
+    int const fl = fcntl(drain_from, F_GETFL);
+    fcntl(drain_from, F_SETFL, fl | O_NONBLOCK);
+    ssize_t n = read(drain_from, buf, sizeof buf);
+    fcntl(drain_from, F_SETFL, fl);
+    if (n > 0) sv::write_full(drain_to, buf, static_cast<std::size_t>(n));
 }
 
 // The earlier of two poll timeouts (-1: none).
@@ -219,9 +237,12 @@ pid_t spawn(char const *const *argv, char const *const *envp, spawn_how how) noe
     return pid;
 }
 
-void keep_running(char const *const *argv) noexcept
+void keep_running(char const *const *argv, spawn_how how, int from, int to) noexcept
 {
     kept_argv = argv;
+    kept_how = how;
+    drain_from = from;
+    drain_to = to;
     start_kept();
 }
 
@@ -238,9 +259,7 @@ wake wait_for(pid_t pid, int &wstatus, std::int64_t deadline_ms, bool stoppable)
         if (stoppable && stop_signal) return wake::stop;
         std::int64_t now = sv::mono_ms();
         if (deadline_ms >= 0 && now >= deadline_ms) return wake::timeout;
-        int const t = earlier(tend_kept(now), sv::poll_timeout(deadline_ms, now));
-        pollfd p{sfd, POLLIN, 0};
-        poll(&p, 1, t);
+        poll_and_drain(earlier(tend_kept(now), sv::poll_timeout(deadline_ms, now)));
     }
 }
 
@@ -256,10 +275,9 @@ bool reap_until_empty(std::int64_t deadline_ms) noexcept
             return true;
         std::int64_t now = sv::mono_ms();
         if (deadline_ms >= 0 && now >= deadline_ms) return false;
-        pollfd p{sfd, POLLIN, 0};
         // SIGCHLD wakes us; the short cap covers a child that died between the two checks.
         int t = earlier(tend_kept(now), sv::poll_timeout(deadline_ms, now));
-        poll(&p, 1, t < 0 || t > 50 ? 50 : t);
+        poll_and_drain(t < 0 || t > 50 ? 50 : t);
     }
 }
 

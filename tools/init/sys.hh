@@ -42,9 +42,11 @@ extern pid_t cmd_pid;
 enum class wake { child, stop, timeout };
 
 // The one child /init keeps running on its own, the catch-all logger: started now with argv
-// (which must stay valid), and started again, at most once a second, whenever it dies while
-// wait_for or reap_until_empty runs, until stop_keeping().
-void keep_running(char const *const *argv) noexcept;
+// (which must stay valid) as how says, and started again, at most once a second, whenever it
+// dies while wait_for or reap_until_empty runs, until stop_keeping().  While it is down, we
+// copy what can be read from its input, drain_from, to drain_to ourselves, so that nothing
+// waits for it: with a logger that cannot run at all, the lines end up there, not blocked.
+void keep_running(char const *const *argv, spawn_how how, int drain_from, int drain_to) noexcept;
 void stop_keeping() noexcept;
 
 // Reaps children and handles signals until pid has been reaped (its wait status in wstatus),
