@@ -541,6 +541,21 @@ TEST_CASE("init: S6_CMD_WAIT_FOR_SERVICES waits for services before the CMD", "[
     INFO(r.err);
     CHECK(r.code == 0);
     CHECK(r.out == "true\n");
+
+    // Never ready: the wait ends at S6_CMD_WAIT_FOR_SERVICES_MAXTIME, and BEHAVIOUR 2 stops
+    // the container with 99.
+    container never;
+    never.file("etc/services.d/mute/notification-fd", "3\n", 0644);
+    never.file("etc/services.d/mute/run", "#!/bin/sh\nexec sleep 1000\n");
+    auto t0 = steady_clock::now();
+    r = never.run(how, {"echo", "cmd-ran"},
+                  {"S6_CMD_WAIT_FOR_SERVICES=1", "S6_CMD_WAIT_FOR_SERVICES_MAXTIME=300",
+                   "S6_BEHAVIOUR_IF_STAGE2_FAILS=2"});
+    INFO(r.err);
+    CHECK(r.code == 99);
+    CHECK(!contains(r.out, "cmd-ran"));
+    CHECK(contains(r.err, "[s6-init] service mute is not ready after 300 ms"));
+    CHECK(steady_clock::now() - t0 < seconds(5));
 }
 
 TEST_CASE("init: not PID 1, it is a subreaper that reaps and stops its own orphans", "[init]")

@@ -16,6 +16,7 @@
 #include <supervise/diag.hh>
 #include <supervise/envdir.hh>
 #include <supervise/fd.hh>
+#include <supervise/fifodir.hh>
 #include <supervise/opts.hh>
 #include <supervise/sibling.hh>
 #include <supervise/status.hh>
@@ -156,6 +157,7 @@ int run_script(std::string_view tag, std::string const &dir, std::string const &
     std::int64_t deadline = maxtime_ms ? sv::mono_ms() + maxtime_ms : -1;
     switch (wait_for(pid, ws, deadline, stoppable)) {
     case wake::child:
+    case wake::fd: // no wake_fd is set while a script runs
         break;
     case wake::stop:
         kill(pid, SIGTERM); // stage 3's broadcast will reap it
@@ -447,7 +449,9 @@ void services_up(boot &b) noexcept
 }
 
 // S6_CMD_WAIT_FOR_SERVICES: waits until every copied service without a down file is up
-// (ready, if it has notification-fd).  False on timeout or stop.
+// (ready, if it has notification-fd).  False on timeout or stop.  Each service's event/
+// fifodir wakes us when its state changes (subscribed to before the status is read, so no
+// change can slip in between), as s6-svwait does.
 bool wait_services(boot const &b, unsigned maxtime) noexcept
 {
     std::int64_t const deadline = maxtime ? sv::mono_ms() + maxtime : -1;
@@ -455,19 +459,34 @@ bool wait_services(boot const &b, unsigned maxtime) noexcept
         std::string dir = scan_dir() + "/" + n;
         if (access((dir + "/down").c_str(), F_OK) == 0) continue;
         bool const need_ready = access((dir + "/notification-fd").c_str(), F_OK) == 0;
+        sv::listener events;
+        // Without a subscription (s6-supervise has not made event/ yet and we could not
+        // either), a 20 ms poll of the status file does the job.
+        bool const subscribed = events.subscribe(dir + "/event");
+        wake_fd = subscribed ? events.fd() : -1;
         for (;;) {
             sv::status st;
             if (sv::status_read(dir, st) && st.is_up() && (!need_ready || st.ready)) break;
             int ws;
-            std::int64_t next = sv::mono_ms() + 20;
-            if (deadline >= 0 && next > deadline) next = deadline;
-            if (wait_for(0, ws, next, true) == wake::stop) return false;
+            std::int64_t next = subscribed ? deadline : sv::mono_ms() + 20;
+            if (deadline >= 0 && (next < 0 || next > deadline)) next = deadline;
+            wake const w = wait_for(0, ws, next, true);
+            if (w == wake::fd) {
+                char buf[64];
+                events.wait(buf, sizeof buf, 0);
+            }
+            if (w == wake::stop) {
+                wake_fd = -1;
+                return false;
+            }
             if (deadline >= 0 && sv::mono_ms() >= deadline) {
+                wake_fd = -1;
                 complain("[s6-init] service ", n, " is not ", need_ready ? "ready" : "up",
                          " after ", sv::dec(maxtime), " ms");
                 return false;
             }
         }
+        wake_fd = -1;
     }
     return true;
 }

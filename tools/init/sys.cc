@@ -27,6 +27,7 @@ namespace init {
 int stop_signal = 0;
 bool halt_requested = false;
 pid_t cmd_pid = 0;
+int wake_fd = -1;
 
 namespace {
 
@@ -154,18 +155,22 @@ int tend_kept(std::int64_t now) noexcept
 
 // Polls the signalfd, and the kept child's input while that child is down, until timeout
 // (-1: none); copies what that input holds meanwhile.
-void poll_and_drain(int timeout) noexcept
+// Returns true if wake_fd is readable.
+bool poll_and_drain(int timeout) noexcept
 {
     bool const draining = kept_argv && kept_pid == 0 && drain_from >= 0;
-    pollfd p[2] = {{sfd, POLLIN, 0}, {drain_from, POLLIN, 0}};
-    if (poll(p, draining ? 2 : 1, timeout) <= 0 || !draining || !(p[1].revents & POLLIN))
-        return;
+    pollfd p[3] = {{sfd, POLLIN, 0}, {wake_fd, POLLIN, 0}, {drain_from, POLLIN, 0}};
+    if (!draining) p[2].fd = -1;
+    if (poll(p, 3, timeout) <= 0) return false;
+    bool const woken = p[1].revents & (POLLIN | POLLHUP);
+    if (!(p[2].revents & POLLIN)) return woken;
     char buf[8192];
     int const fl = fcntl(drain_from, F_GETFL);
     fcntl(drain_from, F_SETFL, fl | O_NONBLOCK);
     ssize_t n = read(drain_from, buf, sizeof buf);
     fcntl(drain_from, F_SETFL, fl);
     if (n > 0) sv::write_full(drain_to, buf, static_cast<std::size_t>(n));
+    return woken;
 }
 
 // The earlier of two poll timeouts (-1: none).
@@ -259,7 +264,8 @@ wake wait_for(pid_t pid, int &wstatus, std::int64_t deadline_ms, bool stoppable)
         if (stoppable && stop_signal) return wake::stop;
         std::int64_t now = sv::mono_ms();
         if (deadline_ms >= 0 && now >= deadline_ms) return wake::timeout;
-        poll_and_drain(earlier(tend_kept(now), sv::poll_timeout(deadline_ms, now)));
+        if (poll_and_drain(earlier(tend_kept(now), sv::poll_timeout(deadline_ms, now))))
+            return wake::fd;
     }
 }
 

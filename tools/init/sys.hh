@@ -39,7 +39,11 @@ extern bool halt_requested;
 // The running CMD's pid (its process group), or 0; signals are forwarded to it.
 extern pid_t cmd_pid;
 
-enum class wake { child, stop, timeout };
+enum class wake { child, stop, timeout, fd };
+
+// An fd that wait_for also watches (-1: none): when it is readable, wait_for returns
+// wake::fd, and the caller reads it.
+extern int wake_fd;
 
 // The one child /init keeps running on its own, the catch-all logger: started now with argv
 // (which must stay valid) as how says, and started again, at most once a second, whenever it
