@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <filesystem>
+#include <map>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,6 +84,38 @@ std::string link_of(std::string const &path)
     char buf[4096];
     ssize_t n = readlink(path.c_str(), buf, sizeof buf);
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// The open fds of pid: fd -> what /proc shows it open on.
+std::map<int, std::string> fds_of(pid_t pid)
+{
+    std::map<int, std::string> m;
+    std::string const dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR *d = opendir(dir.c_str());
+    if (!d) return m;
+    while (dirent *e = readdir(d))
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+            m[std::atoi(e->d_name)] = link_of(dir + "/" + e->d_name);
+    closedir(d);
+    return m;
+}
+
+// The (device, inode) of the file path leads to, or {0, 0}.
+std::pair<dev_t, ino_t> file_id(std::string const &path)
+{
+    struct stat st;
+    if (stat(path.c_str(), &st) < 0) return {0, 0};
+    return {st.st_dev, st.st_ino};
+}
+
+// Puts a copy of from at to, replacing whatever is there in one rename (as a package upgrade
+// does), so that to becomes a new inode.
+void install_copy(std::string const &from, std::string const &to)
+{
+    std::string const tmp = to + ".new";
+    std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing);
+    REQUIRE(chmod(tmp.c_str(), 0755) == 0);
+    REQUIRE(rename(tmp.c_str(), to.c_str()) == 0);
 }
 
 // Kills (SIGKILL) every process whose cwd lies under a directory: supervisors and services
@@ -436,6 +470,123 @@ TEST_CASE("s6-svscan: a supervisor killed with SIGKILL is back about a second la
     CHECK(elapsed >= 900);
     CHECK(elapsed < 5000);
     CHECK(h::count_zombies_of(sc.pid()) == 0);
+    CHECK(h::wait_status(s + "/b", is_up));
+}
+
+TEST_CASE("s6-svscan: a supervisor looks exec'd: argv, name, executable, fds", "[svscan]")
+{
+    // Ours starts a supervisor by forking and calling s6-supervise's main (fork_self.hh);
+    // stock forks and execs.  Nothing of that may show, so both must pass the same checks.
+    auto bin = both_svscans();
+    INFO(bin);
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string s = t / "scan";
+    h::make_service(s + "/a", "exec sleep 100");
+    h::make_service(s + "/b", "exec sleep 100", {{"log/run", "#!/bin/sh\nexec cat >/dev/null\n"}});
+    // fd 5 comes without close-on-exec, so an exec'd supervisor holds it; every fd of
+    // s6-svscan's own (.s6-svscan/*, its signalfd, the other services' pipes) is gone.
+    h::proc p({"/bin/sh", "-c", "exec 5</dev/null; exec \"$0\" \"$1\"", bin, s}, t.path());
+    REQUIRE(h::wait_until([&] { return listening(s) || !p.running(); }));
+    REQUIRE(p.running());
+    std::string const supervise = bin.substr(0, bin.rfind('/')) + "/s6-supervise";
+    struct expect
+    {
+        char const *name;
+        int pipe_fd; // the one fd on the log pipe, or -1
+    };
+    for (auto [name, pipe_fd] : {expect{"a", -1}, expect{"b", 1}, expect{"b/log", 0}}) {
+        INFO(name);
+        REQUIRE(h::wait_status(s + "/" + name, is_up));
+        pid_t sp = 0;
+        // argv is exactly "s6-supervise", NAME.
+        REQUIRE(h::wait_until([&] { return (sp = supervisor_of(p.pid(), name)) != 0; }));
+        std::string const base = "/proc/" + std::to_string(sp);
+        CHECK(h::read_file(base + "/comm") == "s6-supervise\n");
+        CHECK(file_id(base + "/exe") == file_id(supervise));
+        auto fds = fds_of(sp);
+        CHECK(fds[5] == "/dev/null");
+        int pipes = 0, signalfds = 0;
+        for (auto const &[fd, what] : fds) {
+            INFO(fd << " -> " << what);
+            CHECK(what.find(".s6-svscan") == std::string::npos);
+            if (what.starts_with("pipe:")) {
+                pipes++;
+                CHECK(fd == pipe_fd);
+            }
+            if (what.find("signalfd") != std::string::npos) signalfds++;
+        }
+        CHECK(pipes == (pipe_fd < 0 ? 0 : 1));
+        CHECK(signalfds == 1);
+    }
+    REQUIRE(sv::send_control(s, ".s6-svscan", "q") == sv::control_result::ok);
+    CHECK(p.wait(10000) == 0);
+}
+
+TEST_CASE("s6-svscan: an s6-supervise replaced on disk is exec'd, not forked", "[svscan]")
+{
+    // Our own copy of the executable, so it can be upgraded under a running s6-svscan.
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string const bin = t / "bin", s = t / "scan";
+    h::mkdirs(bin);
+    install_copy(h::ours("s6-supervise"), bin + "/s6-supervise");
+    REQUIRE(symlink("s6-supervise", (bin + "/s6-svscan").c_str()) == 0);
+    h::make_service(s + "/b", "exec sleep 100");
+    svscan sc(bin + "/s6-svscan", s, t.path());
+    REQUIRE(h::wait_status(s + "/b", is_up));
+    pid_t old = 0;
+    REQUIRE(h::wait_until([&] { return (old = supervisor_of(sc.pid(), "b")) != 0; }));
+    auto const first = file_id(bin + "/s6-supervise");
+    CHECK(file_id("/proc/" + std::to_string(old) + "/exe") == first);
+
+    install_copy(h::ours("s6-supervise"), bin + "/s6-supervise");
+    auto const second = file_id(bin + "/s6-supervise");
+    REQUIRE(second != first);
+    REQUIRE(kill(old, SIGKILL) == 0);
+    pid_t now = 0;
+    REQUIRE(h::wait_until([&] {
+        now = supervisor_of(sc.pid(), "b");
+        return now && now != old && supervised(s + "/b");
+    }));
+    // The new supervisor runs the new file; s6-svscan still runs the old one.
+    CHECK(file_id("/proc/" + std::to_string(now) + "/exe") == second);
+    CHECK(file_id("/proc/" + std::to_string(sc.pid()) + "/exe") == first);
+    CHECK(h::wait_status(s + "/b", is_up));
+    CHECK(sc.proc().err().empty());
+}
+
+TEST_CASE("s6-svscan: an s6-supervise that cannot be run is reported, and retried every second",
+          "[svscan]")
+{
+    // s6-svscan as a copy of the executable (not a link to s6-supervise), next to an
+    // "s6-supervise" that is no program: it is exec'd, and the exec fails.
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string const bin = t / "bin", s = t / "scan";
+    h::mkdirs(bin);
+    install_copy(h::ours("s6-supervise"), bin + "/s6-svscan");
+    h::write_file(bin + "/s6-supervise", "not a program\n", 0755);
+    h::make_service(s + "/b", "exec sleep 100");
+    svscan sc(bin + "/s6-svscan", s, t.path());
+    std::string const msg =
+        "s6-svscan (child): fatal: unable to exec " + bin + "/s6-supervise: Exec format error\n";
+    auto count = [&] {
+        std::string const e = sc.proc().err();
+        int n = 0;
+        for (auto at = e.find(msg); at != std::string::npos; at = e.find(msg, at + 1))
+            n++;
+        return n;
+    };
+    REQUIRE(h::wait_until([&] { return count() >= 1; }, 5000));
+    auto const t0 = sv::mono_ms();
+    REQUIRE(h::wait_until([&] { return count() >= 2; }, 5000));
+    CHECK(sv::mono_ms() - t0 >= 800);
+    CHECK(!supervised(s + "/b"));
+    CHECK(sc.proc().running());
+
+    // Once there is a program to run, the next retry starts it.
+    install_copy(h::ours("s6-supervise"), bin + "/s6-supervise");
     CHECK(h::wait_status(s + "/b", is_up));
 }
 

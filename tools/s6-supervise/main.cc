@@ -307,6 +307,9 @@ void quit() noexcept
 // link to s6-supervise so that a whole supervision tree shares one executable's pages.
 int s6_svscan_main(int argc, char **argv);
 
+// s6-supervise proper, below.
+int s6_supervise_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     if (argc > 0) {
@@ -314,6 +317,13 @@ int main(int argc, char **argv)
         if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
         if (name == "s6-svscan") return s6_svscan_main(argc, argv);
     }
+    return s6_supervise_main(argc, argv);
+}
+
+// s6-svscan also calls this, in a forked child, instead of exec'ing this executable: the
+// process then has s6-svscan's memory, but nothing here relies on a fresh one.
+int s6_supervise_main(int argc, char **argv)
+{
     sv::prog = "s6-supervise";
     if (argc < 2) sv::die_usage("s6-supervise dir");
     service_dir = argv[1];

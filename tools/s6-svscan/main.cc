@@ -12,7 +12,10 @@
 // process plumbing and the loop (signalfd + poll, absolute monotonic deadlines).
 //
 // Unlike s6, which runs S6_BINPREFIX/s6-supervise, we run the s6-supervise installed next to
-// this executable (sv::sibling_path), falling back to the compile-time bindir.
+// this executable (sv::sibling_path), falling back to the compile-time bindir.  That file is
+// normally the one we are running (s6-svscan is s6-supervise under another name): then a
+// supervisor is a fork that calls s6-supervise's main, made to look exec'd (fork_self.hh),
+// which spares it glibc's costly start-up; any other file is exec'd.
 #include "state.hh"
 
 #include <cerrno>
@@ -28,6 +31,7 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/opts.hh>
 #include <supervise/sibling.hh>
 #include <supervise/spawn.hh>
@@ -38,6 +42,8 @@
 #define S6PP_BINDIR "/usr/local/bin"
 #endif
 
+// s6-supervise's main (tools/s6-supervise), linked into this executable.
+int s6_supervise_main(int argc, char **argv);
 
 namespace {
 
@@ -53,6 +59,7 @@ constexpr int trapped_signals[] = {SIGCHLD, SIGALRM, SIGABRT, SIGHUP, SIGINT,  S
 // Everything lives here, reserved at start-up; the loop allocates nothing.
 svs::scanner sc;
 sv::path_buf supervise_path;
+sv::self_image self; // what a forked s6-supervise needs to pass for an exec'd one
 int console = -1;    // -X: the fd that holds the real console
 sigset_t trapped;    // the signals read through the signalfd
 sigset_t child_mask; // the mask we started with, minus trapped: what children get
@@ -86,6 +93,26 @@ pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, 
     o.from[0] = fd1, o.to[0] = to1;
     o.from[1] = fd2, o.to[1] = to2;
     return sv::spawn(path, argv, o);
+}
+
+// The child side of a supervisor started without exec: what the exec'd s6-supervise would
+// have been given (fds, mask, default SIGPIPE, command line), then its main.  Failures are
+// reported as s6's forked child reports them, and the reaper restarts it a second later.
+[[noreturn]] void run_supervise(char **argv, int fd, int target, int fd2) noexcept
+{
+    sv::prog = "s6-svscan (child)";
+    if ((fd >= 0 && ::dup2(fd, target) < 0) || (fd2 >= 0 && ::dup2(fd2, 2) < 0))
+        sv::die_sys(111, "unable to set fds for ", argv[1]);
+    sigprocmask(SIG_SETMASK, &child_mask, nullptr);
+    struct sigaction sa = {};
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &sa, nullptr);
+    // The command line must stay where the kernel can read it, on this never-returning stack.
+    char title[PATH_MAX + 16];
+    if (sv::self_image_become(self, supervise_path.c_str(), {argv, 2}, title))
+        _exit(s6_supervise_main(2, argv));
+    ::execv(supervise_path.c_str(), argv);
+    sv::die_sys(111, "unable to exec ", supervise_path.view());
 }
 
 void handle_signals(int sfd) noexcept
@@ -170,6 +197,12 @@ pid_t spawn_supervise(char const *name, int fd, int target, bool with_console) n
     char arg0[] = "s6-supervise";
     char *argv[] = {arg0, const_cast<char *>(name), nullptr};
     bool const c = with_console && console >= 0;
+    if (sv::self_image_is(self, supervise_path.c_str())) {
+        // Like s6, we do not wait for the child: it reports its own failure and dies.
+        pid_t pid = ::fork();
+        if (pid == 0) run_supervise(argv, fd, target, c ? console : -1);
+        return pid < 0 ? 0 : pid;
+    }
     pid_t pid = spawn(supervise_path.c_str(), argv, child_mask, fd, target, c ? console : -1, 2);
     if (pid) return pid;
     if (errno == EAGAIN || errno == ENOMEM) return 0;
@@ -304,6 +337,10 @@ int main(int argc, char **argv)
         while (w < 0 && errno == EINTR);
         ::close(notif);
     }
+    // Our own fds are all close-on-exec now, and notif is gone: any other is inherited.  If
+    // this fails, supervisors are exec'd.  If it works, the code pages our start-up mapped
+    // are no longer shared with the supervisors, which never run that code: let them go.
+    if (sv::self_image_init(self)) sv::self_image_drop_code(self);
 
     while (sc.cont) {
         svs::run_pending(sc);

@@ -1,0 +1,162 @@
+// Passing a fork for an exec'd copy of ourselves (libsupervise/fork_self.cc): the running
+// executable is recognised by inode, and a forked child that calls self_image_become shows
+// the new argv as its command line and the program's name as its comm, keeps the fds that
+// were open without FD_CLOEXEC at self_image_init time and loses the others.  The parent
+// reads all of that from /proc while the child waits on a pipe.  On a kernel that refuses
+// PR_SET_MM_MAP, self_image_init fails and the tests that need it say so and stop.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <supervise/fd.hh>
+#include <supervise/fork_self.hh>
+
+#include "unit_helpers.hh"
+
+namespace {
+
+std::string proc_file(pid_t pid, char const *name)
+{
+    return unit::read_file("/proc/" + std::to_string(pid) + "/" + name);
+}
+
+bool fd_open_in(pid_t pid, int fd)
+{
+    std::string const p = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+    struct stat st;
+    return ::lstat(p.c_str(), &st) == 0;
+}
+
+// Polls pred every 5 ms for up to 10 s.
+template <class F>
+bool wait_for(F pred)
+{
+    std::int64_t const deadline = sv::mono_ms() + 10000;
+    while (!pred()) {
+        if (sv::mono_ms() >= deadline) return false;
+        ::poll(nullptr, 0, 5);
+    }
+    return true;
+}
+
+// self_image_init, or a warning and false where the kernel (or /proc) does not allow it.
+bool init_or_skip(sv::self_image &img)
+{
+    if (sv::self_image_init(img)) return true;
+    WARN("self_image_init failed (" << std::strerror(errno) << "): fork_self not testable here");
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("fork_self: the running executable is known by its inode", "[fork_self]")
+{
+    sv::self_image img;
+    if (!init_or_skip(img)) return;
+    CHECK(img.ok);
+    CHECK(sv::self_image_is(img, "/proc/self/exe"));
+    CHECK_FALSE(sv::self_image_is(img, "/bin/sh"));
+    CHECK_FALSE(sv::self_image_is(img, "/nonexistent/s6pp"));
+
+    // A copy is another file, even with the same content.
+    unit::temp_dir t;
+    std::string const copy = t / "copy";
+    unit::write_file(copy, unit::read_file("/proc/self/exe"));
+    CHECK_FALSE(sv::self_image_is(img, copy.c_str()));
+    std::string const link = t / "link";
+    char self[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    REQUIRE(n > 0);
+    self[n] = 0;
+    REQUIRE(::symlink(self, link.c_str()) == 0);
+    CHECK(sv::self_image_is(img, link.c_str()));
+
+    sv::self_image none;
+    CHECK_FALSE(sv::self_image_is(none, "/proc/self/exe"));
+}
+
+TEST_CASE("fork_self: a forked child takes the new command line, name and fds", "[fork_self]")
+{
+    // go: the child waits on it (so it must be kept); stray: open without FD_CLOEXEC too;
+    // priv: close-on-exec, so the child must lose it.
+    int go[2];
+    REQUIRE(::pipe(go) == 0);
+    sv::unique_fd go_rd(go[0]), go_wr(go[1]);
+    sv::unique_fd stray(::open("/dev/null", O_RDONLY));
+    REQUIRE(stray);
+    REQUIRE(sv::set_cloexec(go_wr.get(), true));
+    sv::self_image img;
+    if (!init_or_skip(img)) return;
+    sv::unique_fd priv(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    REQUIRE(priv);
+    // Above any fd we inherited, so it falls in the last range become() closes.
+    sv::unique_fd priv_high(fcntl(priv.get(), F_DUPFD_CLOEXEC, 900));
+    REQUIRE(priv_high);
+
+    unit::child c([&] {
+        char a0[] = "s6-fake", a1[] = "svc with spaces";
+        char *argv[] = {a0, a1};
+        char title[64];
+        if (!sv::self_image_become(img, "/some/where/s6-fake", argv, title)) return 10;
+        // The argv pointers now lead into title, where the kernel reads the command line.
+        if (argv[0] != title || std::strcmp(argv[1], "svc with spaces") != 0) return 11;
+        char x;
+        while (::read(go_rd.get(), &x, 1) < 0 && errno == EINTR) {}
+        return 0;
+    });
+    int const pid = c.pid();
+    std::string const want("s6-fake\0svc with spaces\0", 24);
+    REQUIRE(wait_for([&] { return proc_file(pid, "cmdline") == want; }));
+    CHECK(proc_file(pid, "comm") == "s6-fake\n");
+    CHECK(fd_open_in(pid, go_rd.get()));
+    CHECK(fd_open_in(pid, stray.get()));
+    CHECK_FALSE(fd_open_in(pid, go_wr.get()));
+    CHECK_FALSE(fd_open_in(pid, priv.get()));
+    CHECK_FALSE(fd_open_in(pid, priv_high.get()));
+    // The environment is untouched.
+    CHECK(proc_file(pid, "environ") == proc_file(::getpid(), "environ"));
+    go_wr.reset();
+    int st = c.wait(10000);
+    REQUIRE(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("fork_self: an argv that does not fit changes nothing", "[fork_self]")
+{
+    sv::self_image img;
+    if (!init_or_skip(img)) return;
+    unit::child c([&] {
+        char a0[] = "a-rather-long-program-name";
+        char *argv[] = {a0};
+        char title[8];
+        if (sv::self_image_become(img, "/x/a-rather-long-program-name", argv, title)) return 10;
+        if (errno != E2BIG || argv[0] != a0) return 11;
+        return 0;
+    });
+    int st = c.wait(10000);
+    REQUIRE(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("fork_self: a process runs on after dropping its code pages", "[fork_self]")
+{
+    sv::self_image img;
+    if (!init_or_skip(img)) return;
+    unit::child c([&] {
+        sv::self_image_drop_code(img);
+        // Code and read-only data fault back in from the file.
+        return std::strlen("still here") == 10 ? 0 : 10;
+    });
+    int st = c.wait(10000);
+    REQUIRE(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+}
