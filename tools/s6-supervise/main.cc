@@ -303,9 +303,12 @@ void quit() noexcept
 
 } // namespace svd::sys
 
-// s6-svscan's main (tools/s6-svscan), linked into this binary: s6-svscan is installed as a
-// link to s6-supervise so that a whole supervision tree shares one executable's pages.
+// s6-svscan's and init's mains (tools/s6-svscan, tools/init), linked into this binary: both
+// are installed as links to s6-supervise so that a whole supervision tree, a container's
+// PID 1 included, shares one executable's pages.  halt, poweroff, reboot and shutdown are
+// init's other names.
 int s6_svscan_main(int argc, char **argv);
+int init_main(int argc, char **argv);
 
 // s6-supervise proper, below.
 int s6_supervise_main(int argc, char **argv);
@@ -316,6 +319,9 @@ int main(int argc, char **argv)
         std::string_view name = argv[0];
         if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
         if (name == "s6-svscan") return s6_svscan_main(argc, argv);
+        if (name == "init" || name == "halt" || name == "poweroff" || name == "reboot" ||
+            name == "shutdown")
+            return init_main(argc, argv);
     }
     return s6_supervise_main(argc, argv);
 }
