@@ -617,6 +617,52 @@ TEST_CASE("init: halt from a service's finish stops the CMD; the exit-code file 
     CHECK(q->wait(10000) == 0); // the exit-code file still holds 0
 }
 
+TEST_CASE("init: v2's paths and its way of stopping with a code of one's choice", "[init]")
+{
+    rt how = runtime();
+    if (how == rt::none) return;
+    auto make = [](container &c) {
+        c.file("etc/cont-init.d/10-x", "#!/bin/sh\n");
+        c.file("etc/services.d/crit/run", "#!/bin/sh\nexec sleep 0.3\n");
+        c.file("etc/services.d/crit/finish",
+               "#!/bin/sh\necho 4 > /var/run/s6/env-stage3/S6_STAGE2_EXITED\n"
+               "exec s6-svscanctl -t /var/run/s6/services\n");
+    };
+    SECTION("without a CMD")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {});
+        INFO(r.err);
+        CHECK(r.code == 4);
+        CHECK(contains(r.err, "[s6-init] s6-svscan exited: stopping"));
+    }
+    SECTION("with a CMD: it gets SIGTERM, and the code written stays")
+    {
+        container c;
+        make(c);
+        auto r = c.run(how, {"sh", "-c", "ls /var/run/s6/etc/cont-init.d; "
+                                         "trap 'exit 33' TERM; sleep 1000 & wait"});
+        INFO(r.err);
+        CHECK(r.code == 4);
+        CHECK(r.out == "10-x\n");
+        CHECK(contains(r.err, "[cmd] sh exited 33"));
+    }
+}
+
+TEST_CASE("init: the container stops when s6-svscan dies", "[init]")
+{
+    if (!need_runc()) return;
+    container c;
+    c.file("etc/services.d/s/run", "#!/bin/sh\nexec sleep 1000\n");
+    auto p = c.start({});
+    REQUIRE(h::wait_until([&] { return c.booted(); }, 10000));
+    REQUIRE(h::wait_status(c.path("run/service/s"), [](sv::status const &s) { return s.is_up(); }));
+    CHECK(c.exec({"sh", "-c", "kill -9 $(pidof s6-svscan)"}).code == 0);
+    CHECK(p->wait(10000) == 111);
+    CHECK(contains(p->err(), "[s6-init] s6-svscan died (signal 9): stopping, exit code 111"));
+}
+
 TEST_CASE("init: fix-attrs.d is applied before cont-init.d", "[init]")
 {
     rt how = runtime();

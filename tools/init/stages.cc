@@ -261,6 +261,28 @@ void dump_env() noexcept
     }
 }
 
+// s6-overlay v2's paths (/var/run/s6/... with /var/run -> /run), for the scripts of v2
+// images: the scan dir /var/run/s6/services, and the exit-code file
+// /var/run/s6/env-stage3/S6_STAGE2_EXITED, as links to ours.  v2's way of stopping a
+// container with a code of one's choice then works as it did:
+//     echo 3 > /var/run/s6/env-stage3/S6_STAGE2_EXITED; s6-svscanctl -t /var/run/s6/services
+void v2_links() noexcept
+{
+    symlink("../service", under_run("/s6/services").c_str());
+    mkdir(under_run("/s6/env-stage3").c_str(), 0755);
+    symlink("../../s6-linux-init-container-results/exitcode",
+            under_run("/s6/env-stage3/S6_STAGE2_EXITED").c_str());
+}
+
+// v2's /var/run/s6/etc: links to the four .d directories (once S6_RUNTIME_PROFILE is known).
+void v2_etc_links() noexcept
+{
+    std::string const dir = under_run("/s6/etc");
+    mkdir(dir.c_str(), 0755);
+    for (char const *d : {"fix-attrs.d", "cont-init.d", "cont-finish.d", "services.d"})
+        symlink((etc_dir + "/" + d).c_str(), (dir + "/" + d).c_str());
+}
+
 // RUN/s6/basedir/bin/{halt,poweroff,reboot,shutdown}, s6-overlay v3's paths, as links to us.
 void link_hpr() noexcept
 {
@@ -383,14 +405,15 @@ void start_svscan(boot &b) noexcept
         int ws;
         if (sv::mono_ms() >= give_up) {
             warning("s6-svscan does not listen on ", ctl, " after 5 s");
-            return;
+            break;
         }
         if (wait_for(pid, ws, sv::mono_ms() + 10, false) == wake::child) {
             warning("s6-svscan exited with code ", sv::dec(status_code(ws)));
-            b.svscan = 0;
+            b.svscan = 0; // no tree from the start: go on without one
             return;
         }
     }
+    svscan_pid = pid; // from now on, its exit stops the container
 }
 
 // Stops after stage 2 has failed (BEHAV 1): the container stays up, idle, until stopped.
@@ -611,6 +634,7 @@ void stage1(boot &b) noexcept
         say("[s6-init] ", run_dir, " is mounted noexec: services.d programs are linked, not copied");
     make_var_run();
     write_exitcode(0);
+    v2_links();
     write_file(under_run("/s6/init.pid").c_str(), std::string(sv::dec(getpid())) + "\n");
     link_hpr();
     logging = live_setting("S6_LOGGING", 0);
@@ -639,6 +663,7 @@ void stage2(boot &b) noexcept
         struct stat st;
         if (stat(etc_dir.c_str(), &st) < 0) warning_sys("S6_RUNTIME_PROFILE: no ", etc_dir);
     }
+    v2_etc_links();
     check_finish_scripts();
     if (!fix_attrs()) return;
 
@@ -719,6 +744,20 @@ int stage3(boot &b) noexcept
     unsigned const services_grace = num_setting("S6_SERVICES_GRACETIME", 3000);
     unsigned const kill_grace = num_setting("S6_KILL_GRACETIME", 3000);
     bool const sync_disks = num_setting("S6_SYNC_DISKS", 0) != 0;
+
+    svscan_pid = 0; // its exit is expected from now on
+    if (svscan_lost >= 0) {
+        // Already reaped: forget it, lest its pid, reused by now, get our signals.
+        b.svscan = 0;
+        int const code = status_code(svscan_lost);
+        if (code == 0) {
+            say("[s6-init] s6-svscan exited: stopping");
+        } else {
+            complain("[s6-init] s6-svscan died (", code > 128 ? "signal " : "exit code ",
+                     sv::dec(code > 128 ? code - 128 : code), "): stopping, exit code 111");
+            write_exitcode(sv::exitcode::system);
+        }
+    }
 
     std::string const finish_dir = etc_dir + "/cont-finish.d";
     for (auto const &n : sorted_entries(finish_dir.c_str()))

@@ -26,6 +26,8 @@ namespace init {
 
 int stop_signal = 0;
 bool halt_requested = false;
+pid_t svscan_pid = 0;
+int svscan_lost = -1;
 pid_t cmd_pid = 0;
 int wake_fd = -1;
 
@@ -46,6 +48,15 @@ struct started_rec {
 };
 std::vector<started_rec> started;
 
+// A stop that does not come from the signals we forward: halt and friends, or the end of
+// s6-svscan.  The CMD, if one runs, gets SIGTERM, and its status will not be the container's.
+void request_stop() noexcept
+{
+    halt_requested = true;
+    if (!stop_signal) stop_signal = SIGTERM;
+    if (cmd_pid > 0 && kill(-cmd_pid, SIGTERM) < 0) kill(cmd_pid, SIGTERM);
+}
+
 void reap() noexcept
 {
     for (;;) {
@@ -53,6 +64,11 @@ void reap() noexcept
         pid_t p = waitpid(-1, &ws, WNOHANG);
         if (p <= 0) return;
         if (p == cmd_pid) cmd_pid = -p; // gone: stop forwarding signals to it
+        if (p == svscan_pid) {
+            svscan_pid = 0;
+            svscan_lost = ws;
+            request_stop();
+        }
         for (auto &r : started)
             if (r.pid == p) r.wstatus = ws;
     }
@@ -66,9 +82,7 @@ void on_signal(int sig) noexcept
     default: break;
     }
     if (sig >= halt_signal(0) && sig <= halt_signal(2)) {
-        halt_requested = true;
-        if (!stop_signal) stop_signal = SIGTERM;
-        if (cmd_pid > 0 && kill(-cmd_pid, SIGTERM) < 0) kill(cmd_pid, SIGTERM);
+        request_stop();
         return;
     }
     // While the CMD runs it gets every forwardable signal, as tini does: it decides when

@@ -36,6 +36,13 @@ extern int stop_signal;
 // The CMD, if one runs, gets SIGTERM, and the container's exit code is the exit-code file's.
 inline int halt_signal(int which) noexcept { return SIGRTMIN + 3 + which; } // 0 h, 1 p, 2 r
 extern bool halt_requested;
+// Our s6-svscan while its exit would be unexpected (stage 3 sets it back to 0 before it asks
+// it to exit).  Its exit is then a stop request, as a halt is: with s6-overlay, s6-svscan is
+// PID 1 and its exit ends the container (s6-svscanctl -t is v2's way of stopping it), and a
+// container that has lost its supervision tree should stop rather than limp on.
+extern pid_t svscan_pid;
+// svscan_pid's wait status once it has exited that way, or -1.
+extern int svscan_lost;
 // The running CMD's pid (its process group), or 0; signals are forwarded to it.
 extern pid_t cmd_pid;
 
