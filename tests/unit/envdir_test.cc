@@ -169,3 +169,16 @@ TEST_CASE("envdir: S6_KEEP_ENV values", "[envdir]")
     CHECK(sv::keep_env("1"));
     CHECK(sv::keep_env("yes"));
 }
+
+TEST_CASE("envdir: the container environment follows S6_RUNTIME_DIR", "[envdir]")
+{
+    char const *old = std::getenv("S6_RUNTIME_DIR");
+    std::string const saved = old ? old : "";
+    setenv("S6_RUNTIME_DIR", "/tmp/s6rt", 1);
+    CHECK(std::string(sv::container_env_dir()) == "/tmp/s6rt/s6/container_environment");
+    setenv("S6_RUNTIME_DIR", "", 1); // empty: as if unset
+    std::string const dflt = sv::container_env_dir();
+    CHECK((dflt == sv::container_env_path || dflt == sv::container_env_path_v2));
+    if (old) setenv("S6_RUNTIME_DIR", saved.c_str(), 1);
+    else unsetenv("S6_RUNTIME_DIR");
+}
