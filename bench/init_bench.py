@@ -53,6 +53,7 @@ Usage: bench/init_bench.py [--ours BUILD/tools] [--stock /usr/bin] [--services N
 """
 import argparse, copy, json, os, select, shutil, signal, statistics, subprocess, sys
 import tempfile, time
+from procinfo import comm_of, ppid_of, procs_under, pss_kib
 
 BUSYBOX = "/bin/busybox"
 BOOT_TIMEOUT = 20.0   # seconds for a container to reach its CMD, or its services to be up
@@ -91,34 +92,6 @@ def read_status(path):
     # 8 = ready.
     up = int.from_bytes(b[24:32], "big") != 0 and not (b[34] & 2)
     return up, bool(b[34] & 8)
-
-
-def pss_kib(pid, field="Pss:"):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def ppid_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            s = f.read()
-    except OSError:
-        return None
-    return int(s[s.rindex(")") + 2:].split()[1])
-
-
-def comm_of(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 class Bench:
@@ -481,20 +454,6 @@ def pss_ours(b, bundle, names):
     finally:
         if cid in b.live:
             b.delete(cid)
-
-
-def procs_under(root):
-    """Pids of the processes whose cwd lies in root."""
-    found = []
-    for e in os.listdir("/proc"):
-        if e.isdigit():
-            try:
-                cwd = os.readlink(f"/proc/{e}/cwd")
-            except OSError:
-                continue
-            if cwd == root or cwd.startswith(root + "/"):
-                found.append(int(e))
-    return found
 
 
 def kill_host_tree(p, root):

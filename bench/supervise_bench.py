@@ -11,6 +11,7 @@
 Usage: bench/supervise_bench.py [--ours BUILD/tools] [--stock /usr/bin] [--rounds N]
 """
 import argparse, os, shutil, signal, statistics, subprocess, sys, tempfile, time
+from procinfo import pss_kib
 
 
 def make_service(d, notify):
@@ -69,14 +70,6 @@ def stop_supervisors(procs, dirs, bindir):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
-
-
-def pss_kib(pid):
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
 
 
 def bench_pss(bindir, n):

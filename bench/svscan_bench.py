@@ -38,6 +38,7 @@ Usage: bench/svscan_bench.py [--ours BUILD/tools] [--stock /usr/bin] [--services
                              [--pss-services M] [--rounds R] [--verbose]
 """
 import argparse, os, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
+from procinfo import ppid_of, procs_under, pss_kib
 
 UP_TIMEOUT = 120.0    # seconds for N services to come up
 EXIT_TIMEOUT = 120.0  # seconds for s6-svscan to exit after -t
@@ -93,30 +94,6 @@ def wait_all_up(scandir, n, deadline):
             raise RuntimeError(f"{n - i} of {n} services not up in time")
         time.sleep(0.001)
     return time.perf_counter()
-
-
-def ppid_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            s = f.read()
-    except OSError:
-        return None
-    return int(s[s.rindex(")") + 2:].split()[1])
-
-
-def procs_under(root):
-    """Pids of the processes whose cwd lies in root (everything a run started)."""
-    found = []
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            cwd = os.readlink(f"/proc/{e}/cwd")
-        except OSError:
-            continue
-        if cwd == root or cwd.startswith(root + "/"):
-            found.append(int(e))
-    return found
 
 
 class Tree:
@@ -216,17 +193,6 @@ def run_updown(bindir, n):
             print(f"warning: {bindir}: {len(left)} processes left after s6-svscan exited",
                   file=sys.stderr)
         return t_up, t_down, own_cpu, ru.ru_utime + ru.ru_stime
-
-
-def pss_kib(pid, field="Pss:"):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def run_pss(bindir, n):
