@@ -141,7 +141,8 @@ void link_hpr() noexcept
 // stage 3 lets it drain last.
 std::string logger_argv_store[4];
 char const *logger_argv[5];
-int logger_fifo = -1;
+int logger_fifo = -1;  // read and write: the writers' end, which also keeps the FIFO's buffer
+int logger_drain = -1; // read-only, non-blocking: where we read while the logger is down
 
 void start_logger() noexcept
 {
@@ -176,8 +177,10 @@ void start_logger() noexcept
             warning_sys("unable to give ", logdir, " to uid ", sv::dec(spec.uid));
     }
     logger_fifo = open(fifo.c_str(), O_RDWR | O_CLOEXEC);
-    if (logger_fifo < 0) {
+    logger_drain = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (logger_fifo < 0 || logger_drain < 0) {
         warning_sys("unable to open ", fifo, "; no catch-all logger");
+        release_logger();
         return;
     }
     bool search;
@@ -195,7 +198,7 @@ void start_logger() noexcept
     }
     // The logger's own complaints go to the container's output, not into its own input.
     keep_running(logger_argv, {.search_path = search, .out = console_out, .err = console_err},
-                 logger_fifo, console_err);
+                 logger_drain, console_err);
     if (dup2(logger_fifo, 1) < 0 || dup2(logger_fifo, 2) < 0)
         warning_sys("unable to redirect to the catch-all logger");
 }
@@ -204,12 +207,12 @@ void start_logger() noexcept
 // reads EOF, and exits, once the last other writer is gone.
 void release_logger() noexcept
 {
-    if (logger_fifo < 0) return;
     stop_keeping();
     if (console_out >= 0) dup2(console_out, 1);
     if (console_err >= 0) dup2(console_err, 2);
-    close(logger_fifo);
-    logger_fifo = -1;
+    if (logger_fifo >= 0) close(logger_fifo);
+    if (logger_drain >= 0) close(logger_drain);
+    logger_fifo = logger_drain = -1;
 }
 
 } // namespace init

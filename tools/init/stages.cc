@@ -175,7 +175,10 @@ bool wait_services(boot const &b, unsigned maxtime) noexcept
         // Without a subscription (s6-supervise has not made event/ yet and we could not
         // either), a 20 ms poll of the status file does the job.
         bool const subscribed = events.subscribe(dir + "/event");
-        wake_fd = subscribed ? events.fd() : -1;
+        struct watching { // wait_for watches the subscription while we are here
+            explicit watching(int fd) noexcept { wake_fd = fd; }
+            ~watching() { wake_fd = -1; }
+        } const w_guard(subscribed ? events.fd() : -1);
         for (;;) {
             sv::status st;
             if (sv::status_read(dir, st) && st.is_up() && (!need_ready || st.ready)) break;
@@ -187,18 +190,13 @@ bool wait_services(boot const &b, unsigned maxtime) noexcept
                 char buf[64];
                 events.wait(buf, sizeof buf, 0);
             }
-            if (w == wake::stop) {
-                wake_fd = -1;
-                return false;
-            }
+            if (w == wake::stop) return false;
             if (deadline >= 0 && sv::mono_ms() >= deadline) {
-                wake_fd = -1;
                 complain("[s6-init] service ", n, " is not ", need_ready ? "ready" : "up",
                          " after ", sv::dec(maxtime), " ms");
                 return false;
             }
         }
-        wake_fd = -1;
     }
     return true;
 }
@@ -438,12 +436,13 @@ int stage3(boot &b) noexcept
     if (svscan_lost >= 0) {
         // Already reaped: forget it, lest its pid, reused by now, get our signals.
         b.svscan = 0;
-        int const code = status_code(svscan_lost);
-        if (code == 0) {
+        bool const killed = WIFSIGNALED(svscan_lost);
+        int const n = killed ? WTERMSIG(svscan_lost) : WEXITSTATUS(svscan_lost);
+        if (!killed && n == 0) {
             say("[s6-init] s6-svscan exited: stopping");
         } else {
-            complain("[s6-init] s6-svscan died (", code > 128 ? "signal " : "exit code ",
-                     sv::dec(code > 128 ? code - 128 : code), "): stopping, exit code 111");
+            complain("[s6-init] s6-svscan died (", killed ? "signal " : "exit code ",
+                     sv::dec(n), "): stopping, exit code 111");
             write_exitcode(sv::exitcode::system);
         }
     }
@@ -486,7 +485,7 @@ int stage3(boot &b) noexcept
     if (txt.empty()) return 0;
     unsigned long long v;
     if (!sv::scan_uint64(txt, v)) {
-        complain("init: warning: invalid exit code in ", path, ": ", txt);
+        sv::warn("invalid exit code in ", path, ": ", txt);
         return sv::exitcode::usage;
     }
     return static_cast<int>(v % 256);

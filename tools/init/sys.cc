@@ -132,7 +132,16 @@ bool others_in_namespace() noexcept
     return found;
 }
 
-bool take_reaped(pid_t pid, int &ws) noexcept;
+bool take_reaped(pid_t pid, int &ws) noexcept
+{
+    for (auto it = started.begin(); it != started.end(); ++it)
+        if (it->pid == pid && it->wstatus != -1) {
+            ws = it->wstatus;
+            started.erase(it);
+            return true;
+        }
+    return false;
+}
 
 // The catch-all logger (keep_running): its argv, its pid (0 while it is not running), and
 // when it may be started again.
@@ -179,10 +188,7 @@ bool poll_and_drain(int timeout) noexcept
     bool const woken = p[1].revents & (POLLIN | POLLHUP);
     if (!(p[2].revents & POLLIN)) return woken;
     char buf[8192];
-    int const fl = fcntl(drain_from, F_GETFL);
-    fcntl(drain_from, F_SETFL, fl | O_NONBLOCK);
     ssize_t n = read(drain_from, buf, sizeof buf);
-    fcntl(drain_from, F_SETFL, fl);
     if (n > 0) sv::write_full(drain_to, buf, static_cast<std::size_t>(n));
     return woken;
 }
@@ -193,17 +199,6 @@ int earlier(int a, int b) noexcept
     if (a < 0) return b;
     if (b < 0) return a;
     return a < b ? a : b;
-}
-
-bool take_reaped(pid_t pid, int &ws) noexcept
-{
-    for (auto it = started.begin(); it != started.end(); ++it)
-        if (it->pid == pid && it->wstatus != -1) {
-            ws = it->wstatus;
-            started.erase(it);
-            return true;
-        }
-    return false;
 }
 
 void drain_signals() noexcept

@@ -57,6 +57,8 @@ extern int wake_fd;
 // dies while wait_for or reap_until_empty runs, until stop_keeping().  While it is down, we
 // copy what can be read from its input, drain_from, to drain_to ourselves, so that nothing
 // waits for it: with a logger that cannot run at all, the lines end up there, not blocked.
+// drain_from must be non-blocking, and a description of its own (the writers must not see
+// its flags).
 void keep_running(char const *const *argv, spawn_how how, int drain_from, int drain_to) noexcept;
 void stop_keeping() noexcept;
 
