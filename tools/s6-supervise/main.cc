@@ -30,6 +30,8 @@
 #include <supervise/spawn.hh>
 #include <supervise/svdir.hh>
 
+#include "entries.hh"
+
 
 namespace {
 
@@ -303,32 +305,9 @@ void quit() noexcept
 
 } // namespace svd::sys
 
-// s6-svscan's and init's mains (tools/s6-svscan, tools/init), linked into this binary: both
-// are installed as links to s6-supervise so that a whole supervision tree, a container's
-// PID 1 included, shares one executable's pages.  halt, poweroff, reboot and shutdown are
-// init's other names.
-int s6_svscan_main(int argc, char **argv);
-int init_main(int argc, char **argv);
-
-// s6-supervise proper, below.
-int s6_supervise_main(int argc, char **argv);
-
-int main(int argc, char **argv)
-{
-    if (argc > 0) {
-        std::string_view name = argv[0];
-        if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
-        if (name == "s6-svscan") return s6_svscan_main(argc, argv);
-        if (name == "init" || name == "halt" || name == "poweroff" || name == "reboot" ||
-            name == "shutdown")
-            return init_main(argc, argv);
-    }
-    return s6_supervise_main(argc, argv);
-}
-
 // s6-svscan also calls this, in a forked child, instead of exec'ing this executable: the
 // process then has s6-svscan's memory, but nothing here relies on a fresh one.
-int s6_supervise_main(int argc, char **argv)
+int supervise_main(int argc, char **argv)
 {
     sv::prog = "s6-supervise";
     if (argc < 2) sv::die_usage("s6-supervise dir");

@@ -38,12 +38,11 @@
 #include <supervise/signame.hh>
 #include <supervise/tai64n.hh>
 
+#include "entries.hh"
+
 #ifndef S6PP_BINDIR
 #define S6PP_BINDIR "/usr/local/bin"
 #endif
-
-// s6-supervise's main (tools/s6-supervise), linked into this executable.
-int s6_supervise_main(int argc, char **argv);
 
 namespace {
 
@@ -110,7 +109,7 @@ pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, 
     // The command line must stay where the kernel can read it, on this never-returning stack.
     char title[PATH_MAX + 16];
     if (sv::self_image_become(self, supervise_path.c_str(), {argv, 2}, title))
-        _exit(s6_supervise_main(2, argv));
+        _exit(supervise_main(2, argv));
     ::execv(supervise_path.c_str(), argv);
     sv::die_sys(111, "unable to exec ", supervise_path.view());
 }
@@ -263,7 +262,7 @@ void panic(char const *what) noexcept
 
 } // namespace svs::sys
 
-int main(int argc, char **argv)
+int svscan_main(int argc, char **argv)
 {
     sv::prog = "s6-svscan";
     int notif = -1;
