@@ -5,34 +5,17 @@
 // -D, or -r / -R (first down and ready, i.e. finish over, then up / up and ready).  This is
 // what "s6-svc -w? -LETTERS" runs in stock s6.  Exit: 0; 1 if the service failed permanently
 // or its supervisor died; 99 on timeout; 100 on usage; 111 on system errors.
-#include <cerrno>
-#include <csignal>
-#include <supervise/spawn.hh>
 #include <string_view>
-#include <sys/wait.h>
 
 #include <supervise/diag.hh>
 #include <supervise/opts.hh>
 #include <supervise/svlisten.hh>
 #include <supervise/svwait.hh>
 
-
 namespace {
-
 constexpr std::string_view usage =
     "s6-svlisten1 [ -U | -u | -d | -D | -r | -R ] [ -t timeout ] servicedir prog...";
-
-// Reaps the child (and anything else) as it dies; its status does not matter.  The wait
-// loop sees EINTR and simply goes on.
-void reap(int) noexcept
-{
-    int const saved = errno;
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-    errno = saved;
 }
-
-} // namespace
 
 int main(int argc, char **argv)
 {
@@ -51,26 +34,10 @@ int main(int argc, char **argv)
     if (args.size() < 2) sv::die_usage(usage);
 
     std::int64_t const deadline = sv::wait_deadline(timeout);
-    struct sigaction sa
-    {
-    };
-    sa.sa_handler = reap;
-    sa.sa_flags = SA_NOCLDSTOP;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGCHLD, &sa, nullptr) < 0)
-        sv::die_sys(sv::exitcode::system, "unable to trap SIGCHLD");
-
     sv::svlisten listener;
     auto const dir = args.first(1);
     sv::wait_init_or_die(listener, dir);
-
-    sv::spawn_opts o;
-    o.search_path = true;
-    if (!sv::spawn(args[1], args.data() + 1, o)) {
-        listener.clear();
-        sv::die_sys(sv::exitcode::system, "unable to spawn ", args[1]);
-    }
-
+    sv::wait_spawn_or_die(listener, args.data() + 1);
     sv::wait_goal_run(listener, dir, goal, true, sv::wait_style::svlisten1, deadline);
     return 0;
 }
