@@ -33,67 +33,18 @@ std::vector<std::string> supervisor_binaries()
     return {h::stock("s6-supervise"), h::ours("s6-supervise")};
 }
 
-h::result run_tool(std::string const &bin, strings const &args, h::run_opts const &o)
-{
-    strings argv{bin};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return h::run(argv, o);
-}
-
-h::result ours(std::string const &tool, strings const &args, h::run_opts const &o = {})
-{
-    return run_tool(h::ours(tool), args, o);
-}
-
-h::result stock(std::string const &tool, strings const &args, h::run_opts const &o = {})
-{
-    return run_tool(h::stock(tool), args, o);
-}
-
-// Stock 2.11.3.2 prints "fatal: : unable to" for some messages (a skalibs version skew); we
-// print the intended "fatal: unable to".  Everything else must match byte for byte.
-std::string norm(std::string s)
-{
-    for (std::size_t p; (p = s.find("fatal: : ")) != std::string::npos;)
-        s.erase(p + 7, 2);
-    return s;
-}
-
-void check_same(h::result const &o, h::result const &s)
-{
-    CHECK(o.code == s.code);
-    CHECK(o.out == s.out);
-    CHECK(norm(o.err) == norm(s.err));
-}
-
-// Runs the stock tool and ours on the same input and compares everything.
-void compare(std::string const &tool, strings const &args, h::run_opts const &o = {})
-{
-    INFO(tool << " with " << args.size() << " args: " << (args.empty() ? "" : args.back()));
-    check_same(ours(tool, args, o), stock(tool, args, o));
-}
-
-// As compare, for output that depends on the current second: both tools are run again (up
+// As h::compare, for output that depends on the current second: both tools are run again (up
 // to 5 times) until the two readings fall within the same second.
 void compare_timed(std::string const &tool, strings const &args)
 {
     h::result o, s;
     for (int i = 0; i < 5; i++) {
-        s = stock(tool, args);
-        o = ours(tool, args);
-        if (o.code == s.code && o.out == s.out && norm(o.err) == norm(s.err)) break;
+        s = h::run_stock(tool, args);
+        o = h::run_ours(tool, args);
+        if (o.code == s.code && o.out == s.out && o.err == h::stock_message(s.err)) break;
     }
     INFO(tool << " " << (args.empty() ? "" : args.front()));
-    check_same(o, s);
-}
-
-bool is_up(sv::status const &s)
-{
-    return s.is_up();
-}
-bool is_down(sv::status const &s)
-{
-    return s.pid == 0 && !s.finishing;
+    h::check_same(o, s);
 }
 
 // A service directory under a supervisor, in a fresh temp dir.  On destruction the service
@@ -137,67 +88,16 @@ private:
 constexpr char const *gated_finish =
     "#!/bin/sh\ni=0\nwhile [ ! -e release ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i+1)); done\n";
 
-// Number of listener FIFOs in DIR/event; with purge, removes them instead (leftovers of a
-// listener that was killed, so that a new subscription can be told apart).
-int listeners(std::string const &dir, bool purge = false)
-{
-    int n = 0;
-    if (DIR *d = opendir((dir + "/event").c_str())) {
-        while (dirent *e = readdir(d)) {
-            if (!sv::is_listener_name(e->d_name)) continue;
-            n++;
-            if (purge) unlink((dir + "/event/" + e->d_name).c_str());
-        }
-        closedir(d);
-    }
-    return n;
-}
-
-// Sends events to DIR's listeners and waits until they have read them, so the next event
-// cannot be coalesced with these in one read.
-void notify(std::string const &dir, std::string_view events)
-{
-    std::string ev = dir + "/event";
-    sv::fifodir_notify(ev.c_str(), events);
-    bool drained = h::wait_until([&] {
-        bool empty = true;
-        if (DIR *d = opendir(ev.c_str())) {
-            while (dirent *e = readdir(d)) {
-                if (!sv::is_listener_name(e->d_name)) continue;
-                int fd = open((ev + "/" + e->d_name).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-                int n = 0;
-                if (fd >= 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0) empty = false;
-                if (fd >= 0) close(fd);
-            }
-            closedir(d);
-        }
-        return empty;
-    });
-    REQUIRE(drained);
-}
-
-// A fake service directory: supervise/status written by hand, no supervisor.
-void fake_status(std::string const &dir, std::uint64_t pid, bool ready, bool wantup = true)
-{
-    h::mkdirs(dir + "/supervise");
-    sv::status s;
-    s.stamp = s.readystamp = sv::tain_now();
-    s.pid = pid;
-    s.ready = ready;
-    s.wantup = wantup;
-    REQUIRE(sv::status_write(dir, s));
-}
-
 // Starts a waiting tool in the background and returns once it has subscribed to every dir.
 std::unique_ptr<h::proc> start_waiter(strings const &argv, strings const &dirs,
                                       std::string const &logdir)
 {
     for (auto const &d : dirs)
-        listeners(d, true);
+        h::listeners(d, true);
     auto p = std::make_unique<h::proc>(argv, logdir);
     bool subscribed = h::wait_until([&] {
         for (auto const &d : dirs)
-            if (listeners(d) < 1) return false;
+            if (h::listeners(d) < 1) return false;
         return true;
     });
     REQUIRE(subscribed);
@@ -224,26 +124,26 @@ TEST_CASE("s6-svc: signal letters reach the service's pid", "[clients]")
               "  trap \"echo $sig >> got\" $sig\ndone\n"
               "while :; do sleep 1 & wait $!; done",
               {{"down-signal", "KILL\n"}});
-    REQUIRE(s.wait(is_up));
+    REQUIRE(s.wait(h::up));
     std::pair<char const *, char const *> const letters[] = {
         {"-a", "ALRM"}, {"-b", "ABRT"}, {"-q", "QUIT"}, {"-h", "HUP"},   {"-t", "TERM"},
         {"-i", "INT"},  {"-1", "USR1"}, {"-2", "USR2"}, {"-y", "WINCH"},
     };
     for (auto const &[opt, name] : letters) {
         INFO(opt);
-        auto r = ours("s6-svc", {opt, s.dir()});
+        auto r = h::run_ours("s6-svc", {opt, s.dir()});
         CHECK(r.code == 0);
         CHECK(r.err.empty());
         CHECK(h::wait_until([&] { return last_line(h::read_file(s.path("got"))) == name; }));
     }
     auto const pid = s.status().pid;
-    CHECK(ours("s6-svc", {"-p", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-p", s.dir()}).code == 0);
     CHECK(s.wait([](auto const &st) { return st.paused; }));
-    CHECK(ours("s6-svc", {"-c", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-c", s.dir()}).code == 0);
     CHECK(s.wait([](auto const &st) { return !st.paused; }));
     CHECK(s.status().pid == pid);
-    CHECK(ours("s6-svc", {"-Ok", s.dir()}).code == 0);
-    REQUIRE(s.wait(is_down));
+    CHECK(h::run_ours("s6-svc", {"-Ok", s.dir()}).code == 0);
+    REQUIRE(s.wait(h::down_and_finished));
     CHECK(WIFSIGNALED(s.status().wstat));
     CHECK(WTERMSIG(s.status().wstat) == SIGKILL);
 }
@@ -252,39 +152,39 @@ TEST_CASE("s6-svc: state letters change the status file", "[clients]")
 {
     auto const sup = GENERATE(from_range(supervisor_binaries()));
     service s(sup, "exec sleep 1000");
-    REQUIRE(s.wait(is_up));
+    REQUIRE(s.wait(h::up));
     auto pid = s.status().pid;
 
-    CHECK(ours("s6-svc", {"-O", s.dir()}).code == 0); // wantup=0, keeps running
+    CHECK(h::run_ours("s6-svc", {"-O", s.dir()}).code == 0); // wantup=0, keeps running
     CHECK(s.wait([&](auto const &st) { return !st.wantup && st.pid == pid; }));
-    CHECK(ours("s6-svc", {"-u", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-u", s.dir()}).code == 0);
     CHECK(s.wait([&](auto const &st) { return st.wantup && st.pid == pid; }));
-    CHECK(ours("s6-svc", {"-Q", s.dir()}).code == 0); // down file, wantup=0, keeps running
+    CHECK(h::run_ours("s6-svc", {"-Q", s.dir()}).code == 0); // down file, wantup=0, keeps running
     CHECK(s.wait([&](auto const &st) { return !st.wantup && st.pid == pid; }));
     CHECK(h::exists(s.path("down")));
-    CHECK(ours("s6-svc", {"-U", s.dir()}).code == 0); // no down file, wantup=1
+    CHECK(h::run_ours("s6-svc", {"-U", s.dir()}).code == 0); // no down file, wantup=1
     CHECK(s.wait([&](auto const &st) { return st.wantup && st.pid == pid; }));
     CHECK_FALSE(h::exists(s.path("down")));
 
-    CHECK(ours("s6-svc", {"-d", s.dir()}).code == 0);
-    REQUIRE(s.wait([](auto const &st) { return is_down(st) && !st.wantup; }));
+    CHECK(h::run_ours("s6-svc", {"-d", s.dir()}).code == 0);
+    REQUIRE(s.wait([](auto const &st) { return h::down_and_finished(st) && !st.wantup; }));
     CHECK(WTERMSIG(s.status().wstat) == SIGTERM);
-    CHECK(ours("s6-svc", {"-o", s.dir()}).code == 0); // once: up, but not wanted up
-    REQUIRE(s.wait([](auto const &st) { return is_up(st) && !st.wantup; }));
-    CHECK(ours("s6-svc", {"-D", s.dir()}).code == 0);
-    REQUIRE(s.wait(is_down));
+    CHECK(h::run_ours("s6-svc", {"-o", s.dir()}).code == 0); // once: up, but not wanted up
+    REQUIRE(s.wait([](auto const &st) { return h::up(st) && !st.wantup; }));
+    CHECK(h::run_ours("s6-svc", {"-D", s.dir()}).code == 0);
+    REQUIRE(s.wait(h::down_and_finished));
     CHECK(h::exists(s.path("down")));
-    CHECK(ours("s6-svc", {"-U", s.dir()}).code == 0);
-    REQUIRE(s.wait([](auto const &st) { return is_up(st) && st.wantup; }));
+    CHECK(h::run_ours("s6-svc", {"-U", s.dir()}).code == 0);
+    REQUIRE(s.wait([](auto const &st) { return h::up(st) && st.wantup; }));
     CHECK_FALSE(h::exists(s.path("down")));
 
     pid = s.status().pid;
-    CHECK(ours("s6-svc", {"-r", s.dir()}).code == 0); // down signal, restarted as wanted up
-    CHECK(s.wait([&](auto const &st) { return is_up(st) && st.pid != pid; }));
+    CHECK(h::run_ours("s6-svc", {"-r", s.dir()}).code == 0); // down signal, restarted as wanted up
+    CHECK(s.wait([&](auto const &st) { return h::up(st) && st.pid != pid; }));
 
     // x: the supervisor stays while the service runs, and exits 0 once it is down.
-    CHECK(ours("s6-svc", {"-x", s.dir()}).code == 0);
-    CHECK(ours("s6-svc", {"-d", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-x", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-d", s.dir()}).code == 0);
     CHECK(s.supervisor().wait(5000) == 0);
     CHECK(s.status().pid == 0);
 }
@@ -294,7 +194,7 @@ TEST_CASE("s6-svc -w: readiness round trips", "[clients]")
     auto const sup = GENERATE(from_range(supervisor_binaries()));
     service s(sup, "sleep 0.1\necho >&3\nexec sleep 1000",
               {{"notification-fd", "3\n"}, {"down", ""}});
-    auto const up_ready = [](sv::status const &st) { return is_up(st) && st.ready; };
+    auto const up_ready = [](sv::status const &st) { return h::up(st) && st.ready; };
     for (auto const &tool : {h::ours("s6-svc"), h::stock("s6-svc")}) {
         INFO(tool);
         auto r = h::run({tool, "-wU", "-T", "5000", "-u", s.dir()});
@@ -311,12 +211,12 @@ TEST_CASE("s6-svc -w: readiness round trips", "[clients]")
 
         r = h::run({tool, "-wr", "-T", "5000", "-r", s.dir()});
         CHECK(r.code == 0);
-        CHECK(is_up(s.status()));
+        CHECK(h::up(s.status()));
         CHECK(s.status().pid != pid);
 
         r = h::run({tool, "-wD", "-T", "5000", "-d", s.dir()});
         CHECK(r.code == 0);
-        CHECK(is_down(s.status()));
+        CHECK(h::down_and_finished(s.status()));
         CHECK(s.status().ready);
 
         r = h::run({tool, "-wd", "-T", "5000", s.dir()}); // already down: no wait
@@ -334,19 +234,19 @@ TEST_CASE("s6-svc -wU/-wR without notification-fd fall back to -wu/-wr", "[clien
 {
     auto const sup = GENERATE(from_range(supervisor_binaries()));
     service s(sup, "exec sleep 1000");
-    REQUIRE(s.wait(is_up));
+    REQUIRE(s.wait(h::up));
     auto const warning = "s6-svc: warning: " + s.dir() +
                          "/notification-fd not present - ignoring request for readiness "
                          "notification\n";
-    auto r = ours("s6-svc", {"-wU", "-T", "3000", s.dir()});
+    auto r = h::run_ours("s6-svc", {"-wU", "-T", "3000", s.dir()});
     CHECK(r.code == 0);
     CHECK(r.err == warning);
-    compare("s6-svc", {"-wU", "-T", "3000", s.dir()});
+    h::compare("s6-svc", {"-wU", "-T", "3000", s.dir()});
     auto const pid = s.status().pid;
-    r = ours("s6-svc", {"-wR", "-T", "5000", "-r", s.dir()});
+    r = h::run_ours("s6-svc", {"-wR", "-T", "5000", "-r", s.dir()});
     CHECK(r.code == 0);
     CHECK(r.err == warning);
-    CHECK(is_up(s.status()));
+    CHECK(h::up(s.status()));
     CHECK(s.status().pid != pid);
 }
 
@@ -372,40 +272,40 @@ TEST_CASE("s6-svstat matches stock s6-svstat in every state", "[clients]")
         }
     };
     compare_all("never started, normally down");
-    CHECK(ours("s6-svstat", {s.dir()}).out.starts_with("down (exitcode 0) "));
+    CHECK(h::run_ours("s6-svstat", {s.dir()}).out.starts_with("down (exitcode 0) "));
 
-    REQUIRE(ours("s6-svc", {"-wU", "-T", "5000", "-u", s.dir()}).code == 0);
+    REQUIRE(h::run_ours("s6-svc", {"-wU", "-T", "5000", "-u", s.dir()}).code == 0);
     compare_all("up, ready, normally down");
     REQUIRE(unlink(s.path("down").c_str()) == 0);
     compare_all("up, ready, normally up");
-    CHECK(ours("s6-svc", {"-p", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-p", s.dir()}).code == 0);
     REQUIRE(s.wait([](auto const &st) { return st.paused; }));
     compare_all("paused");
-    CHECK(ours("s6-svc", {"-cO", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-cO", s.dir()}).code == 0);
     REQUIRE(s.wait([](auto const &st) { return !st.paused && !st.wantup; }));
     compare_all("up, want down");
 
     // Killed: finish holds the service in the finishing phase until ./release exists.
-    CHECK(ours("s6-svc", {"-k", s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-k", s.dir()}).code == 0);
     REQUIRE(s.wait([](auto const &st) { return st.finishing; }));
     compare_all("finishing after SIGKILL");
-    CHECK(ours("s6-svstat", {s.dir()}).out.starts_with("down (signal SIGKILL) "));
+    CHECK(h::run_ours("s6-svstat", {s.dir()}).out.starts_with("down (signal SIGKILL) "));
     h::write_file(s.path("release"), "");
-    REQUIRE(s.wait(is_down));
+    REQUIRE(s.wait(h::down_and_finished));
     compare_all("down after SIGKILL, ready");
 
     h::write_file(s.path("fail"), "");
-    CHECK(ours("s6-svc", {"-o", s.dir()}).code == 0);
-    REQUIRE(s.wait([](auto const &st) { return is_down(st) && st.ready && st.wstat == 3 << 8; }));
+    CHECK(h::run_ours("s6-svc", {"-o", s.dir()}).code == 0);
+    REQUIRE(s.wait([](auto const &st) { return h::down_and_finished(st) && st.ready && st.wstat == 3 << 8; }));
     compare_all("down, exitcode 3");
-    CHECK(ours("s6-svstat", {"-e", s.dir()}).out == "3\n");
+    CHECK(h::run_ours("s6-svstat", {"-e", s.dir()}).out == "3\n");
 
     // run cannot be spawned: the supervisor stays down but wants up (retry in 10 s).
     chmod(s.path("run").c_str(), 0644);
-    CHECK(ours("s6-svc", {"-u", s.dir()}).code == 0);
-    REQUIRE(s.wait([](auto const &st) { return is_down(st) && st.wantup; }));
+    CHECK(h::run_ours("s6-svc", {"-u", s.dir()}).code == 0);
+    REQUIRE(s.wait([](auto const &st) { return h::down_and_finished(st) && st.wantup; }));
     compare_all("down, want up");
-    CHECK(ours("s6-svstat", {s.dir()}).out.find(", want up") != std::string::npos);
+    CHECK(h::run_ours("s6-svstat", {s.dir()}).out.find(", want up") != std::string::npos);
 }
 
 TEST_CASE("s6-svstat: option and operand errors match stock", "[clients]")
@@ -418,17 +318,17 @@ TEST_CASE("s6-svstat: option and operand errors match stock", "[clients]")
     h::write_file(td / "broken/supervise", "");
     for (auto const &d :
          {td / "plain", td / "locked", td / "broken", td / "missing", std::string()})
-        compare("s6-svstat", {d});
-    compare("s6-svstat", {});
-    compare("s6-svstat", {"-Z", td / "plain"});
-    compare("s6-svstat", {"-o"});
-    compare("s6-svstat", {"-o", "up,,pid", td / "plain"});
-    compare("s6-svstat", {"-o", ",up", td / "plain"});
-    compare("s6-svstat", {"-o", "upx", td / "plain"});
-    compare("s6-svstat", {"-o", "UP", td / "plain"});
-    compare("s6-svstat", {"-uuuuuuuuuuuuuuuuu", td / "plain"});
-    compare("s6-svstat", {"-o", "u,u,u,u,u,u,u,u,u,u,u,u,u,u,u,u,u", td / "plain"});
-    auto r = ours("s6-svstat", {td / "plain"});
+        h::compare("s6-svstat", {d});
+    h::compare("s6-svstat", {});
+    h::compare("s6-svstat", {"-Z", td / "plain"});
+    h::compare("s6-svstat", {"-o"});
+    h::compare("s6-svstat", {"-o", "up,,pid", td / "plain"});
+    h::compare("s6-svstat", {"-o", ",up", td / "plain"});
+    h::compare("s6-svstat", {"-o", "upx", td / "plain"});
+    h::compare("s6-svstat", {"-o", "UP", td / "plain"});
+    h::compare("s6-svstat", {"-uuuuuuuuuuuuuuuuu", td / "plain"});
+    h::compare("s6-svstat", {"-o", "u,u,u,u,u,u,u,u,u,u,u,u,u,u,u,u,u", td / "plain"});
+    auto r = h::run_ours("s6-svstat", {td / "plain"});
     CHECK(r.code == 1);
     CHECK(r.err == "s6-svstat: fatal: unable to read status for " + td / "plain" +
                        ": s6-supervise not running\n");
@@ -439,23 +339,23 @@ TEST_CASE("s6-svwait: -a, -o, -t and permanent failure", "[clients]")
     auto const sup = GENERATE(from_range(supervisor_binaries()));
     service a(sup, "exec sleep 1000");
     service b(sup, "exec sleep 1000", {{"down", ""}});
-    REQUIRE(a.wait(is_up));
-    REQUIRE(b.wait(is_down));
-    auto r = ours("s6-svwait", {"-u", "-t", "300", a.dir(), b.dir()});
+    REQUIRE(a.wait(h::up));
+    REQUIRE(b.wait(h::down_and_finished));
+    auto r = h::run_ours("s6-svwait", {"-u", "-t", "300", a.dir(), b.dir()});
     CHECK(r.code == 99);
     CHECK(r.err == "s6-svwait: fatal: timed out\n");
-    CHECK(listeners(a.dir()) == 0); // unsubscribed even on the way out through a timeout
-    compare("s6-svwait", {"-a", "-t", "300", a.dir(), b.dir()});
-    CHECK(ours("s6-svwait", {"-o", "-t", "3000", a.dir(), b.dir()}).code == 0);
-    CHECK(ours("s6-svwait", {"-d", "-o", "-t", "3000", a.dir(), b.dir()}).code == 0);
-    CHECK(ours("s6-svwait", {"-D", "-t", "3000", b.dir()}).code == 0);
-    compare("s6-svwait", {"-d", "-t", "300", a.dir(), b.dir()});
-    compare("s6-svwait", {"-o", "-t", "3000", a.dir(), b.dir()});
+    CHECK(h::listeners(a.dir()) == 0); // unsubscribed even on the way out through a timeout
+    h::compare("s6-svwait", {"-a", "-t", "300", a.dir(), b.dir()});
+    CHECK(h::run_ours("s6-svwait", {"-o", "-t", "3000", a.dir(), b.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svwait", {"-d", "-o", "-t", "3000", a.dir(), b.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svwait", {"-D", "-t", "3000", b.dir()}).code == 0);
+    h::compare("s6-svwait", {"-d", "-t", "300", a.dir(), b.dir()});
+    h::compare("s6-svwait", {"-o", "-t", "3000", a.dir(), b.dir()});
     // -u waits while nothing happens, then sees b come up.
     auto w = start_waiter({h::ours("s6-svwait"), "-t", "5000", a.dir(), b.dir()},
                           {a.dir(), b.dir()}, b.tmp());
     CHECK(w->running());
-    CHECK(ours("s6-svc", {"-u", b.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svc", {"-u", b.dir()}).code == 0);
     CHECK(w->wait(5000) == 0);
 
     // finish exits 125: the supervisor sends O, which ends a wait for up with one failure.
@@ -465,12 +365,12 @@ TEST_CASE("s6-svwait: -a, -o, -t and permanent failure", "[clients]")
         INFO(bin);
         h::tempdir logs;
         auto p = start_waiter({bin, "-U", "-t", "5000", c.dir()}, {c.dir()}, logs.path());
-        CHECK(ours("s6-svc", {"-u", c.dir()}).code == 0);
+        CHECK(h::run_ours("s6-svc", {"-u", c.dir()}).code == 0);
         CHECK(p->wait(5000) == 1);
-        CHECK(norm(p->err()) ==
+        CHECK(h::stock_message(p->err()) ==
               "s6-svwait: fatal: some services reported permanent failure or their supervisor "
               "died\n");
-        REQUIRE(c.wait([](auto const &st) { return is_down(st) && !st.wantup; }));
+        REQUIRE(c.wait([](auto const &st) { return h::down_and_finished(st) && !st.wantup; }));
     }
     for (auto const &bin : {h::ours("s6-svc"), h::stock("s6-svc")}) {
         INFO(bin);
@@ -478,7 +378,7 @@ TEST_CASE("s6-svwait: -a, -o, -t and permanent failure", "[clients]")
         CHECK(r.code == 1);
         CHECK(r.err ==
               "s6-svlisten1: fatal: " + c.dir() + " failed permanently or its supervisor died\n");
-        REQUIRE(c.wait([](auto const &st) { return is_down(st) && !st.wantup; }));
+        REQUIRE(c.wait([](auto const &st) { return h::down_and_finished(st) && !st.wantup; }));
     }
 }
 
@@ -487,17 +387,17 @@ TEST_CASE("s6-svlisten1: spawns prog, ignores its exit code, waits", "[clients]"
     auto const sup = GENERATE(from_range(supervisor_binaries()));
     service s(sup, "echo >&3\nexec sleep 1000", {{"notification-fd", "3\n"}, {"down", ""}});
     auto r =
-        ours("s6-svlisten1", {"-U", "-t", "5000", s.dir(), "sh", "-c",
+        h::run_ours("s6-svlisten1", {"-U", "-t", "5000", s.dir(), "sh", "-c",
                               h::ours("s6-svc") + " -u \"$0\"; echo spawned; exit 7", s.dir()});
     CHECK(r.code == 0);
     CHECK(r.out == "spawned\n");
-    CHECK(is_up(s.status()));
+    CHECK(h::up(s.status()));
     CHECK(s.status().ready);
-    r = ours("s6-svlisten1", {"-D", "-t", "5000", s.dir(), h::ours("s6-svc"), "-d", s.dir()});
+    r = h::run_ours("s6-svlisten1", {"-D", "-t", "5000", s.dir(), h::ours("s6-svc"), "-d", s.dir()});
     CHECK(r.code == 0);
-    CHECK(is_down(s.status()));
-    compare("s6-svlisten1", {"-u", "-t", "200", s.dir(), "true"});
-    compare("s6-svlisten1", {"-d", "-t", "200", s.dir(), "/nonexistent/prog"});
+    CHECK(h::down_and_finished(s.status()));
+    h::compare("s6-svlisten1", {"-u", "-t", "200", s.dir(), "true"});
+    h::compare("s6-svlisten1", {"-d", "-t", "200", s.dir(), "/nonexistent/prog"});
 }
 
 TEST_CASE("s6-svwait and s6-svlisten1: scripted events", "[clients]")
@@ -594,8 +494,8 @@ TEST_CASE("s6-svwait and s6-svlisten1: scripted events", "[clients]")
     auto const play = [&](scenario const &sc, std::string const &bin) {
         INFO(sc.name << " with " << bin);
         h::tempdir logs;
-        fake_status(a, sc.a_up, sc.a_ready);
-        fake_status(b, sc.b_up, sc.b_ready);
+        h::fake_status(a, sc.a_up, sc.a_ready);
+        h::fake_status(b, sc.b_up, sc.b_ready);
         strings argv{bin};
         argv.insert(argv.end(), sc.opts.begin(), sc.opts.end());
         if (sc.tool == "s6-svlisten1") {
@@ -609,10 +509,10 @@ TEST_CASE("s6-svwait and s6-svlisten1: scripted events", "[clients]")
         if (sc.tool == "s6-svwait") dirs.push_back(b);
         auto p = start_waiter(argv, dirs, logs.path());
         for (auto const &[who, bytes] : sc.events)
-            notify(who == 'a' ? a : b, bytes);
+            h::notify_drained(who == 'a' ? a : b, bytes);
         int code = p->wait(6000);
         CHECK(code == sc.code);
-        return std::make_pair(code, norm(p->err()));
+        return std::make_pair(code, h::stock_message(p->err()));
     };
     for (auto const &sc : both) {
         auto o = play(sc, h::ours(sc.tool));
@@ -632,41 +532,41 @@ TEST_CASE("s6-svok: 0 when supervised, 1 when not, 111 on a broken dir", "[clien
     h::write_file(td / "broken/supervise", "");
     {
         service s(sup, "exec sleep 1000");
-        CHECK(ours("s6-svok", {s.dir()}).code == 0);
-        compare("s6-svok", {s.dir()});
-        compare("s6-svok", {s.dir(), td / "broken"}); // extra arguments are ignored
-        CHECK(ours("s6-svc", {"-dx", s.dir()}).code == 0);
+        CHECK(h::run_ours("s6-svok", {s.dir()}).code == 0);
+        h::compare("s6-svok", {s.dir()});
+        h::compare("s6-svok", {s.dir(), td / "broken"}); // extra arguments are ignored
+        CHECK(h::run_ours("s6-svc", {"-dx", s.dir()}).code == 0);
         CHECK(s.supervisor().wait(5000) == 0);
-        CHECK(ours("s6-svok", {s.dir()}).code == 1); // lock file left behind, not held
-        compare("s6-svok", {s.dir()});
+        CHECK(h::run_ours("s6-svok", {s.dir()}).code == 1); // lock file left behind, not held
+        h::compare("s6-svok", {s.dir()});
     }
-    CHECK(ours("s6-svok", {td / "plain"}).code == 1);
-    CHECK(ours("s6-svok", {td / "missing"}).code == 1);
-    CHECK(ours("s6-svok", {td / "broken"}).code == 111);
+    CHECK(h::run_ours("s6-svok", {td / "plain"}).code == 1);
+    CHECK(h::run_ours("s6-svok", {td / "missing"}).code == 1);
+    CHECK(h::run_ours("s6-svok", {td / "broken"}).code == 111);
     for (auto const &d :
          {td / "plain", td / "missing", td / "broken", std::string(), std::string("--")})
-        compare("s6-svok", {d});
-    compare("s6-svok", {});
+        h::compare("s6-svok", {d});
+    h::compare("s6-svok", {});
 }
 
 TEST_CASE("s6-svdt and s6-svdt-clear match stock", "[clients]")
 {
     auto const sup = GENERATE(from_range(supervisor_binaries()));
     service s(sup, "if [ -e code ]; then c=$(cat code); rm code; exit $c; fi\nexec sleep 1000");
-    REQUIRE(s.wait(is_up));
-    CHECK(ours("s6-svdt", {s.dir()}).out.empty());
+    REQUIRE(s.wait(h::up));
+    CHECK(h::run_ours("s6-svdt", {s.dir()}).out.empty());
     // Three deaths: SIGKILL, exit 7, SIGTERM.
-    CHECK(ours("s6-svc", {"-Ok", s.dir()}).code == 0);
-    REQUIRE(s.wait(is_down));
+    CHECK(h::run_ours("s6-svc", {"-Ok", s.dir()}).code == 0);
+    REQUIRE(s.wait(h::down_and_finished));
     h::write_file(s.path("code"), "7\n");
-    CHECK(ours("s6-svc", {"-o", s.dir()}).code == 0);
-    REQUIRE(s.wait([](auto const &st) { return is_down(st) && st.wstat == 7 << 8; }));
-    CHECK(ours("s6-svc", {"-o", s.dir()}).code == 0);
-    REQUIRE(s.wait(is_up));
-    CHECK(ours("s6-svc", {"-t", s.dir()}).code == 0);
-    REQUIRE(s.wait([](auto const &st) { return is_down(st) && st.wstat == SIGTERM; }));
+    CHECK(h::run_ours("s6-svc", {"-o", s.dir()}).code == 0);
+    REQUIRE(s.wait([](auto const &st) { return h::down_and_finished(st) && st.wstat == 7 << 8; }));
+    CHECK(h::run_ours("s6-svc", {"-o", s.dir()}).code == 0);
+    REQUIRE(s.wait(h::up));
+    CHECK(h::run_ours("s6-svc", {"-t", s.dir()}).code == 0);
+    REQUIRE(s.wait([](auto const &st) { return h::down_and_finished(st) && st.wstat == SIGTERM; }));
 
-    auto out = ours("s6-svdt", {s.dir()}).out;
+    auto out = h::run_ours("s6-svdt", {s.dir()}).out;
     std::vector<std::string> lines;
     for (std::size_t p = 0, nl; (nl = out.find('\n', p)) != std::string::npos; p = nl + 1)
         lines.push_back(out.substr(p, nl - p));
@@ -679,19 +579,19 @@ TEST_CASE("s6-svdt and s6-svdt-clear match stock", "[clients]")
     CHECK(lines[0].substr(26) == "signal SIGKILL");
     CHECK(lines[1].substr(26) == "exitcode 7");
     CHECK(lines[2].substr(26) == "signal SIGTERM");
-    CHECK(ours("s6-svdt", {"-s", s.dir()}).out.ends_with(" signal 15\n"));
+    CHECK(h::run_ours("s6-svdt", {"-s", s.dir()}).out.ends_with(" signal 15\n"));
     for (strings args :
          {strings{}, strings{"-s"}, strings{"-S"}, strings{"-s", "-S"}, strings{"-n", "1"},
           strings{"-sn2"}, strings{"-n", "0"}, strings{"-n", "5000"}}) {
         args.push_back(s.dir());
-        compare("s6-svdt", args);
+        h::compare("s6-svdt", args);
     }
 
-    CHECK(ours("s6-svdt-clear", {s.dir()}).code == 0);
+    CHECK(h::run_ours("s6-svdt-clear", {s.dir()}).code == 0);
     CHECK(h::read_file(s.path("supervise/death_tally")).empty());
-    compare("s6-svdt", {s.dir()});
-    CHECK(ours("s6-svdt", {s.dir()}).out.empty());
-    compare("s6-svdt-clear", {s.dir()});
+    h::compare("s6-svdt", {s.dir()});
+    CHECK(h::run_ours("s6-svdt", {s.dir()}).out.empty());
+    h::compare("s6-svdt-clear", {s.dir()});
 }
 
 TEST_CASE("s6-svdt and s6-svdt-clear: bad input matches stock", "[clients]")
@@ -703,18 +603,18 @@ TEST_CASE("s6-svdt and s6-svdt-clear: bad input matches stock", "[clients]")
     h::mkdirs(td / "junk/supervise");
     h::write_file(td / "junk/supervise/death_tally", "abc"); // not a multiple of 14
     for (auto const &d : {td / "plain", td / "broken", td / "missing", std::string()}) {
-        compare("s6-svdt", {d});
-        compare("s6-svdt-clear", {d});
+        h::compare("s6-svdt", {d});
+        h::compare("s6-svdt-clear", {d});
     }
-    compare("s6-svdt", {td / "junk"});
+    h::compare("s6-svdt", {td / "junk"});
     CHECK(h::read_file(td / "junk/supervise/death_tally").empty()); // truncated by the reader
-    compare("s6-svdt", {"-n", "0", td / "missing"});
+    h::compare("s6-svdt", {"-n", "0", td / "missing"});
     for (auto const &n : {"x", "", "-1", "99999999999"})
-        compare("s6-svdt", {"-n", n, td / "junk"});
-    compare("s6-svdt", {"-Z", td / "junk"});
-    compare("s6-svdt", {});
-    compare("s6-svdt-clear", {});
-    compare("s6-svdt-clear", {"-Z"});
+        h::compare("s6-svdt", {"-n", n, td / "junk"});
+    h::compare("s6-svdt", {"-Z", td / "junk"});
+    h::compare("s6-svdt", {});
+    h::compare("s6-svdt-clear", {});
+    h::compare("s6-svdt-clear", {"-Z"});
 }
 
 TEST_CASE("s6-notifyoncheck makes the service ready once data/check succeeds", "[clients]")
@@ -726,7 +626,7 @@ TEST_CASE("s6-notifyoncheck makes the service ready once data/check succeeds", "
         service s(
             sup, "exec " + noc + " -w 20 -n 0 sleep 1000",
             {{"notification-fd", "3\n"}, {"data/check", "#!/bin/sh\necho >> runs\ntest -e ok\n"}});
-        REQUIRE(s.wait(is_up));
+        REQUIRE(s.wait(h::up));
         auto const pid = static_cast<pid_t>(s.status().pid);
         REQUIRE(h::wait_until([&] { return h::read_file(s.path("runs")).size() >= 3; }));
         CHECK_FALSE(s.status().ready);
@@ -742,7 +642,7 @@ TEST_CASE("s6-notifyoncheck makes the service ready once data/check succeeds", "
     {
         service s(sup, "exec " + noc + " -d -3 3 -s 0 -w 20 -c \"test -e ok\" sleep 1000",
                   {{"notification-fd", "3\n"}});
-        REQUIRE(s.wait(is_up));
+        REQUIRE(s.wait(h::up));
         auto const pid = static_cast<pid_t>(s.status().pid);
         h::write_file(s.path("ok"), "");
         CHECK(s.wait([](auto const &st) { return st.ready; }));
@@ -757,25 +657,25 @@ TEST_CASE("s6-notifyoncheck: errors before forking match stock", "[clients]")
     h::mkdirs(td / "plain");
     h::run_opts plain;
     plain.cwd = td / "plain";
-    compare("s6-notifyoncheck", {"true"}, plain); // no supervisor: 100
-    compare("s6-notifyoncheck", {"-Z", "true"}, plain);
-    compare("s6-notifyoncheck", {}, plain);
-    compare("s6-notifyoncheck", {"-s", "x", "true"}, plain);
+    h::compare("s6-notifyoncheck", {"true"}, plain); // no supervisor: 100
+    h::compare("s6-notifyoncheck", {"-Z", "true"}, plain);
+    h::compare("s6-notifyoncheck", {}, plain);
+    h::compare("s6-notifyoncheck", {"-s", "x", "true"}, plain);
 
     service s(sup, "exec sleep 1000");
-    REQUIRE(s.wait(is_up));
+    REQUIRE(s.wait(h::up));
     h::run_opts in;
     in.cwd = s.dir();
-    compare("s6-notifyoncheck", {"true"}, in); // no notification-fd: 111
+    h::compare("s6-notifyoncheck", {"true"}, in); // no notification-fd: 111
     h::write_file(s.path("notification-fd"), "x\n");
-    compare("s6-notifyoncheck", {"true"}, in); // invalid: 100
+    h::compare("s6-notifyoncheck", {"true"}, in); // invalid: 100
     h::write_file(s.path("notification-fd"), "3 ");
-    compare("s6-notifyoncheck", {"true"}, in);
+    h::compare("s6-notifyoncheck", {"true"}, in);
     h::write_file(s.path("notification-fd"), "77\n");
-    compare("s6-notifyoncheck", {"true"}, in); // not open: 111
-    compare("s6-notifyoncheck", {"-3", "78", "true"}, in);
-    compare("s6-notifyoncheck", {"-3", "x", "true"}, in);
-    auto r = ours("s6-notifyoncheck", {"true"}, plain);
+    h::compare("s6-notifyoncheck", {"true"}, in); // not open: 111
+    h::compare("s6-notifyoncheck", {"-3", "78", "true"}, in);
+    h::compare("s6-notifyoncheck", {"-3", "x", "true"}, in);
+    auto r = h::run_ours("s6-notifyoncheck", {"true"}, plain);
     CHECK(r.code == 100);
     CHECK(r.err == "s6-notifyoncheck: fatal: s6-supervise not running.\n");
 }
@@ -790,37 +690,37 @@ TEST_CASE("s6-svc, s6-svwait, s6-svlisten1: bad input matches stock", "[clients]
     std::string const letters62(62, 'a');
     for (auto const &d :
          {td / "plain", td / "nolisten", td / "broken", td / "missing", std::string()}) {
-        compare("s6-svc", {d});
-        compare("s6-svc", {"-u", d});
-        compare("s6-svc", {"-wu", "-T", "200", d});
-        compare("s6-svc", {"-wU", "-T", "200", "-u", d});
-        compare("s6-svwait", {"-t", "200", d});
-        compare("s6-svlisten1", {"-t", "200", d, "true"});
+        h::compare("s6-svc", {d});
+        h::compare("s6-svc", {"-u", d});
+        h::compare("s6-svc", {"-wu", "-T", "200", d});
+        h::compare("s6-svc", {"-wU", "-T", "200", "-u", d});
+        h::compare("s6-svwait", {"-t", "200", d});
+        h::compare("s6-svlisten1", {"-t", "200", d, "true"});
     }
-    auto r = ours("s6-svc", {td / "plain"});
+    auto r = h::run_ours("s6-svc", {td / "plain"});
     CHECK(r.code == 100);
     CHECK(r.err ==
           "s6-svc: fatal: unable to control " + td / "plain" + ": supervisor not listening\n");
-    CHECK(ours("s6-svc", {td / "missing"}).code == 111);
-    CHECK(ours("s6-svc", {td / "broken"}).code == 100);
-    compare("s6-svc", {});
-    compare("s6-svc", {"-Z", td / "plain"});
-    compare("s6-svc", {"-s", td / "plain"});
-    compare("s6-svc", {"-wX", td / "plain"});
-    compare("s6-svc", {"-w", "", td / "plain"});
-    compare("s6-svc", {"-w"});
-    compare("s6-svc", {"-T", "x", td / "plain"});
-    compare("s6-svc", {"-T", "", td / "plain"});
-    compare("s6-svc", {"-" + letters62, td / "missing"});
-    compare("s6-svc", {"-" + letters62 + "a", td / "missing"});
-    compare("s6-svc", {td / "missing", td / "plain"});
-    compare("s6-svc", {"-wD", "-T", "200", "-d", td / "nolisten"});
-    compare("s6-svwait", {});
-    compare("s6-svwait", {"-Z", td / "plain"});
-    compare("s6-svwait", {"-t", "x", td / "plain"});
-    compare("s6-svwait", {"-u", td / "plain", "-t", "100"});
-    compare("s6-svlisten1", {});
-    compare("s6-svlisten1", {td / "plain"});
-    compare("s6-svlisten1", {"-Z", td / "plain", "true"});
-    compare("s6-svlisten1", {"-t", "x", td / "plain", "true"});
+    CHECK(h::run_ours("s6-svc", {td / "missing"}).code == 111);
+    CHECK(h::run_ours("s6-svc", {td / "broken"}).code == 100);
+    h::compare("s6-svc", {});
+    h::compare("s6-svc", {"-Z", td / "plain"});
+    h::compare("s6-svc", {"-s", td / "plain"});
+    h::compare("s6-svc", {"-wX", td / "plain"});
+    h::compare("s6-svc", {"-w", "", td / "plain"});
+    h::compare("s6-svc", {"-w"});
+    h::compare("s6-svc", {"-T", "x", td / "plain"});
+    h::compare("s6-svc", {"-T", "", td / "plain"});
+    h::compare("s6-svc", {"-" + letters62, td / "missing"});
+    h::compare("s6-svc", {"-" + letters62 + "a", td / "missing"});
+    h::compare("s6-svc", {td / "missing", td / "plain"});
+    h::compare("s6-svc", {"-wD", "-T", "200", "-d", td / "nolisten"});
+    h::compare("s6-svwait", {});
+    h::compare("s6-svwait", {"-Z", td / "plain"});
+    h::compare("s6-svwait", {"-t", "x", td / "plain"});
+    h::compare("s6-svwait", {"-u", td / "plain", "-t", "100"});
+    h::compare("s6-svlisten1", {});
+    h::compare("s6-svlisten1", {td / "plain"});
+    h::compare("s6-svlisten1", {"-Z", td / "plain", "true"});
+    h::compare("s6-svlisten1", {"-t", "x", td / "plain", "true"});
 }

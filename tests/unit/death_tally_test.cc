@@ -13,13 +13,13 @@
 
 #include <supervise/death_tally.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
 // A service directory with an empty supervise/.
 struct svc_dir {
-    unit::temp_dir t;
+    h::tempdir t;
     svc_dir() { REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0); }
     std::string tally() const { return t / "supervise/death_tally"; }
 };
@@ -100,14 +100,14 @@ TEST_CASE("death_record_from_wstat", "[death_tally]")
     }
     SECTION("real wait statuses")
     {
-        unit::child exits([] { return 42; });
+        h::child exits([] { return 42; });
         int ws = exits.wait(10000);
         REQUIRE(ws != -1);
         auto r = sv::death_record_from_wstat(t, ws);
         CHECK(r.exitcode == 42);
         CHECK(r.sig == 0);
 
-        unit::child killed([] {
+        h::child killed([] {
             ::raise(SIGUSR1);
             return 0;
         });
@@ -126,33 +126,33 @@ TEST_CASE("death_tally_append keeps the newest max records, oldest first", "[dea
     std::vector<sv::death_record> all;
     for (unsigned i = 0; i < 5; i++) {
         all.push_back(rec(100 + i, i * 1000, static_cast<std::uint8_t>(i), 0));
-        REQUIRE(sv::death_tally_append(d.t.str(), all.back(), 3, scratch));
-        std::string const content = unit::read_file(d.tally());
+        REQUIRE(sv::death_tally_append(d.t.path(), all.back(), 3, scratch));
+        std::string const content = h::read_existing(d.tally());
         std::size_t const n = i + 1 < 3 ? i + 1 : 3;
         REQUIRE(content.size() == n * sv::death_record_size);
         // The file holds exactly the newest n records, in order.
         for (std::size_t k = 0; k < n; k++)
             CHECK(content.substr(k * 14, 14) == packed(all[all.size() - n + k]));
     }
-    auto const v = read_all(d.t.str());
+    auto const v = read_all(d.t.path());
     REQUIRE(v.size() == 3);
     CHECK(v[0] == all[2]);
     CHECK(v[1] == all[3]);
     CHECK(v[2] == all[4]);
-    CHECK_FALSE(unit::exists(d.t / "supervise/death_tally.new"));
+    CHECK_FALSE(h::exists(d.t / "supervise/death_tally.new"));
 
     SECTION("reading into a smaller buffer gives the newest ones")
     {
         std::vector<sv::death_record> two(2);
-        REQUIRE(sv::death_tally_read(d.t.str(), two) == 2);
+        REQUIRE(sv::death_tally_read(d.t.path(), two) == 2);
         CHECK(two[0] == all[3]);
         CHECK(two[1] == all[4]);
     }
     SECTION("a lower max drops the oldest records at the next append")
     {
         auto const r = rec(200, 0, 1, 0);
-        REQUIRE(sv::death_tally_append(d.t.str(), r, 1, scratch));
-        auto const w = read_all(d.t.str());
+        REQUIRE(sv::death_tally_append(d.t.path(), r, 1, scratch));
+        auto const w = read_all(d.t.path());
         REQUIRE(w.size() == 1);
         CHECK(w[0] == r);
     }
@@ -160,7 +160,7 @@ TEST_CASE("death_tally_append keeps the newest max records, oldest first", "[dea
     {
         struct stat before, after;
         REQUIRE(::stat(d.tally().c_str(), &before) == 0);
-        REQUIRE(sv::death_tally_append(d.t.str(), rec(300, 0, 0, 0), 3, scratch));
+        REQUIRE(sv::death_tally_append(d.t.path(), rec(300, 0, 0, 0), 3, scratch));
         REQUIRE(::stat(d.tally().c_str(), &after) == 0);
         CHECK(before.st_ino != after.st_ino);
     }
@@ -170,16 +170,16 @@ TEST_CASE("death_tally_append with max 0 writes nothing", "[death_tally]")
 {
     svc_dir d;
     std::vector<char> scratch(sv::death_record_size);
-    REQUIRE(sv::death_tally_append(d.t.str(), rec(1, 0, 0, 0), 0, scratch));
-    CHECK_FALSE(unit::exists(d.tally()));
-    CHECK_FALSE(unit::exists(d.t / "supervise/death_tally.new"));
+    REQUIRE(sv::death_tally_append(d.t.path(), rec(1, 0, 0, 0), 0, scratch));
+    CHECK_FALSE(h::exists(d.tally()));
+    CHECK_FALSE(h::exists(d.t / "supervise/death_tally.new"));
 
     SECTION("and leaves an existing file alone")
     {
         std::string const old = packed(rec(7, 7, 7, 7));
-        unit::write_file(d.tally(), old);
-        REQUIRE(sv::death_tally_append(d.t.str(), rec(8, 8, 8, 8), 0, scratch));
-        CHECK(unit::read_file(d.tally()) == old);
+        h::write_file(d.tally(), old);
+        REQUIRE(sv::death_tally_append(d.t.path(), rec(8, 8, 8, 8), 0, scratch));
+        CHECK(h::read_existing(d.tally()) == old);
     }
 }
 
@@ -188,11 +188,11 @@ TEST_CASE("death_tally: max above 4096 is capped", "[death_tally]")
     svc_dir d;
     std::string content;
     for (unsigned i = 0; i < 4100; i++) content += packed(rec(i, 0, 0, 0));
-    unit::write_file(d.tally(), content);
+    h::write_file(d.tally(), content);
     std::vector<char> scratch((5000 + 1) * sv::death_record_size);
     auto const r = rec(99999, 1, 2, 3);
-    REQUIRE(sv::death_tally_append(d.t.str(), r, 5000, scratch));
-    auto const v = read_all(d.t.str(), 5000);
+    REQUIRE(sv::death_tally_append(d.t.path(), r, 5000, scratch));
+    auto const v = read_all(d.t.path(), 5000);
     REQUIRE(v.size() == sv::death_tally_max);
     CHECK(v.front() == rec(4100 - 4095, 0, 0, 0));
     CHECK(v.back() == r);
@@ -203,9 +203,9 @@ TEST_CASE("death_tally_append refuses a scratch buffer that is too small", "[dea
     svc_dir d;
     std::vector<char> scratch(3 * sv::death_record_size); // needs (3 + 1) * 14
     errno = 0;
-    CHECK_FALSE(sv::death_tally_append(d.t.str(), rec(1, 0, 0, 0), 3, scratch));
+    CHECK_FALSE(sv::death_tally_append(d.t.path(), rec(1, 0, 0, 0), 3, scratch));
     CHECK(errno == EINVAL);
-    CHECK_FALSE(unit::exists(d.tally()));
+    CHECK_FALSE(h::exists(d.tally()));
 }
 
 TEST_CASE("death_tally: a size that is not a multiple of 14 empties the file", "[death_tally]")
@@ -216,33 +216,33 @@ TEST_CASE("death_tally: a size that is not a multiple of 14 empties the file", "
 
     SECTION("when read")
     {
-        unit::write_file(d.tally(), bad);
-        CHECK(read_all(d.t.str()).empty());
-        CHECK(unit::read_file(d.tally()).empty());
+        h::write_file(d.tally(), bad);
+        CHECK(read_all(d.t.path()).empty());
+        CHECK(h::read_existing(d.tally()).empty());
     }
     SECTION("when appended to: only the new record is left")
     {
-        unit::write_file(d.tally(), bad);
+        h::write_file(d.tally(), bad);
         std::vector<char> scratch(101 * sv::death_record_size);
         auto const r = rec(2, 0, 1, 0);
-        REQUIRE(sv::death_tally_append(d.t.str(), r, 100, scratch));
-        CHECK(unit::read_file(d.tally()) == packed(r));
+        REQUIRE(sv::death_tally_append(d.t.path(), r, 100, scratch));
+        CHECK(h::read_existing(d.tally()) == packed(r));
     }
 }
 
 TEST_CASE("death_tally_read creates a missing file, empty", "[death_tally]")
 {
     svc_dir d;
-    CHECK(read_all(d.t.str()).empty());
-    CHECK(unit::exists(d.tally()));
-    CHECK(unit::read_file(d.tally()).empty());
+    CHECK(read_all(d.t.path()).empty());
+    CHECK(h::exists(d.tally()));
+    CHECK(h::read_existing(d.tally()).empty());
 
     SECTION("but fails without supervise/")
     {
-        unit::temp_dir bare;
+        h::tempdir bare;
         std::vector<sv::death_record> v(4);
         errno = 0;
-        CHECK(sv::death_tally_read(bare.str(), v) == -1);
+        CHECK(sv::death_tally_read(bare.path(), v) == -1);
         CHECK(errno == ENOENT);
     }
 }
@@ -251,19 +251,19 @@ TEST_CASE("death_tally_clear empties the tally", "[death_tally]")
 {
     svc_dir d;
     std::vector<char> scratch(101 * sv::death_record_size);
-    REQUIRE(sv::death_tally_append(d.t.str(), rec(1, 0, 0, 0), 100, scratch));
-    REQUIRE(sv::death_tally_append(d.t.str(), rec(2, 0, 0, 0), 100, scratch));
-    REQUIRE(read_all(d.t.str()).size() == 2);
+    REQUIRE(sv::death_tally_append(d.t.path(), rec(1, 0, 0, 0), 100, scratch));
+    REQUIRE(sv::death_tally_append(d.t.path(), rec(2, 0, 0, 0), 100, scratch));
+    REQUIRE(read_all(d.t.path()).size() == 2);
 
-    REQUIRE(sv::death_tally_clear(d.t.str()));
-    CHECK(unit::exists(d.tally()));
-    CHECK(unit::read_file(d.tally()).empty());
-    CHECK_FALSE(unit::exists(d.t / "supervise/death_tally.new"));
+    REQUIRE(sv::death_tally_clear(d.t.path()));
+    CHECK(h::exists(d.tally()));
+    CHECK(h::read_existing(d.tally()).empty());
+    CHECK_FALSE(h::exists(d.t / "supervise/death_tally.new"));
 
     SECTION("clearing a missing tally creates it empty")
     {
         svc_dir e;
-        REQUIRE(sv::death_tally_clear(e.t.str()));
-        CHECK(unit::read_file(e.tally()).empty());
+        REQUIRE(sv::death_tally_clear(e.t.path()));
+        CHECK(h::read_existing(e.tally()).empty());
     }
 }

@@ -11,7 +11,7 @@
 
 #include <supervise/envdir.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 using namespace std::string_literals;
 namespace f = sv::envdir_flag;
@@ -99,11 +99,11 @@ TEST_CASE("envdir: names starting with a dot or holding '=' are skipped", "[envd
     CHECK_FALSE(sv::envdir_name_ok("a=b"));
     CHECK_FALSE(sv::envdir_name_ok(""));
 
-    unit::temp_dir t;
-    unit::write_file(t / "A", "one\n");
-    unit::write_file(t / "EMPTY", "");
-    unit::write_file(t / ".hid", "x");
-    unit::write_file(t / "x=y", "x");
+    h::tempdir t;
+    h::write_file(t / "A", "one\n");
+    h::write_file(t / "EMPTY", "");
+    h::write_file(t / ".hid", "x");
+    h::write_file(t / "x=y", "x");
     std::vector<sv::env_change> ch;
     REQUIRE(sv::envdir_read(t.c_str(), 0, '\n', ch));
     std::sort(ch.begin(), ch.end(), [](auto &a, auto &b) { return a.name < b.name; });
@@ -117,14 +117,14 @@ TEST_CASE("envdir: names starting with a dot or holding '=' are skipped", "[envd
 
 TEST_CASE("envdir: errors", "[envdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::vector<sv::env_change> ch;
     std::string const missing = t / "missing";
     CHECK_FALSE(sv::envdir_read(missing.c_str(), 0, '\n', ch));
     CHECK(errno == ENOENT);
     CHECK_FALSE(sv::envdir_read(t.c_str(), 0, 0, ch)); // -c ""
     CHECK(errno == EINVAL);
-    unit::write_file(t / "OK", "v");
+    h::write_file(t / "OK", "v");
     REQUIRE(::mkdir((t / "SUB").c_str(), 0755) == 0);
     CHECK_FALSE(sv::envdir_read(t.c_str(), 0, '\n', ch));
     CHECK(errno == EISDIR);

@@ -16,14 +16,14 @@
 #include <supervise/diag.hh>
 #include <supervise/exec.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
 // An executable shell script at path.
 void make_script(std::string const &path, std::string const &body, mode_t mode = 0755)
 {
-    unit::write_file(path, "#!/bin/sh\n" + body + "\n");
+    h::write_file(path, "#!/bin/sh\n" + body + "\n");
     REQUIRE(::chmod(path.c_str(), mode) == 0);
 }
 
@@ -32,7 +32,7 @@ void make_script(std::string const &path, std::string const &body, mode_t mode =
 template <class F>
 int in_child(std::string const &errfile, F fn)
 {
-    unit::child c([&] {
+    h::child c([&] {
         int fd = ::open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || ::dup2(fd, 2) < 0) return 120;
         sv::prog = "tool";
@@ -50,7 +50,7 @@ int in_child(std::string const &errfile, F fn)
 
 TEST_CASE("exec_or_die: 127 for a missing program, 126 for one that cannot run", "[exec]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const err = t / "stderr";
 
     SECTION("missing absolute path: 127")
@@ -61,7 +61,7 @@ TEST_CASE("exec_or_die: 127 for a missing program, 126 for one that cannot run",
             sv::exec_or_die(argv);
         });
         CHECK(code == 127);
-        CHECK(unit::read_file(err) ==
+        CHECK(h::read_existing(err) ==
               "tool: fatal: unable to exec " + prog + ": No such file or directory\n");
     }
     SECTION("missing in PATH: 127")
@@ -72,7 +72,7 @@ TEST_CASE("exec_or_die: 127 for a missing program, 126 for one that cannot run",
             sv::exec_or_die(argv);
         });
         CHECK(code == 127);
-        CHECK(unit::read_file(err) ==
+        CHECK(h::read_existing(err) ==
               "tool: fatal: unable to exec s6pp-no-such-program: No such file or directory\n");
     }
     SECTION("not executable: 126")
@@ -84,7 +84,7 @@ TEST_CASE("exec_or_die: 127 for a missing program, 126 for one that cannot run",
             sv::exec_or_die(argv);
         });
         CHECK(code == 126);
-        CHECK(unit::read_file(err) ==
+        CHECK(h::read_existing(err) ==
               "tool: fatal: unable to exec " + prog + ": Permission denied\n");
     }
     SECTION("a directory: 126")
@@ -104,13 +104,13 @@ TEST_CASE("exec_or_die: 127 for a missing program, 126 for one that cannot run",
             sv::exec_or_die(argv);
         });
         CHECK(code == 42);
-        CHECK(unit::read_file(err).empty());
+        CHECK(h::read_existing(err).empty());
     }
 }
 
 TEST_CASE("exec_path searches PATH like skalibs", "[exec]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const err = t / "stderr";
     std::string const d1 = t / "d1", d2 = t / "d2";
     REQUIRE(::mkdir(d1.c_str(), 0755) == 0);
@@ -151,7 +151,7 @@ TEST_CASE("exec_path searches PATH like skalibs", "[exec]")
     }
     SECTION("found nowhere: ENOENT, even through a file used as a directory")
     {
-        unit::write_file(t / "file", "");
+        h::write_file(t / "file", "");
         CHECK(in_child(err, [&] {
                   ::setenv("PATH", (t / "file:" + d1).c_str(), 1);
                   char const *argv[] = {"prog", nullptr};
@@ -194,7 +194,7 @@ TEST_CASE("exec_path searches PATH like skalibs", "[exec]")
 
 TEST_CASE("exec with envp gives the program that environment", "[exec]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const err = t / "stderr";
     std::string const d1 = t / "d1";
     REQUIRE(::mkdir(d1.c_str(), 0755) == 0);

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +17,7 @@
 #include <supervise/fifodir.hh>
 #include <supervise/tai64n.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
@@ -48,12 +49,12 @@ bool is_alnum(char c)
 
 TEST_CASE("fifodir_make creates 03730 and leaves an existing directory alone", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const ev = t / "event";
 
     SECTION("fresh")
     {
-        unit::umask_guard um(0077); // the mode must not depend on the caller's umask
+        h::umask_guard um(0077); // the mode must not depend on the caller's umask
         REQUIRE(sv::fifodir_make(ev.c_str()));
         struct stat st;
         REQUIRE(::stat(ev.c_str(), &st) == 0);
@@ -67,11 +68,11 @@ TEST_CASE("fifodir_make creates 03730 and leaves an existing directory alone", "
         REQUIRE(::mkdir(ev.c_str(), 0755) == 0);
         REQUIRE(::chmod(ev.c_str(), 01733) == 0); // public mode, as s6-svperms -e sets
         REQUIRE(sv::fifodir_make(ev.c_str()));
-        CHECK((unit::mode_of(ev) & 07777) == 01733);
+        CHECK((h::mode_of(ev) & 07777) == 01733);
     }
     SECTION("a non-directory is ENOTDIR")
     {
-        unit::write_file(ev, "");
+        h::write_file(ev, "");
         errno = 0;
         CHECK_FALSE(sv::fifodir_make(ev.c_str()));
         CHECK(errno == ENOTDIR);
@@ -98,7 +99,7 @@ TEST_CASE("is_listener_name: prefix ftrig1:@ and exactly 39 characters", "[fifod
 
 TEST_CASE("listener::subscribe creates a 39-character ftrig1:@ FIFO, mode 0600", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const ev = t / "event";
     REQUIRE(sv::fifodir_make(ev.c_str()));
 
@@ -123,7 +124,7 @@ TEST_CASE("listener::subscribe creates a 39-character ftrig1:@ FIFO, mode 0600",
     CHECK(n[32] == ':');
     for (char c : n.substr(33)) CHECK(is_alnum(c));
 
-    mode_t const m = unit::mode_of(ev + "/" + n);
+    mode_t const m = h::mode_of(ev + "/" + n);
     CHECK(S_ISFIFO(m));
     CHECK((m & 07777) == 0600);
 
@@ -154,17 +155,17 @@ TEST_CASE("listener::subscribe creates a 39-character ftrig1:@ FIFO, mode 0600",
 
 TEST_CASE("listener::subscribe creates a missing fifodir", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const ev = t / "event";
     sv::listener l;
     REQUIRE(l.subscribe(ev));
-    CHECK((unit::mode_of(ev) & 07777) == 03730);
+    CHECK((h::mode_of(ev) & 07777) == 03730);
     CHECK(list_dir(ev).size() == 1);
 }
 
 TEST_CASE("fifodir_notify delivers the bytes to every listener in one read", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const ev = t / "event";
     REQUIRE(sv::fifodir_make(ev.c_str()));
     sv::listener a, b;
@@ -198,7 +199,7 @@ TEST_CASE("fifodir_notify delivers the bytes to every listener in one read", "[f
 
 TEST_CASE("fifodir_notify unlinks a stale FIFO (no reader: ENXIO)", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const ev = t / "event";
     REQUIRE(sv::fifodir_make(ev.c_str()));
     sv::listener live;
@@ -208,7 +209,7 @@ TEST_CASE("fifodir_notify unlinks a stale FIFO (no reader: ENXIO)", "[fifodir]")
     REQUIRE(list_dir(ev).size() == 2);
 
     sv::fifodir_notify(ev.c_str(), "s");
-    CHECK_FALSE(unit::exists(stale));
+    CHECK_FALSE(h::exists(stale));
     CHECK(list_dir(ev).size() == 1);
     char c = 0;
     CHECK(live.wait(&c, 1, sv::mono_ms() + 5000) == 1);
@@ -217,7 +218,7 @@ TEST_CASE("fifodir_notify unlinks a stale FIFO (no reader: ENXIO)", "[fifodir]")
 
 TEST_CASE("fifodir_notify ignores names not of the exact shape", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const ev = t / "event";
     REQUIRE(sv::fifodir_make(ev.c_str()));
 
@@ -243,24 +244,24 @@ TEST_CASE("fifodir_notify ignores names not of the exact shape", "[fifodir]")
     REQUIRE(::mkfifo(shaped.c_str(), 0600) == 0);
 
     sv::fifodir_notify(ev.c_str(), "u");
-    for (auto const &n : odd) CHECK(unit::exists(ev + "/" + n));
+    for (auto const &n : odd) CHECK(h::exists(ev + "/" + n));
     char c;
     errno = 0;
     CHECK(::read(rd.get(), &c, 1) == 0); // no writer ever opened it: EOF, not data
-    CHECK(unit::exists(odd_live));
-    CHECK_FALSE(unit::exists(shaped));
+    CHECK(h::exists(odd_live));
+    CHECK_FALSE(h::exists(shaped));
 }
 
 TEST_CASE("fifodir_notify on a missing fifodir does nothing", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     sv::fifodir_notify((t / "event").c_str(), "x");
-    CHECK_FALSE(unit::exists(t / "event"));
+    CHECK_FALSE(h::exists(t / "event"));
 }
 
 TEST_CASE("listener::wait times out with 0 at its deadline", "[fifodir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     sv::listener l;
     REQUIRE(l.subscribe(t / "event"));
     char buf[8];
@@ -286,7 +287,7 @@ TEST_CASE("listener::wait times out with 0 at its deadline", "[fifodir]")
     SECTION("bytes written while waiting wake the listener")
     {
         std::string const ev = t / "event";
-        unit::child notifier([&] {
+        h::child notifier([&] {
             ::poll(nullptr, 0, 50);
             sv::fifodir_notify(ev.c_str(), "d");
             return 0;

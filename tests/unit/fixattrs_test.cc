@@ -10,20 +10,20 @@
 
 #include <supervise/fixattrs.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
 struct accounts
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string passwd = t / "passwd", group = t / "group";
     accounts()
     {
-        unit::write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
+        h::write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
                                  "daemon:x:2:2:daemon:/:/bin/false\n"
                                  "web:x:33:33::/var/www:/bin/false\n");
-        unit::write_file(group, "root:x:0:\ndaemon:x:2:\nweb:x:33:\nextra:x:50:daemon\n");
+        h::write_file(group, "root:x:0:\ndaemon:x:2:\nweb:x:33:\nextra:x:50:daemon\n");
     }
 };
 
@@ -161,17 +161,17 @@ TEST_CASE("fixattrs: S6_FIX_ATTRS_HIDDEN", "[fixattrs]")
 
 TEST_CASE("fixattrs: the walk applies modes and never leaves the tree", "[fixattrs]")
 {
-    unit::temp_dir t;
-    unit::umask_guard um(022);
+    h::tempdir t;
+    h::umask_guard um(022);
     std::string const tree = t / "tree", out = t / "outside";
     REQUIRE(::mkdir(tree.c_str(), 0755) == 0);
     REQUIRE(::mkdir((tree + "/sub").c_str(), 0755) == 0);
     REQUIRE(::mkdir((tree + "/.hdir").c_str(), 0755) == 0);
     REQUIRE(::mkdir(out.c_str(), 0700) == 0);
-    unit::write_file(tree + "/a", "");
-    unit::write_file(tree + "/.hidden", "");
-    unit::write_file(tree + "/sub/b", "");
-    unit::write_file(out + "/secret", "");
+    h::write_file(tree + "/a", "");
+    h::write_file(tree + "/.hidden", "");
+    h::write_file(tree + "/sub/b", "");
+    h::write_file(out + "/secret", "");
     REQUIRE(::chmod((out + "/secret").c_str(), 0600) == 0);
     REQUIRE(::symlink(out.c_str(), (tree + "/dlink").c_str()) == 0);
     REQUIRE(::symlink((out + "/secret").c_str(), (tree + "/flink").c_str()) == 0);
@@ -182,45 +182,45 @@ TEST_CASE("fixattrs: the walk applies modes and never leaves the tree", "[fixatt
     collect rep;
     CHECK(sv::fixattrs_apply(tree.c_str(), uid, gid, 0640, 0750, true, false, rep) == 0);
     CHECK(rep.failures.empty());
-    CHECK((unit::mode_of(tree) & 07777) == 0750);
-    CHECK((unit::mode_of(tree + "/sub") & 07777) == 0750);
-    CHECK((unit::mode_of(tree + "/a") & 07777) == 0640);
-    CHECK((unit::mode_of(tree + "/sub/b") & 07777) == 0640);
+    CHECK((h::mode_of(tree) & 07777) == 0750);
+    CHECK((h::mode_of(tree + "/sub") & 07777) == 0750);
+    CHECK((h::mode_of(tree + "/a") & 07777) == 0640);
+    CHECK((h::mode_of(tree + "/sub/b") & 07777) == 0640);
     // Dot-files are left alone unless asked for.
-    CHECK((unit::mode_of(tree + "/.hidden") & 07777) == 0644);
-    CHECK((unit::mode_of(tree + "/.hdir") & 07777) == 0755);
+    CHECK((h::mode_of(tree + "/.hidden") & 07777) == 0644);
+    CHECK((h::mode_of(tree + "/.hdir") & 07777) == 0755);
     // The targets of the links are untouched.
-    CHECK((unit::mode_of(out) & 07777) == 0700);
-    CHECK((unit::mode_of(out + "/secret") & 07777) == 0600);
+    CHECK((h::mode_of(out) & 07777) == 0700);
+    CHECK((h::mode_of(out + "/secret") & 07777) == 0600);
 
     CHECK(sv::fixattrs_apply(tree.c_str(), uid, gid, 0604, -1, true, true, rep) == 0);
-    CHECK((unit::mode_of(tree + "/.hidden") & 07777) == 0604);
-    CHECK((unit::mode_of(tree + "/.hdir") & 07777) == 0755); // "-": directories left alone
-    CHECK((unit::mode_of(tree) & 07777) == 0750);
-    CHECK((unit::mode_of(out + "/secret") & 07777) == 0600);
+    CHECK((h::mode_of(tree + "/.hidden") & 07777) == 0604);
+    CHECK((h::mode_of(tree + "/.hdir") & 07777) == 0755); // "-": directories left alone
+    CHECK((h::mode_of(tree) & 07777) == 0750);
+    CHECK((h::mode_of(out + "/secret") & 07777) == 0600);
 
     // Without recursion only the path itself changes.
     CHECK(sv::fixattrs_apply(tree.c_str(), uid, gid, 0600, 0700, false, true, rep) == 0);
-    CHECK((unit::mode_of(tree) & 07777) == 0700);
-    CHECK((unit::mode_of(tree + "/a") & 07777) == 0604);
+    CHECK((h::mode_of(tree) & 07777) == 0700);
+    CHECK((h::mode_of(tree + "/a") & 07777) == 0604);
 }
 
 TEST_CASE("fixattrs: the named path itself follows a symlink, as in v2", "[fixattrs]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const target = t / "target", link = t / "link";
-    unit::write_file(target, "");
+    h::write_file(target, "");
     REQUIRE(::chmod(target.c_str(), 0600) == 0);
     REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
     collect rep;
     CHECK(sv::fixattrs_apply(link.c_str(), ::geteuid(), ::getegid(), 0644, 0755, true, false,
                              rep) == 0);
-    CHECK((unit::mode_of(target) & 07777) == 0644);
+    CHECK((h::mode_of(target) & 07777) == 0644);
 }
 
 TEST_CASE("fixattrs: failures are reported and the walk goes on", "[fixattrs]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const missing = t / "missing";
     collect rep;
     CHECK(sv::fixattrs_apply(missing.c_str(), ::geteuid(), ::getegid(), 0644, 0755, true, false,
@@ -231,13 +231,13 @@ TEST_CASE("fixattrs: failures are reported and the walk goes on", "[fixattrs]")
 
 TEST_CASE("fixattrs: glob expansion like glob(3)", "[fixattrs]")
 {
-    unit::temp_dir t;
-    std::string const b = t.str();
+    h::tempdir t;
+    std::string const b = t.path();
     for (auto const &d : {"/d1", "/d2", "/d1/sub", "/.hd"})
         REQUIRE(::mkdir((b + d).c_str(), 0755) == 0);
     for (auto const &f :
          {"/a.conf", "/b.conf", "/.hidden.conf", "/d1/x", "/d2/x", "/d1/sub/y", "/star*", "/q?"})
-        unit::write_file(b + f, "");
+        h::write_file(b + f, "");
     REQUIRE(::symlink("nowhere", (b + "/dangling").c_str()) == 0);
     std::vector<std::string> out;
     auto g = [&](std::string const &pat) {

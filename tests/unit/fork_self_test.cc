@@ -17,13 +17,13 @@
 #include <supervise/fd.hh>
 #include <supervise/fork_self.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
 std::string proc_file(pid_t pid, char const *name)
 {
-    return unit::read_file("/proc/" + std::to_string(pid) + "/" + name);
+    return h::read_existing("/proc/" + std::to_string(pid) + "/" + name);
 }
 
 bool fd_open_in(pid_t pid, int fd)
@@ -31,18 +31,6 @@ bool fd_open_in(pid_t pid, int fd)
     std::string const p = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
     struct stat st;
     return ::lstat(p.c_str(), &st) == 0;
-}
-
-// Polls pred every 5 ms for up to 10 s.
-template <class F>
-bool wait_for(F pred)
-{
-    std::int64_t const deadline = sv::mono_ms() + 10000;
-    while (!pred()) {
-        if (sv::mono_ms() >= deadline) return false;
-        ::poll(nullptr, 0, 5);
-    }
-    return true;
 }
 
 // self_image_init, or a warning and false where the kernel (or /proc) does not allow it.
@@ -65,9 +53,9 @@ TEST_CASE("fork_self: the running executable is known by its inode", "[fork_self
     CHECK_FALSE(sv::self_image_is(img, "/nonexistent/s6pp"));
 
     // A copy is another file, even with the same content.
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const copy = t / "copy";
-    unit::write_file(copy, unit::read_file("/proc/self/exe"));
+    h::write_file(copy, h::read_existing("/proc/self/exe"));
     CHECK_FALSE(sv::self_image_is(img, copy.c_str()));
     std::string const link = t / "link";
     char self[PATH_MAX];
@@ -99,7 +87,7 @@ TEST_CASE("fork_self: a forked child takes the new command line, name and fds", 
     sv::unique_fd priv_high(fcntl(priv.get(), F_DUPFD_CLOEXEC, 900));
     REQUIRE(priv_high);
 
-    unit::child c([&] {
+    h::child c([&] {
         char a0[] = "s6-fake", a1[] = "svc with spaces";
         char *argv[] = {a0, a1};
         char title[64];
@@ -112,7 +100,7 @@ TEST_CASE("fork_self: a forked child takes the new command line, name and fds", 
     });
     int const pid = c.pid();
     std::string const want("s6-fake\0svc with spaces\0", 24);
-    REQUIRE(wait_for([&] { return proc_file(pid, "cmdline") == want; }));
+    REQUIRE(h::wait_until([&] { return proc_file(pid, "cmdline") == want; }));
     CHECK(proc_file(pid, "comm") == "s6-fake\n");
     CHECK(fd_open_in(pid, go_rd.get()));
     CHECK(fd_open_in(pid, stray.get()));
@@ -132,7 +120,7 @@ TEST_CASE("fork_self: an argv that does not fit changes nothing", "[fork_self]")
 {
     sv::self_image img;
     if (!init_or_skip(img)) return;
-    unit::child c([&] {
+    h::child c([&] {
         char a0[] = "a-rather-long-program-name";
         char *argv[] = {a0};
         char title[8];
@@ -150,7 +138,7 @@ TEST_CASE("fork_self: a process runs on after dropping its code pages", "[fork_s
 {
     sv::self_image img;
     if (!init_or_skip(img)) return;
-    unit::child c([&] {
+    h::child c([&] {
         sv::self_image_drop_code(img);
         // Code and read-only data fault back in from the file.
         return std::strlen("still here") == 10 ? 0 : 10;

@@ -15,7 +15,7 @@
 #include <supervise/out.hh>
 #include <supervise/tai64n.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
@@ -107,7 +107,7 @@ TEST_CASE("out_buf writes more than a pipe holds, in order", "[out]")
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     sv::unique_fd rd(p[0]), wr(p[1]);
-    unit::child writer([&] {
+    h::child writer([&] {
         rd.reset();
         sv::out_buf o(wr.get());
         // Mixed chunk sizes, so chunks straddle buffer boundaries.
@@ -125,7 +125,7 @@ TEST_CASE("out_buf writes more than a pipe holds, in order", "[out]")
     std::string got;
     std::int64_t const deadline = sv::mono_ms() + 10000;
     for (;;) {
-        REQUIRE(unit::wait_readable(rd.get(), deadline));
+        REQUIRE(h::wait_readable(rd.get(), deadline));
         char buf[65536];
         ssize_t r = ::read(rd.get(), buf, sizeof buf);
         if (r == 0) break;

@@ -12,7 +12,7 @@
 #include <supervise/passwd.hh>
 #include <supervise/uidgid.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
@@ -51,12 +51,12 @@ constexpr char const *group_text = "root:x:0:\n"
 
 struct files
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string passwd = t / "passwd", group = t / "group";
     files()
     {
-        unit::write_file(passwd, passwd_text);
-        unit::write_file(group, group_text);
+        h::write_file(passwd, passwd_text);
+        h::write_file(group, group_text);
     }
 };
 
@@ -127,7 +127,7 @@ TEST_CASE("passwd: the first of duplicate names wins; lookup by uid", "[passwd]"
 
 TEST_CASE("passwd: an unreadable file is an error, not 'not found'", "[passwd]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     sv::user u;
     std::string const missing = t / "nope";
     CHECK_FALSE(sv::lookup_user("root", u, missing.c_str()));
@@ -179,7 +179,7 @@ TEST_CASE("group: supplementary groups, in file order, duplicates kept", "[passw
 
 TEST_CASE("group: very long lines and member lists", "[passwd]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string text = "big:x:7000:";
     for (int i = 0; i < 20000; i++) {
         if (i) text += ',';
@@ -191,7 +191,7 @@ TEST_CASE("group: very long lines and member lists", "[passwd]")
         text +=
             "many" + std::to_string(i) + ":x:" + std::to_string(10000 + i) + ":someone,target\n";
     std::string const path = t / "group";
-    unit::write_file(path, text);
+    h::write_file(path, text);
 
     sv::group g;
     REQUIRE(sv::lookup_group("big", g, path.c_str()));

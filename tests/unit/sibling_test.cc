@@ -18,7 +18,7 @@
 #include <supervise/fd.hh>
 #include <supervise/sibling.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
@@ -32,12 +32,12 @@ std::string self_exe()
 
 // Runs exe (a copy of or link to this program) as the probe, asking about names, and returns
 // what it wrote: one "NAME RESULT PATH" line per name.
-std::string run_probe(unit::temp_dir const &t, std::string const &exe, std::string const &names,
+std::string run_probe(h::tempdir const &t, std::string const &exe, std::string const &names,
                       bool unlink_self)
 {
     std::string const outfile = t / "probe.out";
     ::unlink(outfile.c_str());
-    unit::child c([&] {
+    h::child c([&] {
         int null = ::open("/dev/null", O_WRONLY);
         if (null < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0) return 120;
         ::setenv("S6PP_SIBLING_OUT", outfile.c_str(), 1);
@@ -51,7 +51,7 @@ std::string run_probe(unit::temp_dir const &t, std::string const &exe, std::stri
     REQUIRE(st != -1);
     REQUIRE(WIFEXITED(st));
     REQUIRE(WEXITSTATUS(st) == 0);
-    return unit::read_file(outfile);
+    return h::read_existing(outfile);
 }
 
 } // namespace
@@ -71,7 +71,7 @@ TEST_CASE("sibling_path probe", "[sibling][.]")
         bool ok = sv::sibling_path(name, "/fallback/bin", p);
         result += name + (ok ? " ok " : " fail ") + std::string(p.view()) + "\n";
     }
-    unit::write_file(out, result);
+    h::write_file(out, result);
 }
 
 TEST_CASE("sibling_path finds a program next to the running executable", "[sibling]")
@@ -105,15 +105,15 @@ TEST_CASE("sibling_path fails with ENAMETOOLONG only when nothing fits", "[sibli
 
 TEST_CASE("sibling_path looks in the executable's own directory", "[sibling]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const bin = t / "bin";
     REQUIRE(::mkdir(bin.c_str(), 0755) == 0);
     std::string const copy = bin + "/probe";
     std::filesystem::copy_file(self_exe(), copy);
     REQUIRE(::chmod(copy.c_str(), 0755) == 0);
-    unit::write_file(bin + "/tool", "#!/bin/sh\n");
+    h::write_file(bin + "/tool", "#!/bin/sh\n");
     REQUIRE(::chmod((bin + "/tool").c_str(), 0755) == 0);
-    unit::write_file(bin + "/plain", "#!/bin/sh\n");
+    h::write_file(bin + "/plain", "#!/bin/sh\n");
     REQUIRE(::chmod((bin + "/plain").c_str(), 0644) == 0);
     REQUIRE(::mkdir((bin + "/adir").c_str(), 0755) == 0);
 
@@ -131,14 +131,14 @@ TEST_CASE("sibling_path looks in the executable's own directory", "[sibling]")
         CHECK(run_probe(t, copy, "tool,missing", true) ==
               "tool ok " + bin + "/tool\n"
               "missing ok /fallback/bin/missing\n");
-        CHECK_FALSE(unit::exists(copy));
+        CHECK_FALSE(h::exists(copy));
     }
     SECTION("through a symlink, the directory is the link target's")
     {
         std::string const other = t / "other";
         REQUIRE(::mkdir(other.c_str(), 0755) == 0);
         REQUIRE(::symlink(copy.c_str(), (other + "/probe").c_str()) == 0);
-        unit::write_file(other + "/only-here", "#!/bin/sh\n");
+        h::write_file(other + "/only-here", "#!/bin/sh\n");
         REQUIRE(::chmod((other + "/only-here").c_str(), 0755) == 0);
         CHECK(run_probe(t, other + "/probe", "tool,only-here", false) ==
               "tool ok " + bin + "/tool\n"

@@ -14,7 +14,7 @@
 #include <supervise/fd.hh>
 #include <supervise/status.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
@@ -35,7 +35,7 @@ std::string const example(
     35);
 
 struct svc_dir {
-    unit::temp_dir t;
+    h::tempdir t;
     svc_dir() { REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0); }
     std::string status() const { return t / "supervise/status"; }
 };
@@ -159,41 +159,41 @@ TEST_CASE("status_read", "[status]")
 
     SECTION("reads 35 bytes")
     {
-        unit::write_file(d.status(), example);
+        h::write_file(d.status(), example);
         sv::status s;
-        REQUIRE(sv::status_read(d.t.str(), s));
+        REQUIRE(sv::status_read(d.t.path(), s));
         CHECK(s == sv::status_unpack(example.data()));
     }
     SECTION("a longer file is fine: only the first 35 bytes count")
     {
-        unit::write_file(d.status(), example + "trailing");
+        h::write_file(d.status(), example + "trailing");
         sv::status s;
-        REQUIRE(sv::status_read(d.t.str(), s));
+        REQUIRE(sv::status_read(d.t.path(), s));
         CHECK(s == sv::status_unpack(example.data()));
     }
     SECTION("34 bytes is EPIPE")
     {
-        unit::write_file(d.status(), example.substr(0, 34));
+        h::write_file(d.status(), example.substr(0, 34));
         sv::status s;
         s.pid = 77;
         errno = 0;
-        CHECK_FALSE(sv::status_read(d.t.str(), s));
+        CHECK_FALSE(sv::status_read(d.t.path(), s));
         CHECK(errno == EPIPE);
         CHECK(s.pid == 77); // untouched
     }
     SECTION("an empty file is EPIPE")
     {
-        unit::write_file(d.status(), "");
+        h::write_file(d.status(), "");
         sv::status s;
         errno = 0;
-        CHECK_FALSE(sv::status_read(d.t.str(), s));
+        CHECK_FALSE(sv::status_read(d.t.path(), s));
         CHECK(errno == EPIPE);
     }
     SECTION("a missing file is ENOENT")
     {
         sv::status s;
         errno = 0;
-        CHECK_FALSE(sv::status_read(d.t.str(), s));
+        CHECK_FALSE(sv::status_read(d.t.path(), s));
         CHECK(errno == ENOENT);
     }
 }
@@ -202,16 +202,16 @@ TEST_CASE("status_write replaces status atomically through status.new", "[status
 {
     svc_dir d;
     sv::status a = sv::status_unpack(example.data());
-    REQUIRE(sv::status_write(d.t.str(), a));
-    CHECK(unit::read_file(d.status()) == example);
-    CHECK_FALSE(unit::exists(d.t / "supervise/status.new"));
+    REQUIRE(sv::status_write(d.t.path(), a));
+    CHECK(h::read_existing(d.status()) == example);
+    CHECK_FALSE(h::exists(d.t / "supervise/status.new"));
 
     SECTION("mode is 0666 & ~umask")
     {
-        unit::umask_guard um(022);
+        h::umask_guard um(022);
         REQUIRE(::unlink(d.status().c_str()) == 0);
-        REQUIRE(sv::status_write(d.t.str(), a));
-        CHECK((unit::mode_of(d.status()) & 07777) == 0644);
+        REQUIRE(sv::status_write(d.t.path(), a));
+        CHECK((h::mode_of(d.status()) & 07777) == 0644);
     }
     SECTION("a reader holding the old file keeps the old bytes: the file is replaced")
     {
@@ -224,16 +224,16 @@ TEST_CASE("status_write replaces status atomically through status.new", "[status
         b.pid = 12345;
         b.finishing = false;
         b.wantup = true;
-        REQUIRE(sv::status_write(d.t.str(), b));
+        REQUIRE(sv::status_write(d.t.path(), b));
         REQUIRE(::stat(d.status().c_str(), &after) == 0);
         CHECK(before.st_ino != after.st_ino);
-        CHECK_FALSE(unit::exists(d.t / "supervise/status.new"));
+        CHECK_FALSE(h::exists(d.t / "supervise/status.new"));
 
         char buf[35];
         REQUIRE(::pread(old.get(), buf, sizeof buf, 0) == 35);
         CHECK(std::string(buf, 35) == example);
         sv::status r;
-        REQUIRE(sv::status_read(d.t.str(), r));
+        REQUIRE(sv::status_read(d.t.path(), r));
         CHECK(r == b);
     }
     SECTION("the write goes to status.new first")
@@ -242,21 +242,21 @@ TEST_CASE("status_write replaces status atomically through status.new", "[status
         REQUIRE(::mkdir((d.t / "supervise/status.new").c_str(), 0700) == 0);
         sv::status b = a;
         b.pid = 1;
-        CHECK_FALSE(sv::status_write(d.t.str(), b));
-        CHECK(unit::read_file(d.status()) == example);
+        CHECK_FALSE(sv::status_write(d.t.path(), b));
+        CHECK(h::read_existing(d.status()) == example);
     }
     SECTION("a stale status.new is overwritten")
     {
-        unit::write_file(d.t / "supervise/status.new", std::string(100, 'x'));
-        REQUIRE(sv::status_write(d.t.str(), a));
-        CHECK(unit::read_file(d.status()) == example);
-        CHECK_FALSE(unit::exists(d.t / "supervise/status.new"));
+        h::write_file(d.t / "supervise/status.new", std::string(100, 'x'));
+        REQUIRE(sv::status_write(d.t.path(), a));
+        CHECK(h::read_existing(d.status()) == example);
+        CHECK_FALSE(h::exists(d.t / "supervise/status.new"));
     }
     SECTION("without supervise/ it fails with ENOENT")
     {
-        unit::temp_dir bare;
+        h::tempdir bare;
         errno = 0;
-        CHECK_FALSE(sv::status_write(bare.str(), a));
+        CHECK_FALSE(sv::status_write(bare.path(), a));
         CHECK(errno == ENOENT);
     }
 }

@@ -29,7 +29,7 @@
 #include <supervise/status.hh>
 #include <supervise/tai64n.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 // The stock headers are C; they compile as C++ inside extern "C".  They declare global names
 // (tain, tain_now, tain_pack, sig_name...) that differ from ours only by namespace, so every
@@ -191,7 +191,7 @@ TEST_CASE("stock: status_pack == s6_svstatus_pack, and s6_svstatus_unpack agrees
 
 TEST_CASE("stock: status files written by either side read back on the other", "[stock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
     sv::status s;
     s.stamp = sv::tain_now();
@@ -200,7 +200,7 @@ TEST_CASE("stock: status files written by either side read back on the other", "
     s.wstat = 0x0f;
     s.wantup = true;
 
-    REQUIRE(sv::status_write(t.str(), s));
+    REQUIRE(sv::status_write(t.path(), s));
     s6_svstatus_t k;
     REQUIRE(s6_svstatus_read(t.c_str(), &k));
     check_same_status(s, k);
@@ -210,13 +210,13 @@ TEST_CASE("stock: status files written by either side read back on the other", "
     k.flagwantup = 0;
     REQUIRE(s6_svstatus_write(t.c_str(), &k));
     sv::status r;
-    REQUIRE(sv::status_read(t.str(), r));
+    REQUIRE(sv::status_read(t.path(), r));
     check_same_status(r, k);
 
     SECTION("both refuse a short file")
     {
-        unit::write_file(t / "supervise/status", std::string(34, '\0'));
-        CHECK_FALSE(sv::status_read(t.str(), r));
+        h::write_file(t / "supervise/status", std::string(34, '\0'));
+        CHECK_FALSE(sv::status_read(t.path(), r));
         CHECK_FALSE(s6_svstatus_read(t.c_str(), &k));
     }
 }
@@ -250,13 +250,13 @@ TEST_CASE("stock: death records match s6_dtally_pack both ways", "[stock]")
 
 TEST_CASE("stock: death tally files agree with s6_dtally_read and s6_dtally_write", "[stock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
     std::vector<char> scratch(11 * sv::death_record_size);
     std::vector<sv::death_record> mine;
     for (unsigned i = 0; i < 7; i++) {
         mine.push_back(sv::death_record_from_wstat(sv::tain_from_unix(1700000000 + i, i), i << 8));
-        REQUIRE(sv::death_tally_append(t.str(), mine.back(), 10, scratch));
+        REQUIRE(sv::death_tally_append(t.path(), mine.back(), 10, scratch));
     }
     s6_dtally_t k[10];
     ssize_t n = s6_dtally_read(t.c_str(), k, 4); // the newest 4
@@ -275,7 +275,7 @@ TEST_CASE("stock: death tally files agree with s6_dtally_read and s6_dtally_writ
     }
     REQUIRE(s6_dtally_write(t.c_str(), k, 3));
     std::vector<sv::death_record> back(10);
-    REQUIRE(sv::death_tally_read(t.str(), back) == 3);
+    REQUIRE(sv::death_tally_read(t.path(), back) == 3);
     for (int i = 0; i < 3; i++) {
         CHECK(back[i].stamp == from_sk(k[i].stamp));
         CHECK(back[i].exitcode == 137);
@@ -284,19 +284,19 @@ TEST_CASE("stock: death tally files agree with s6_dtally_read and s6_dtally_writ
 
     SECTION("both empty a malformed file and create a missing one")
     {
-        unit::write_file(t / "supervise/death_tally", "0123456789abcdefghij");
+        h::write_file(t / "supervise/death_tally", "0123456789abcdefghij");
         CHECK(s6_dtally_read(t.c_str(), k, 10) == 0);
-        CHECK(unit::read_file(t / "supervise/death_tally").empty());
-        unit::write_file(t / "supervise/death_tally", "0123456789abcdefghij");
-        CHECK(sv::death_tally_read(t.str(), back) == 0);
-        CHECK(unit::read_file(t / "supervise/death_tally").empty());
+        CHECK(h::read_existing(t / "supervise/death_tally").empty());
+        h::write_file(t / "supervise/death_tally", "0123456789abcdefghij");
+        CHECK(sv::death_tally_read(t.path(), back) == 0);
+        CHECK(h::read_existing(t / "supervise/death_tally").empty());
 
         REQUIRE(::unlink((t / "supervise/death_tally").c_str()) == 0);
         CHECK(s6_dtally_read(t.c_str(), k, 10) == 0);
-        CHECK(unit::exists(t / "supervise/death_tally"));
+        CHECK(h::exists(t / "supervise/death_tally"));
         REQUIRE(::unlink((t / "supervise/death_tally").c_str()) == 0);
-        CHECK(sv::death_tally_read(t.str(), back) == 0);
-        CHECK(unit::exists(t / "supervise/death_tally"));
+        CHECK(sv::death_tally_read(t.path(), back) == 0);
+        CHECK(h::exists(t / "supervise/death_tally"));
     }
 }
 
@@ -601,10 +601,10 @@ TEST_CASE("stock: golden status vectors from a running s6-supervise", "[stock][g
         WARN("no " << stock_supervise << ": golden-vector test not run");
         return;
     }
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const svc = t / "svc";
     REQUIRE(::mkdir(svc.c_str(), 0755) == 0);
-    unit::write_file(svc + "/run", "#!/bin/sh\nexec sleep 100\n");
+    h::write_file(svc + "/run", "#!/bin/sh\nexec sleep 100\n");
     REQUIRE(::chmod((svc + "/run").c_str(), 0755) == 0);
 
     sv::tain const started = sv::tain_now();
@@ -652,7 +652,7 @@ TEST_CASE("stock: golden status vectors from a running s6-supervise", "[stock][g
     CHECK(sup.alive());
 
     // The death tally has one record for the death of run, stamped like status.stamp.
-    std::string const tally = unit::read_file(svc + "/supervise/death_tally");
+    std::string const tally = h::read_existing(svc + "/supervise/death_tally");
     REQUIRE(tally.size() == sv::death_record_size);
     sv::death_record const r = sv::death_record_unpack(tally.data());
     s6_dtally_t kr;

@@ -10,23 +10,23 @@
 
 #include <supervise/svdir.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 using sv::file_read;
 
 namespace {
 
-file_read read_uint(unit::temp_dir const &t, std::string const &content, std::uint32_t &v)
+file_read read_uint(h::tempdir const &t, std::string const &content, std::uint32_t &v)
 {
     std::string const p = t / "timeout-kill";
-    unit::write_file(p, content);
+    h::write_file(p, content);
     return sv::read_uint_file(p.c_str(), v);
 }
 
-file_read read_sig(unit::temp_dir const &t, std::string const &content, int &sig)
+file_read read_sig(h::tempdir const &t, std::string const &content, int &sig)
 {
     std::string const p = t / "down-signal";
-    unit::write_file(p, content);
+    h::write_file(p, content);
     return sv::read_signal_file(p.c_str(), sig);
 }
 
@@ -34,7 +34,7 @@ file_read read_sig(unit::temp_dir const &t, std::string const &content, int &sig
 
 TEST_CASE("numeric files: valid content", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::uint32_t v = 999;
     CHECK(read_uint(t, "3\n", v) == file_read::ok);
     CHECK(v == 3);
@@ -60,7 +60,7 @@ TEST_CASE("numeric files: valid content", "[svdir]")
 
 TEST_CASE("numeric files: invalid content leaves the value alone", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     for (char const *bad : {" 3", "3 ", "0x3", "", "\n", "\n3", "99999999999", "4294967296",
                             "-1", "+3", "3\r\n", "3.0", "three", "1e3", "\t3"}) {
         INFO('"' << bad << '"');
@@ -72,7 +72,7 @@ TEST_CASE("numeric files: invalid content leaves the value alone", "[svdir]")
 
 TEST_CASE("numeric files: at most 11 bytes are read", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::uint32_t v = 0;
     // An 11-digit number fits the read and then overflows: invalid.
     CHECK(read_uint(t, "12345678901", v) == file_read::invalid);
@@ -88,7 +88,7 @@ TEST_CASE("numeric files: at most 11 bytes are read", "[svdir]")
 
 TEST_CASE("numeric files: missing and unreadable", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::uint32_t v = 5;
     CHECK(sv::read_uint_file((t / "notification-fd").c_str(), v) == file_read::missing);
     CHECK(v == 5);
@@ -101,14 +101,14 @@ TEST_CASE("numeric files: missing and unreadable", "[svdir]")
     }
     SECTION("a path through a regular file: error, not missing")
     {
-        unit::write_file(t / "file", "");
+        h::write_file(t / "file", "");
         CHECK(sv::read_uint_file((t / "file/x").c_str(), v) == file_read::error);
     }
 }
 
 TEST_CASE("down-signal: names and numbers", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     int sig = 0;
     struct {
         char const *content;
@@ -128,7 +128,7 @@ TEST_CASE("down-signal: names and numbers", "[svdir]")
 
 TEST_CASE("down-signal: invalid content", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     for (char const *bad : {"bogus", "", "\n", "0", " TERM", "TERM ", "SIG", "12a", "-9"}) {
         INFO('"' << bad << '"');
         int sig = 77;
@@ -139,7 +139,7 @@ TEST_CASE("down-signal: invalid content", "[svdir]")
 
 TEST_CASE("down-signal: at most 15 bytes are read", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     int sig = 0;
     CHECK(read_sig(t, "000000000000015", sig) == file_read::ok); // exactly 15 bytes
     CHECK(sig == 15);
@@ -151,7 +151,7 @@ TEST_CASE("down-signal: at most 15 bytes are read", "[svdir]")
 
 TEST_CASE("down-signal: missing", "[svdir]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     int sig = 3;
     CHECK(sv::read_signal_file((t / "down-signal").c_str(), sig) == file_read::missing);
     CHECK(sig == 3);

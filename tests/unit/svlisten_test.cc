@@ -16,11 +16,11 @@
 #include <supervise/svlisten.hh>
 #include <supervise/tai64n.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
-using unit::make_fake_service;
+using h::make_fake_service;
 
 void notify(std::string const &dir, std::string_view ev)
 {
@@ -52,7 +52,7 @@ std::int64_t brief() { return sv::mono_ms() + 60; }
 
 TEST_CASE("svlisten returns at once when the state already holds", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a";
     make_fake_service(a, true, true);
     char const *dirs[] = {a.c_str()};
@@ -67,7 +67,7 @@ TEST_CASE("svlisten returns at once when the state already holds", "[svlisten]")
 
 TEST_CASE("svlisten reads the initial state from supervise/status", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a";
     std::int64_t const past = sv::mono_ms();
 
@@ -116,7 +116,7 @@ TEST_CASE("svlisten reads the initial state from supervise/status", "[svlisten]"
 
 TEST_CASE("svlisten follows u U d D events", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a";
 
     SECTION("u and U")
@@ -170,7 +170,7 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
 
 TEST_CASE("svlisten keeps bytes read past the goal for the next wait", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a";
     make_fake_service(a, true, false);
     char const *dirs[] = {a.c_str()};
@@ -184,7 +184,7 @@ TEST_CASE("svlisten keeps bytes read past the goal for the next wait", "[svliste
 
 TEST_CASE("svlisten -a needs every service, -o one", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a", b = t / "b";
     make_fake_service(a, false, false);
     make_fake_service(b, false, false);
@@ -211,7 +211,7 @@ TEST_CASE("svlisten -a needs every service, -o one", "[svlisten]")
 
 TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a", b = t / "b";
 
     SECTION("O while waiting for up: one failure, and the service counts as up")
@@ -291,7 +291,7 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
 
 TEST_CASE("svlisten times out with -1 at the deadline", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a";
     make_fake_service(a, false, false);
     char const *dirs[] = {a.c_str()};
@@ -306,7 +306,7 @@ TEST_CASE("svlisten times out with -1 at the deadline", "[svlisten]")
 
 TEST_CASE("svlisten init reports which service and which step failed", "[svlisten]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a", b = t / "b";
     make_fake_service(a, false, false);
 
@@ -321,7 +321,7 @@ TEST_CASE("svlisten init reports which service and which step failed", "[svliste
         CHECK(l.failed_index() == 1);
         CHECK_FALSE(l.failed_subscribe());
         // Subscribing came first: b/event was created and holds our FIFO.
-        CHECK(unit::exists(b + "/event"));
+        CHECK(h::exists(b + "/event"));
         l.clear();
         CHECK(count_listeners(a) == 0);
         CHECK(count_listeners(b) == 0);
@@ -330,7 +330,7 @@ TEST_CASE("svlisten init reports which service and which step failed", "[svliste
     {
         REQUIRE(::mkdir(b.c_str(), 0755) == 0);
         REQUIRE(::mkdir((b + "/supervise").c_str(), 0700) == 0);
-        unit::write_file(b + "/supervise/status", "short");
+        h::write_file(b + "/supervise/status", "short");
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         errno = 0;
@@ -349,6 +349,6 @@ TEST_CASE("svlisten init reports which service and which step failed", "[svliste
         CHECK(errno == ENOENT);
         CHECK(l.failed_index() == 0);
         CHECK(l.failed_subscribe());
-        CHECK_FALSE(unit::exists(missing));
+        CHECK_FALSE(h::exists(missing));
     }
 }

@@ -24,7 +24,7 @@
 #include <supervise/diag.hh>
 
 #include "../../tools/s6-svscan/state.hh"
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
@@ -160,7 +160,7 @@ struct table
 // A real scan directory, made the cwd for the scope (the scanner reads ".").
 struct scandir
 {
-    unit::temp_dir dir;
+    h::tempdir dir;
     int oldcwd;
     scandir() : oldcwd(::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
     {
@@ -184,7 +184,7 @@ struct scandir
 // Everything written to fd 2 during the scope (the warnings).
 struct stderr_capture
 {
-    unit::temp_dir dir;
+    h::tempdir dir;
     int saved = ::dup(2);
     stderr_capture()
     {
@@ -200,7 +200,7 @@ struct stderr_capture
     }
     stderr_capture(stderr_capture const &) = delete;
     stderr_capture &operator=(stderr_capture const &) = delete;
-    std::string text() const { return unit::read_file(dir / "err"); }
+    std::string text() const { return h::read_existing(dir / "err"); }
 };
 
 // The entry for directory NAME (found as the scanner finds it), or nullptr.
@@ -452,7 +452,7 @@ TEST_CASE("svscan scan: one supervisor per service directory, and nothing else",
     d.service("a");
     d.service("b");
     d.service(".hidden");                            // dot names are skipped
-    unit::write_file(d.dir / "file", "x");           // not a directory
+    h::write_file(d.dir / "file", "x");           // not a directory
     REQUIRE(::mkfifo("fifo", 0600) == 0);            // not a directory
     REQUIRE(::symlink("file", "link-to-file") == 0); // not a directory once followed
     d.service("target");
@@ -561,7 +561,7 @@ TEST_CASE("svscan scan: log must be a directory, and is looked at once", "[svsca
     scandir d;
     table t;
     d.service("plain");
-    unit::write_file(d.dir / "plain/log", "not a directory");
+    h::write_file(d.dir / "plain/log", "not a directory");
     d.service("later");
     first_turn(t);
     CHECK(spawned_names() == std::vector<std::string>{"later", "plain"});

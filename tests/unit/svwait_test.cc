@@ -19,11 +19,11 @@
 #include <supervise/svwait.hh>
 #include <supervise/tai64n.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
-using unit::make_fake_service;
+using h::make_fake_service;
 
 std::size_t count_listeners(std::string const &dir)
 {
@@ -48,12 +48,12 @@ struct events {
 
 // In a child: stderr to a file, init (dying like the tools on failure), queue the events,
 // then wait_goal_run; a clean success returns 0.
-outcome run_wait(unit::temp_dir const &t, std::vector<std::string> const &dirs, char goal,
+outcome run_wait(h::tempdir const &t, std::vector<std::string> const &dirs, char goal,
                  bool any, sv::wait_style style, unsigned timeout_ms,
                  std::vector<events> const &evs)
 {
     std::string const errfile = t / "stderr";
-    unit::child c([&] {
+    h::child c([&] {
         int fd = ::open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || ::dup2(fd, 2) < 0) return 120;
         sv::prog = "tool";
@@ -70,7 +70,7 @@ outcome run_wait(unit::temp_dir const &t, std::vector<std::string> const &dirs, 
     int st = c.wait(10000);
     outcome o{-1, {}};
     if (st != -1 && WIFEXITED(st)) o.code = WEXITSTATUS(st);
-    o.err = unit::read_file(errfile);
+    o.err = h::read_existing(errfile);
     return o;
 }
 
@@ -117,7 +117,7 @@ TEST_CASE("wait_deadline: 0 is none, else now plus the timeout", "[svwait]")
 
 TEST_CASE("wait_goal_run returns when the goal is reached", "[svwait]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a", b = t / "b";
     make_fake_service(a, false, false);
     make_fake_service(b, false, false);
@@ -146,7 +146,7 @@ TEST_CASE("wait_goal_run returns when the goal is reached", "[svwait]")
 
 TEST_CASE("wait_goal_run exits like s6-svwait on failures and timeouts", "[svwait]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a", b = t / "b";
     make_fake_service(a, false, false);
     make_fake_service(b, false, false);
@@ -177,7 +177,7 @@ TEST_CASE("wait_goal_run exits like s6-svwait on failures and timeouts", "[svwai
 
 TEST_CASE("wait_goal_run exits like s6-svlisten1 on failures", "[svwait]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a";
     make_fake_service(a, false, false);
 
@@ -197,7 +197,7 @@ TEST_CASE("wait_goal_run exits like s6-svlisten1 on failures", "[svwait]")
 
 TEST_CASE("-r waits for down first, as each tool defines it", "[svwait]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a", b = t / "b";
     make_fake_service(a, true, false);
 
@@ -236,7 +236,7 @@ TEST_CASE("-r waits for down first, as each tool defines it", "[svwait]")
 
 TEST_CASE("wait_init_or_die exits 111 with s6's messages", "[svwait]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const a = t / "a", b = t / "b";
     make_fake_service(a, false, false);
 

@@ -15,7 +15,7 @@
 #include <supervise/diag.hh>
 #include <supervise/uidgid.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 using gids = std::vector<gid_t>;
 
@@ -158,14 +158,14 @@ TEST_CASE("scan_uidgid_defaults parses -D like s6-envuidgid 2.11", "[uidgid]")
 namespace {
 
 struct account_files {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string passwd = t / "passwd", group = t / "group";
     account_files()
     {
-        unit::write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
+        h::write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
                                  "alice:x:1000:100:Alice:/home/alice:/bin/sh\n"
                                  "bob:x:1001:1001::/home/bob:/bin/sh\n");
-        unit::write_file(group, "root:x:0:\n"
+        h::write_file(group, "root:x:0:\n"
                                 "wheel:x:10:bob,alice\n"
                                 "users:x:100:\n"
                                 "staff:x:50:alice\n"
@@ -277,12 +277,12 @@ namespace {
 
 // Runs envuidgid_main in a child; on success the child writes "UID GID GIDLIST" (each
 // "-" if unset) and the first remaining argument to outfile and exits 0.
-int run_envuidgid(unit::temp_dir const &t, std::vector<char const *> args, std::string &out,
+int run_envuidgid(h::tempdir const &t, std::vector<char const *> args, std::string &out,
                   std::string &err)
 {
     std::string const outfile = t / "out", errfile = t / "err";
     ::unlink(outfile.c_str());
-    unit::child c([&] {
+    h::child c([&] {
         int fd = ::open(errfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || ::dup2(fd, 2) < 0) return 120;
         sv::prog = "s6-envuidgid";
@@ -297,17 +297,14 @@ int run_envuidgid(unit::temp_dir const &t, std::vector<char const *> args, std::
             char const *v = std::getenv(n);
             return std::string(v ? v : "-");
         };
-        try {
-            unit::write_file(outfile, get("UID") + " " + get("GID") + " " + get("GIDLIST") +
-                                          " " + (rest[0] ? rest[0] : "(null)"));
-        } catch (...) {
-            return 122;
-        }
-        return 0;
+        bool const written = h::try_write_file(
+            outfile, get("UID") + " " + get("GID") + " " + get("GIDLIST") + " " +
+                         (rest[0] ? rest[0] : "(null)"));
+        return written ? 0 : 122;
     });
     int st = c.wait(10000);
-    err = unit::exists(errfile) ? unit::read_file(errfile) : "";
-    out = unit::exists(outfile) ? unit::read_file(outfile) : "";
+    err = h::read_file(errfile);
+    out = h::read_file(outfile);
     return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -315,7 +312,7 @@ int run_envuidgid(unit::temp_dir const &t, std::vector<char const *> args, std::
 
 TEST_CASE("envuidgid_main sets the variables and exits like s6-envuidgid", "[uidgid]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string out, err;
     std::string const usage = "s6-envuidgid: usage: " + std::string(sv::envuidgid_usage) + "\n";
     char const *const nobody = "s6pp-no-such-user-zz";

@@ -1,0 +1,233 @@
+// The one test harness shared by the unit tests and the integration tests (namespace h),
+// built once as a static library.  Every wait is bounded by a deadline and polls instead of
+// sleeping.  Tests only; the library and the tools never use any of this.
+//
+//   files        tempdir, write_file / read_file / read_existing, exists, mkdirs, mode_of
+//   processes    run (to completion, output captured), proc (a background program),
+//                child (a forked function), umask_guard, count_zombies_of
+//   waiting      wait_until, wait_readable, drain
+//   services     make_service, make_fake_service, fake_status, status_of, wait_status,
+//                start_supervise, listeners, notify, notify_drained
+//   states       up, down, down_and_finished (predicates over sv::status)
+//   stock s6     ours / stock paths, run_ours / run_stock, check_same, compare,
+//                stock_message, mask_stamps, mask_seconds
+//   skipping     skip, need_root, need_stock
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
+
+#include <supervise/status.hh>
+
+namespace h {
+
+using strings = std::vector<std::string>;
+
+// --- skipping ------------------------------------------------------------------------------
+
+// Ends the current test case as SKIPPED (Catch2 2.x has no SKIP): prints the line
+//   SKIPPED: <test case name> -- <reason>
+// on stdout, which tests/summarize.py counts (a skipped test case is not a passed one, and
+// under CI=true any skip fails the run), then leaves the test case without a failure.  Call
+// it before the test's first assertion.
+[[noreturn]] void skip(std::string const &reason);
+// skip()s unless the tests run as root.
+void need_root(std::string const &why);
+// skip()s unless the stock s6 binary tool exists.
+void need_stock(std::string const &tool);
+
+// --- files ---------------------------------------------------------------------------------
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class tempdir {
+public:
+    tempdir();
+    ~tempdir();
+    tempdir(tempdir const &) = delete;
+    tempdir &operator=(tempdir const &) = delete;
+    std::string const &path() const { return path_; }
+    char const *c_str() const { return path_.c_str(); }
+    std::string operator/(std::string const &rel) const { return path_ + "/" + rel; }
+
+private:
+    std::string path_;
+};
+
+// Replaces path with exactly content, with exactly mode, in one rename (a reader never sees
+// a half-written file).  try_write_file returns false on failure (for forked children, which
+// must not REQUIRE); write_file REQUIRE-fails.
+bool try_write_file(std::string const &path, std::string_view content, unsigned mode = 0644);
+void write_file(std::string const &path, std::string_view content, unsigned mode = 0644);
+// The whole content of path.  try_read_file returns false if it cannot be read; read_file
+// returns "" then (for polling a file that may not exist yet); read_existing REQUIRE-fails.
+bool try_read_file(std::string const &path, std::string &out);
+std::string read_file(std::string const &path);
+std::string read_existing(std::string const &path);
+bool exists(std::string const &path);           // lstat succeeds
+void mkdirs(std::string const &path);           // mkdir -p, mode 0755
+mode_t mode_of(std::string const &path);        // lstat's st_mode, 0 if path does not exist
+
+// --- processes -----------------------------------------------------------------------------
+
+// Path of one of our binaries in the build tree, and of a stock s6 binary.
+std::string ours(std::string const &name);
+std::string stock(std::string const &name);
+
+struct result {
+    int code = -1; // exit code, or 128 + signal if killed; -1 if it had to be killed on timeout
+    std::string out, err;
+    bool timed_out = false;
+};
+
+struct run_opts {
+    std::string input;              // written to stdin (then closed); stdin is /dev/null if empty
+    std::string cwd;                // working directory, if not empty
+    std::vector<std::string> env;   // extra NAME=VALUE entries
+    int timeout_ms = 10000;
+};
+
+// Runs argv to completion (killing it at the deadline) and captures stdout and stderr.  The
+// program starts with an empty signal mask and only fds 0, 1 and 2.
+result run(std::vector<std::string> const &argv, run_opts const &o = {});
+
+// A background process (a supervisor): started on construction, SIGKILLed and reaped on
+// destruction if still running.  Its stdout and stderr go to files in log_dir.
+class proc {
+public:
+    proc(std::vector<std::string> const &argv, std::string const &log_dir,
+         std::string const &cwd = "");
+    proc(proc const &) = delete;
+    proc &operator=(proc const &) = delete;
+    ~proc();
+
+    pid_t pid() const { return pid_; }
+    bool running();                     // not yet reaped
+    void signal(int sig);
+    // Waits up to timeout_ms for the process to exit; returns its code (128+sig if killed),
+    // or -1 if it is still running.
+    int wait(int timeout_ms = 10000);
+    std::string err() const;            // what it wrote to stderr so far
+    std::string out() const;
+
+private:
+    pid_t pid_ = -1;
+    int code_ = -1;
+    std::string log_dir_;
+};
+
+// A forked child running a function of this process (no exec), SIGKILLed (if still running)
+// and reaped on destruction, so a failed REQUIRE in the parent never leaves it behind.
+class child {
+public:
+    // Forks; in the child, runs fn() and _exits with its return value.  fn must not return
+    // into Catch2 or throw.
+    template <class F>
+    explicit child(F fn)
+    {
+        pid_ = fork_or_fail();
+        if (pid_ == 0) exit_now(fn());
+    }
+    child(child const &) = delete;
+    child &operator=(child const &) = delete;
+    ~child();
+
+    pid_t pid() const noexcept { return pid_; }
+    // Waits up to timeout_ms for the child to exit; returns its wait status, or -1 on timeout.
+    int wait(std::int64_t timeout_ms);
+
+private:
+    static pid_t fork_or_fail();
+    [[noreturn]] static void exit_now(int code);
+    pid_t pid_ = -1;
+};
+
+// Sets the umask for a scope (tests run one at a time, so the process-wide umask is ours).
+class umask_guard {
+public:
+    explicit umask_guard(mode_t m);
+    umask_guard(umask_guard const &) = delete;
+    umask_guard &operator=(umask_guard const &) = delete;
+    ~umask_guard();
+
+private:
+    mode_t old_;
+};
+
+// Counts the zombie children of pid (via /proc).
+int count_zombies_of(pid_t parent);
+
+// --- waiting -------------------------------------------------------------------------------
+
+// Polls pred every few ms until it is true or timeout_ms passes; returns its last value.
+bool wait_until(std::function<bool()> const &pred, int timeout_ms = 10000);
+// Waits until fd is readable or deadline_ms (sv::mono_ms, absolute) passes.  True if readable.
+bool wait_readable(int fd, std::int64_t deadline_ms);
+// Everything readable right now from a non-blocking fd.
+std::string drain(int fd);
+
+// --- service directories -------------------------------------------------------------------
+
+// Makes a service directory at dir with the given run script (a /bin/sh script body) and
+// optional extra files (name -> content; names ending in run/finish/check are made executable).
+void make_service(std::string const &dir, std::string const &run_body,
+                  std::vector<std::pair<std::string, std::string>> const &files = {});
+// Writes DIR/supervise/status by hand (no supervisor): stamped now, with pid (0 = down).
+void fake_status(std::string const &dir, std::uint64_t pid, bool ready, bool wantup = true);
+// A service directory as a supervisor would leave it, with no supervisor: a new DIR, DIR/event
+// (a fifodir) and DIR/supervise/status for a service that is up (pid 4242) or down, wanted up,
+// ready or not.
+void make_fake_service(std::string const &dir, bool up, bool ready);
+
+// Reads DIR/supervise/status; REQUIRE-fails if it cannot.
+sv::status status_of(std::string const &dir);
+// True once DIR/supervise/status exists and satisfies pred.
+bool wait_status(std::string const &dir, std::function<bool(sv::status const &)> const &pred,
+                 int timeout_ms = 10000);
+
+// Starts a supervisor binary on dir and waits until its control FIFO is listening.
+std::unique_ptr<proc> start_supervise(std::string const &binary, std::string const &dir,
+                                      std::string const &log_dir);
+
+// The states a test waits for.  up: run is running (pid set, not finishing).  down: not up
+// (finish may still be running).  down_and_finished: no process at all, finish done too.
+bool up(sv::status const &s);
+bool down(sv::status const &s);
+bool down_and_finished(sv::status const &s);
+
+// Number of listener FIFOs in DIR/event, or -1 if DIR/event cannot be read; with purge,
+// removes them instead (leftovers of a listener that was killed, so that a new subscription
+// can be told apart).
+int listeners(std::string const &dir, bool purge = false);
+// Sends events to DIR's listeners (DIR/event).
+void notify(std::string const &dir, std::string_view events);
+// As notify, then waits until every listener has read them, so that the next event cannot be
+// coalesced with these in one read.
+void notify_drained(std::string const &dir, std::string_view events);
+
+// --- ours against stock --------------------------------------------------------------------
+
+// Runs our TOOL (or stock's) with args.
+result run_ours(std::string const &tool, strings const &args, run_opts const &o = {});
+result run_stock(std::string const &tool, strings const &args, run_opts const &o = {});
+
+// Stock 2.11.3.2 prints "fatal: : unable to" for some messages (a skalibs version skew); we
+// print the intended "fatal: unable to".  Returns a stock message with that corrected.
+std::string stock_message(std::string s);
+// Requires ours and stock to have finished in time with the same exit code, the same stdout
+// and the same stderr (stock's corrected by stock_message).
+void check_same(result const &ours, result const &stock);
+// Runs stock TOOL and ours on the same input and check_same()s them.
+void compare(std::string const &tool, strings const &args, run_opts const &o = {});
+
+// TAI64N labels (@ and 24 hex digits) replaced by "@TAI", ISO 8601 stamps by "ISO".
+std::string mask_stamps(std::string s);
+// As mask_stamps, and every "<digits> seconds" (s6-svstat's durations) read "N seconds".
+std::string mask_seconds(std::string s);
+
+} // namespace h
