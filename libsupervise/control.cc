@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <supervise/diag.hh>
+
 namespace sv {
 
 control_result send_control(std::string_view dir, std::string_view ctldir,
@@ -41,40 +43,40 @@ control_result send_control(std::string_view dir, std::string_view ctldir,
     return control_result::ok;
 }
 
-lock_state lock_probe(char const *path) noexcept
+bool control_listen(char const *path, unique_fd &rd, unique_fd &wr, listen_error *why) noexcept
 {
-    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd) return errno == ENOENT ? lock_state::missing : lock_state::error;
-    struct flock fl {};
-    fl.l_type = F_RDLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(fd.get(), F_GETLK, &fl) < 0) return lock_state::error;
-    return fl.l_type == F_UNLCK ? lock_state::free : lock_state::held;
-}
-
-int lock_take(char const *path) noexcept
-{
-    unique_fd fd(::open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644));
-    if (!fd) return -1;
-    struct flock fl {};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(fd.get(), F_SETLK, &fl) < 0) return -1;
-    return fd.release();
-}
-
-bool control_listen(char const *path, unique_fd &rd, unique_fd &wr) noexcept
-{
+    listen_error dummy;
+    listen_error &step = why ? *why : dummy;
+    step = listen_error::mkfifo;
     if (mkfifo(path, 0600) < 0) {
         if (errno != EEXIST) return false;
         struct stat st;
+        step = listen_error::stat;
         if (stat(path, &st) < 0) return false;
+        step = listen_error::not_fifo;
         if (!S_ISFIFO(st.st_mode)) return errno = EEXIST, false;
     }
+    step = listen_error::open_read;
     rd.reset(::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!rd) return false;
+    step = listen_error::open_write;
     wr.reset(::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-    return static_cast<bool>(wr);
+    if (!wr) return false;
+    step = listen_error::none;
+    return true;
+}
+
+void control_listen_or_die(char const *path, unique_fd &rd, unique_fd &wr) noexcept
+{
+    listen_error why;
+    if (control_listen(path, rd, wr, &why)) return;
+    switch (why) {
+    case listen_error::not_fifo: die(exitcode::usage, path, " is not a FIFO");
+    case listen_error::stat: die_sys(exitcode::system, "unable to stat ", path);
+    case listen_error::open_read: die_sys(exitcode::system, "unable to open ", path, " for reading");
+    case listen_error::open_write: die_sys(exitcode::system, "unable to open ", path, " for writing");
+    default: die_sys(exitcode::system, "unable to mkfifo ", path);
+    }
 }
 
 } // namespace sv

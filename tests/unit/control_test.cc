@@ -1,6 +1,6 @@
-// Control FIFOs and supervisor locks (libsupervise/control.cc): how send_control classifies
-// each failure the way s6 2.11's s6_svc_writectl does, lock probing with F_GETLK, and lock
-// conflicts, which only show between processes since fcntl locks belong to a process.
+// Control FIFOs (libsupervise/control.cc): how send_control classifies each failure the way
+// s6 2.11's s6_svc_writectl does, and how control_listen sets up the supervisor's side and
+// names the step that failed.  The supervisor lock has its own test (lock_test.cc).
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -17,7 +17,6 @@
 #include "unit_helpers.hh"
 
 using sv::control_result;
-using sv::lock_state;
 
 namespace {
 
@@ -128,92 +127,6 @@ TEST_CASE("send_control: a broken control directory is bad_ctldir", "[control]")
     }
 }
 
-TEST_CASE("lock_probe tells held, free and missing apart", "[control][lock]")
-{
-    unit::temp_dir t;
-    std::string const lock = t / "lock";
-
-    CHECK(sv::lock_probe(lock.c_str()) == lock_state::missing);
-
-    unit::write_file(lock, "");
-    CHECK(sv::lock_probe(lock.c_str()) == lock_state::free);
-
-    // F_GETLK never reports the caller's own locks, so the holder has to be another process.
-    int ready[2], release[2];
-    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(release, O_CLOEXEC) == 0);
-    sv::unique_fd ready_rd(ready[0]), ready_wr(ready[1]), release_rd(release[0]),
-        release_wr(release[1]);
-    unit::child holder([&] {
-        release_wr.reset();
-        if (sv::lock_take(lock.c_str()) < 0) return 2;
-        if (::write(ready_wr.get(), "L", 1) != 1) return 3;
-        char c;
-        while (::read(release_rd.get(), &c, 1) < 0 && errno == EINTR) {} // EOF: parent is done
-        return 0;
-    });
-    ready_wr.reset();
-    release_rd.reset();
-
-    REQUIRE(unit::wait_readable(ready_rd.get(), sv::mono_ms() + 10000));
-    char c = 0;
-    REQUIRE(::read(ready_rd.get(), &c, 1) == 1);
-    CHECK(sv::lock_probe(lock.c_str()) == lock_state::held);
-
-    release_wr.reset(); // lets the holder exit, which drops its lock
-    int st = holder.wait(10000);
-    REQUIRE(st != -1);
-    CHECK(WIFEXITED(st));
-    CHECK(WEXITSTATUS(st) == 0);
-    CHECK(sv::lock_probe(lock.c_str()) == lock_state::free);
-
-    SECTION("a path that cannot be opened for another reason is an error")
-    {
-        CHECK(sv::lock_probe((t / "lock/sub").c_str()) == lock_state::error);
-    }
-}
-
-TEST_CASE("lock_take conflicts across processes", "[control][lock]")
-{
-    unit::temp_dir t;
-    std::string const lock = t / "supervise-lock";
-
-    int fd;
-    {
-        unit::umask_guard um(0);
-        fd = sv::lock_take(lock.c_str());
-    }
-    REQUIRE(fd >= 0);
-    sv::unique_fd held(fd);
-    CHECK((unit::mode_of(lock) & 07777) == 0644);
-    struct stat st;
-    REQUIRE(::stat(lock.c_str(), &st) == 0);
-    CHECK(st.st_size == 0);
-
-    // fcntl locks are per process and not inherited by fork: the child must be refused.
-    {
-        unit::child other([&] {
-            int f = sv::lock_take(lock.c_str());
-            if (f >= 0) return 2;
-            return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EACCES) ? 0 : 1;
-        });
-        int ws = other.wait(10000);
-        REQUIRE(ws != -1);
-        REQUIRE(WIFEXITED(ws));
-        CHECK(WEXITSTATUS(ws) == 0);
-    }
-
-    // Once the holder lets go, another process gets it.
-    held.reset();
-    {
-        unit::child other([&] { return sv::lock_take(lock.c_str()) >= 0 ? 0 : 1; });
-        int ws = other.wait(10000);
-        REQUIRE(ws != -1);
-        REQUIRE(WIFEXITED(ws));
-        CHECK(WEXITSTATUS(ws) == 0);
-    }
-}
-
 TEST_CASE("control_listen creates and reuses the FIFO", "[control]")
 {
     unit::temp_dir t;
@@ -264,7 +177,42 @@ TEST_CASE("control_listen creates and reuses the FIFO", "[control]")
         REQUIRE(::mkdir(fifo.c_str(), 0700) == 0);
         sv::unique_fd rd, wr;
         errno = 0;
-        CHECK_FALSE(sv::control_listen(fifo.c_str(), rd, wr));
+        sv::listen_error why = sv::listen_error::none;
+        CHECK_FALSE(sv::control_listen(fifo.c_str(), rd, wr, &why));
         CHECK(errno == EEXIST);
+        CHECK(why == sv::listen_error::not_fifo);
+    }
+}
+
+TEST_CASE("control_listen names the step that failed, for s6's messages", "[control]")
+{
+    unit::temp_dir t;
+    sv::unique_fd rd, wr;
+    sv::listen_error why = sv::listen_error::mkfifo;
+
+    SECTION("success: none")
+    {
+        REQUIRE(sv::control_listen((t / "control").c_str(), rd, wr, &why));
+        CHECK(why == sv::listen_error::none);
+    }
+    SECTION("no such directory: mkfifo")
+    {
+        why = sv::listen_error::none;
+        CHECK_FALSE(sv::control_listen((t / "none/control").c_str(), rd, wr, &why));
+        CHECK(why == sv::listen_error::mkfifo);
+        CHECK(errno == ENOENT);
+    }
+    SECTION("a dangling symlink: mkfifo says EEXIST, stat says ENOENT")
+    {
+        REQUIRE(::symlink("nowhere", (t / "control").c_str()) == 0);
+        CHECK_FALSE(sv::control_listen((t / "control").c_str(), rd, wr, &why));
+        CHECK(why == sv::listen_error::stat);
+        CHECK(errno == ENOENT);
+    }
+    SECTION("a regular file: not_fifo")
+    {
+        unit::write_file(t / "control", "");
+        CHECK_FALSE(sv::control_listen((t / "control").c_str(), rd, wr, &why));
+        CHECK(why == sv::listen_error::not_fifo);
     }
 }

@@ -5,12 +5,13 @@
 // in one write(), so the supervisor sees all the letters of one call together.
 // Supervisor side: mkfifo 0600, hold the read end (non-blocking) and an unused write end so
 // reads never see EOF.  Liveness is told by a POSIX record lock (fcntl F_WRLCK, whole file) on
-// supervise/lock, which clients probe with F_GETLK.
+// supervise/lock, which clients probe with F_GETLK: lock_take and lock_probe, in lock.hh.
 #pragma once
 
 #include <string_view>
 
 #include <supervise/fd.hh>
+#include <supervise/lock.hh>
 
 namespace sv {
 
@@ -30,19 +31,25 @@ enum class control_result {
 control_result send_control(std::string_view dir, std::string_view ctldir,
                             std::string_view cmd) noexcept;
 
-// Result of probing a lock file.
-enum class lock_state { held, free, missing, error };
+// Why control_listen failed: the step s6 names in its message.
+enum class listen_error {
+    none,
+    mkfifo,     // "unable to mkfifo PATH"
+    stat,       // "unable to stat PATH"
+    not_fifo,   // "PATH is not a FIFO" (errno EEXIST)
+    open_read,  // "unable to open PATH for reading"
+    open_write, // "unable to open PATH for writing"
+};
 
-// Probes DIR/supervise/lock (or any lock path) with F_GETLK, as s6-svok and s6-svstat do.
-lock_state lock_probe(char const *path) noexcept;
+// The supervisor's side of a control FIFO: creates path as a FIFO (mode 0600, minus the umask)
+// if missing and opens the read end non-blocking plus a write end kept only so that the reader
+// never sees EOF.  Returns false with errno set (EEXIST if path exists but is not a FIFO), and
+// the failed step in *why if why is given.
+bool control_listen(char const *path, unique_fd &rd, unique_fd &wr,
+                    listen_error *why = nullptr) noexcept;
 
-// Opens (creating, mode 0644) and write-locks a lock file without blocking.  Returns the fd,
-// or -1 with errno set (EWOULDBLOCK/EAGAIN/EACCES: someone else holds it).
-int lock_take(char const *path) noexcept;
-
-// The supervisor's side of a control FIFO: creates path as a FIFO (mode 0600) if missing and
-// opens the read end non-blocking plus a write end kept only so that the reader never sees EOF.
-// Returns false with errno set; EEXIST if path exists but is not a FIFO.
-bool control_listen(char const *path, unique_fd &rd, unique_fd &wr) noexcept;
+// control_listen, dying on failure with s6-supervise's and s6-svscan's messages: exit 100 if
+// path is not a FIFO, else 111.
+void control_listen_or_die(char const *path, unique_fd &rd, unique_fd &wr) noexcept;
 
 } // namespace sv

@@ -69,6 +69,22 @@ template <class... A>
     detail::quit(code);
 }
 
+// "PROG: fatal: ..." without exiting, for the paths that must still clean up, report to a
+// parent, or exec a crash script before they end: the line a die() would print, and no more.
+template <class... A>
+void fatal_line(A const &...a) noexcept
+{
+    std::string_view parts[] = {std::string_view(a)..., {}};
+    detail::emit("fatal", false, parts, sizeof...(A));
+}
+
+template <class... A>
+void fatal_line_sys(A const &...a) noexcept
+{
+    std::string_view parts[] = {std::string_view(a)..., {}};
+    detail::emit("fatal", true, parts, sizeof...(A));
+}
+
 // "PROG: usage: USAGE", exit 100.
 [[noreturn]] void die_usage(std::string_view usage) noexcept;
 
