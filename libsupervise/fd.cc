@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,6 +67,31 @@ bool write_full(int fd, void const *buf, std::size_t n) noexcept
         }
         p += w;
         n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+bool writev_full(int fd, iovec *v, std::size_t n) noexcept
+{
+    while (n) {
+        ssize_t r = ::writev(fd, v, static_cast<int>(n < IOV_MAX ? n : IOV_MAX));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) return false;
+            pollfd p{fd, POLLOUT, 0};
+            if (::poll(&p, 1, -1) < 0 && errno != EINTR) return false;
+            continue;
+        }
+        auto done = static_cast<std::size_t>(r);
+        while (n && done >= v->iov_len) {
+            done -= v->iov_len;
+            v++;
+            n--;
+        }
+        if (n) {
+            v->iov_base = static_cast<char *>(v->iov_base) + done;
+            v->iov_len -= done;
+        }
     }
     return true;
 }

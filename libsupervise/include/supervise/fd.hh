@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 namespace sv {
 
@@ -55,6 +56,12 @@ inline bool write_full(int fd, std::string_view s) noexcept
 {
     return write_full(fd, s.data(), s.size());
 }
+
+// Writes all of v[0..n) in as few writev calls as the fd takes, retrying on EINTR and short
+// writes (v is updated as it goes).  A non-blocking fd that is full (EAGAIN) is waited for
+// with poll, so this blocks as a blocking fd would, as skalibs' allwritev does.  False with
+// errno set on failure.
+bool writev_full(int fd, iovec *v, std::size_t n) noexcept;
 
 // Sets or clears O_NONBLOCK / FD_CLOEXEC.  Return false with errno set on failure.
 bool set_nonblock(int fd, bool on) noexcept;
