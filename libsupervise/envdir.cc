@@ -1,5 +1,6 @@
 #include <supervise/envdir.hh>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <dirent.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <supervise/exec.hh>
 #include <supervise/fd.hh>
 
 namespace sv {
@@ -121,6 +123,31 @@ std::vector<std::string> env_merged(std::span<env_change const> changes) noexcep
         if (!c.unset && !later) out.push_back(c.name + "=" + c.value);
     }
     return out;
+}
+
+std::vector<env_change> env_changes_parse(std::string_view list)
+{
+    std::vector<env_change> out;
+    while (!list.empty()) {
+        std::string_view entry = list.substr(0, list.find('\0'));
+        list.remove_prefix(std::min(list.size(), entry.size() + 1));
+        auto const eq = entry.find('=');
+        if (eq == entry.npos)
+            out.push_back({std::string(entry), {}, true});
+        else
+            out.push_back({std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1))});
+    }
+    return out;
+}
+
+void exec_changed_or_die(char const *const *argv, std::span<env_change const> changes) noexcept
+{
+    std::vector<std::string> const env = env_merged(changes);
+    std::vector<char const *> envp;
+    envp.reserve(env.size() + 1);
+    for (auto const &e : env) envp.push_back(e.c_str());
+    envp.push_back(nullptr);
+    exec_or_die(argv, envp.data());
 }
 
 bool env_apply(std::span<env_change const> changes) noexcept

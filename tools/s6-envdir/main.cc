@@ -7,12 +7,10 @@
 // in libsupervise/envdir.cc with the stock quirks documented there.  -I tolerates a missing
 // directory (ENOENT only); every other failure is "unable to envdir DIR", exit 111.
 #include <cerrno>
-#include <string>
 #include <vector>
 
 #include <supervise/diag.hh>
 #include <supervise/envdir.hh>
-#include <supervise/exec.hh>
 #include <supervise/opts.hh>
 
 namespace {
@@ -62,11 +60,5 @@ int main(int argc, char **argv)
     }
     // The new environment goes to prog only: prog is looked up in our own PATH, as in stock,
     // even when the directory sets PATH.
-    std::vector<std::string> env = sv::env_merged(changes);
-    std::vector<char const *> envp;
-    envp.reserve(env.size() + 1);
-    for (auto const &e : env)
-        envp.push_back(e.c_str());
-    envp.push_back(nullptr);
-    sv::exec_or_die(rest.data() + 1, envp.data());
+    sv::exec_changed_or_die(rest.data() + 1, changes);
 }

@@ -33,7 +33,7 @@ struct dec {
 };
 
 namespace detail {
-// kind: "fatal", "warning" or "usage".  with_errno appends ": strerror(errno)".
+// kind: "fatal", "warning", "info" or "usage".  with_errno appends ": strerror(errno)".
 void emit(std::string_view kind, bool with_errno, std::string_view const *parts,
           std::size_t n) noexcept;
 [[noreturn]] void quit(int code) noexcept;
@@ -83,6 +83,21 @@ void fatal_line_sys(A const &...a) noexcept
 {
     std::string_view parts[] = {std::string_view(a)..., {}};
     detail::emit("fatal", true, parts, sizeof...(A));
+}
+
+// "PROG: info: ...", as s6's servers log what they allow and deny.
+template <class... A>
+void info(A const &...a) noexcept
+{
+    std::string_view parts[] = {std::string_view(a)..., {}};
+    detail::emit("info", false, parts, sizeof...(A));
+}
+
+template <class... A>
+void info_sys(A const &...a) noexcept
+{
+    std::string_view parts[] = {std::string_view(a)..., {}};
+    detail::emit("info", true, parts, sizeof...(A));
 }
 
 // "PROG: usage: USAGE", exit 100.

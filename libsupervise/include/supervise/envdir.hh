@@ -60,6 +60,14 @@ bool envdir_read(char const *dir, unsigned flags, char nullis,
 // entries no change names, in their order, then every variable set by changes, in order.
 std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept;
 
+// The changes in skalibs' modification-list form ("NAME=VALUE\0" sets, "NAME\0" unsets), as
+// access rules carry them.  A last entry without its NUL counts as if it had one.
+std::vector<env_change> env_changes_parse(std::string_view list);
+
+// Execs argv (exec.hh's search and exit codes) with this environment merged with changes.
+[[noreturn]] void exec_changed_or_die(char const *const *argv,
+                                      std::span<env_change const> changes) noexcept;
+
 // Applies changes to this process's environment (setenv / unsetenv, in order).  False with
 // errno set on failure.
 bool env_apply(std::span<env_change const> changes) noexcept;
