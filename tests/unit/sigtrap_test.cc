@@ -8,7 +8,10 @@
 
 #include <cerrno>
 #include <csignal>
+
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <supervise/sigtrap.hh>
