@@ -11,7 +11,8 @@ unsigned block_strictness() noexcept
     char const *s = std::getenv("EXECLINE_STRICT");
     unsigned v = 0;
     // Leading digits only, saturating instead of wrapping: any huge value is still "strict".
-    for (; s && *s >= '0' && *s <= '9'; s++) v = v > 100000 ? v : v * 10 + unsigned(*s - '0');
+    for (; s && *s >= '0' && *s <= '9'; s++)
+        v = v > 100000 ? v : v * 10 + unsigned(*s - '0');
     return v;
 }
 
@@ -25,8 +26,9 @@ std::ptrdiff_t block_scan(char const **argv, unsigned block_number, unsigned str
             argv[i] = w + 1;
         } else if (strict) {
             dec const block(block_number), pos(i);
-            if (strict >= 2) die(exitcode::usage, "unquoted argument ", w, " at block ", block,
-                                 " position ", pos);
+            if (strict >= 2)
+                die(exitcode::usage, "unquoted argument ", w, " at block ", block, " position ",
+                    pos);
             warn("unquoted argument ", w, " at block ", block, " position ", pos);
         }
     }

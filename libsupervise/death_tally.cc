@@ -72,9 +72,21 @@ death_record death_record_from_wstat(tain t, int wstat) noexcept
 
 ssize_t death_tally_read(std::string_view dir, std::span<death_record> out) noexcept
 {
-    std::size_t nrec = 0;
-    unique_fd fd = open_tally(dir, nrec);
-    if (!fd) return -1;
+    // Read-only, as s6_dtally_read: a reader that may not write (s6-permafailon in a finish
+    // script run as another user, s6-svdt) still reads a tally it can read.  Only a missing or
+    // malformed file is (re)created empty, which needs write access.
+    path_buf p(dir, "/supervise/death_tally");
+    if (!p.ok()) return errno = ENAMETOOLONG, -1;
+    auto truncate_it = [&p]() noexcept -> ssize_t {
+        unique_fd t(::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+        return t ? 0 : -1;
+    };
+    unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return errno == ENOENT ? truncate_it() : -1;
+    struct stat st;
+    if (fstat(fd.get(), &st) < 0) return -1;
+    if (static_cast<std::size_t>(st.st_size) % death_record_size) return truncate_it();
+    std::size_t const nrec = static_cast<std::size_t>(st.st_size) / death_record_size;
     std::size_t want = nrec < out.size() ? nrec : out.size();
     off_t off = static_cast<off_t>((nrec - want) * death_record_size);
     for (std::size_t i = 0; i < want; i++) {

@@ -45,20 +45,25 @@ std::string_view sig_name(int sig) noexcept
     return "???";
 }
 
-int sig_scan(std::string_view s) noexcept
+bool sig_scan_raw(std::string_view s, unsigned &out) noexcept
 {
     // skalibs' sig0_scan strips an optional SIG first, so "SIG15" and "sig1" are numbers too.
     if (s.size() > 3 && iequal(s.substr(0, 3), "SIG")) s.remove_prefix(3);
-    if (s.empty()) return 0;
+    if (s.empty()) return false;
     if (s[0] >= '0' && s[0] <= '9') {
-        int n = 0;
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (ec != std::errc{} || p != s.data() + s.size() || n <= 0 || n >= NSIG) return 0;
-        return n;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+        return ec == std::errc{} && p == s.data() + s.size();
     }
     for (auto const &e : table)
-        if (iequal(s, e.name)) return e.num;
-    return 0;
+        if (iequal(s, e.name)) return out = static_cast<unsigned>(e.num), true;
+    return false;
+}
+
+int sig_scan(std::string_view s) noexcept
+{
+    unsigned n = 0;
+    if (!sig_scan_raw(s, n) || n == 0 || n >= NSIG) return 0;
+    return static_cast<int>(n);
 }
 
 } // namespace sv

@@ -95,3 +95,22 @@ TEST_CASE("sig_scan returns 0 for anything else", "[signame]")
         CHECK(sv::sig_scan(bad) == 0);
     }
 }
+
+TEST_CASE("sig_scan_raw keeps numbers sig_scan refuses, for its caller to judge", "[signame]")
+{
+    unsigned n = 1;
+    CHECK(sv::sig_scan_raw("SIG0", n));
+    CHECK(n == 0);
+    CHECK(sv::sig_scan_raw("SIG99", n));
+    CHECK(n == 99);
+    CHECK(sv::sig_scan_raw("SIG4294967295", n));
+    CHECK(n == 4294967295u);
+    CHECK(sv::sig_scan_raw("sigterm", n));
+    CHECK(n == SIGTERM);
+    CHECK(sv::sig_scan_raw("7", n));
+    CHECK(n == 7);
+    for (char const *bad : {"", "SIG", "SIG4294967296", "SIG15x", "SIG+1", "RTMIN", "TERMS"}) {
+        INFO('"' << bad << '"');
+        CHECK(!sv::sig_scan_raw(bad, n));
+    }
+}

@@ -14,4 +14,10 @@ std::string_view sig_name(int sig) noexcept;
 // sig0_scan takes it).  Numbers must be 1..NSIG-1.  Returns 0 if s is none of these.
 int sig_scan(std::string_view s) noexcept;
 
+// The same syntax, but a number (bare or after SIG) is taken whatever its value, up to
+// UINT_MAX, as sig0_scan itself does: its caller, not the scanner, decides which numbers are
+// signals (s6-permafailon says "invalid signal" for SIG0 or SIG99 and "invalid status list
+// specification" for what does not scan at all).  False if s is neither a name nor a number.
+bool sig_scan_raw(std::string_view s, unsigned &out) noexcept;
+
 } // namespace sv
