@@ -291,18 +291,34 @@ void archive_name(char *out, char const *label, char suffix) noexcept
     out[26] = suffix;
 }
 
-std::size_t trim_plan(std::span<archive> archives, std::uint32_t n,
-                      std::uint64_t max_total) noexcept
+void trim_scan::add(archive const &a) noexcept
 {
-    std::sort(archives.begin(), archives.end(), [](archive const &a, archive const &b) {
-        return std::memcmp(a.name + 1, b.name + 1, 26) < 0;
-    });
-    std::uint64_t total = 0;
-    for (auto const &a : archives)
-        total += a.size;
-    std::size_t k = 0, count = archives.size();
-    while (k < count && (count - k > n || (max_total && total > max_total)))
-        total -= archives[k++].size;
+    count++;
+    total += a.size;
+    auto older = [](archive const &x, archive const &y) {
+        return std::memcmp(x.name + 1, y.name + 1, 26) < 0;
+    };
+    std::size_t i = held;
+    if (held == max_oldest) {
+        if (!older(a, oldest[held - 1])) return;
+        i--; // the newest held one makes room
+    } else
+        held++;
+    for (; i && older(a, oldest[i - 1]); i--)
+        oldest[i] = oldest[i - 1];
+    oldest[i] = a;
+}
+
+std::size_t trim_scan::plan(std::uint32_t n, std::uint64_t max_total, bool &again) const noexcept
+{
+    std::uint64_t left = count, bytes = total;
+    auto over = [&] { return left > n || (max_total && bytes > max_total); };
+    std::size_t k = 0;
+    for (; k < held && over(); k++) {
+        left--;
+        bytes -= oldest[k].size;
+    }
+    again = k == held && left && over();
     return k;
 }
 

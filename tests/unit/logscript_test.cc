@@ -320,36 +320,68 @@ TEST_CASE("archive names: exactly @ + 24 hex + .s or .u", "[logscript]")
     CHECK(std::string(name, 27) == "@400000006b0471a01890e060.s");
 }
 
-TEST_CASE("trim_plan: keep the newest n, and at most S bytes", "[logscript]")
+TEST_CASE("trim_scan: keep the newest n, and at most S bytes", "[logscript]")
 {
-    auto make = [](std::vector<std::pair<std::string, std::uint64_t>> v) {
-        std::vector<ls::archive> out;
+    auto scan = [](std::vector<std::pair<std::string, std::uint64_t>> v) {
+        ls::trim_scan t;
         for (auto &[n, s] : v) {
             ls::archive a;
             std::copy(n.begin(), n.end(), a.name);
             a.size = s;
-            out.push_back(a);
+            t.add(a);
         }
-        return out;
+        return t;
     };
-    auto v = make({{"@400000006b0471a01890e063.s", 10},
+    auto v = scan({{"@400000006b0471a01890e063.s", 10},
                    {"@400000006b0471a01890e061.s", 10},
                    {"@400000006b0471a01890e062.u", 10},
                    {"@400000006b0471a01890e060.s", 10}});
-    CHECK(ls::trim_plan(v, 3, 0) == 1);
-    CHECK(std::string(v[0].name) == "@400000006b0471a01890e060.s"); // sorted oldest first
-    CHECK(std::string(v[3].name) == "@400000006b0471a01890e063.s");
-    CHECK(ls::trim_plan(v, 10, 0) == 0);
-    CHECK(ls::trim_plan(v, 0, 0) == 4);   // n0 keeps none
-    CHECK(ls::trim_plan(v, 10, 25) == 2); // S: 20 bytes left
-    CHECK(ls::trim_plan(v, 10, 40) == 0);
-    std::vector<ls::archive> none;
-    CHECK(ls::trim_plan(none, 0, 0) == 0);
+    CHECK(v.count == 4);
+    CHECK(v.total == 40);
+    CHECK(std::string(v.oldest[0].name) == "@400000006b0471a01890e060.s"); // oldest first
+    CHECK(std::string(v.oldest[3].name) == "@400000006b0471a01890e063.s");
+    bool again = true;
+    CHECK(v.plan(3, 0, again) == 1);
+    CHECK_FALSE(again);
+    CHECK(v.plan(10, 0, again) == 0);
+    CHECK(v.plan(0, 0, again) == 4); // n0 keeps none
+    CHECK_FALSE(again);
+    CHECK(v.plan(10, 25, again) == 2); // S: 20 bytes left
+    CHECK(v.plan(10, 40, again) == 0);
+    ls::trim_scan none;
+    CHECK(none.plan(0, 0, again) == 0);
+    CHECK_FALSE(again);
     // s4096 S5000 with 2100-byte archives keeps 2, as on stock.
-    auto w = make({{"@400000006b0471a01890e061.s", 2100},
+    auto w = scan({{"@400000006b0471a01890e061.s", 2100},
                    {"@400000006b0471a01890e062.s", 2100},
                    {"@400000006b0471a01890e063.s", 2100}});
-    CHECK(ls::trim_plan(w, 10, 5000) == 1);
+    CHECK(w.plan(10, 5000, again) == 1);
+}
+
+TEST_CASE("trim_scan: more archives than it holds, newest first", "[logscript]")
+{
+    // 100 archives fed newest first: only the 32 oldest are held, sorted; n10 must delete 90,
+    // so a second scan is needed after the first 32.
+    ls::trim_scan t;
+    for (int i = 99; i >= 0; i--) {
+        ls::archive a;
+        char hex[3] = {"0123456789abcdef"[i / 16], "0123456789abcdef"[i % 16], 0};
+        std::string name = std::string("@400000006b0471a01890e0") + hex + ".s";
+        std::copy(name.begin(), name.end(), a.name);
+        a.size = 1;
+        t.add(a);
+    }
+    CHECK(t.count == 100);
+    CHECK(t.held == ls::trim_scan::max_oldest);
+    CHECK(std::string(t.oldest[0].name) == "@400000006b0471a01890e000.s");
+    CHECK(std::string(t.oldest[31].name) == "@400000006b0471a01890e01f.s");
+    bool again = false;
+    CHECK(t.plan(10, 0, again) == 32);
+    CHECK(again);
+    CHECK(t.plan(68, 0, again) == 32); // exactly enough: no second scan
+    CHECK_FALSE(again);
+    CHECK(t.plan(90, 0, again) == 10);
+    CHECK_FALSE(again);
 }
 
 TEST_CASE("write_span: cut at the first line boundary at or past s - l", "[logscript]")

@@ -200,10 +200,22 @@ struct archive
     std::uint64_t size = 0;
 };
 
-// Sorts archives oldest first and returns how many of the oldest to delete so that at most n
-// remain and, if max_total > 0, their sizes add up to at most max_total.
-std::size_t trim_plan(std::span<archive> archives, std::uint32_t n,
-                      std::uint64_t max_total) noexcept;
+// Trimming a logdir without holding its whole listing (s6-log allocates nothing once
+// running): one pass over the directory feeds every archive to add(), which counts them, adds
+// up their sizes and keeps the max_oldest oldest, sorted oldest first.  plan() then says how
+// many of oldest[] to delete so that at most n archives remain and, if max_total > 0, their
+// sizes add up to at most max_total.  It sets again when deleting every archive held is still
+// not enough: delete them, then scan the directory once more.
+struct trim_scan
+{
+    static constexpr std::size_t max_oldest = 32;
+    archive oldest[max_oldest];
+    std::size_t held = 0;
+    std::uint64_t count = 0, total = 0;
+
+    void add(archive const &a) noexcept;
+    std::size_t plan(std::uint32_t n, std::uint64_t max_total, bool &again) const noexcept;
+};
 
 // How many of the pending bytes data[0..n) to hand to the next write() on current, which
 // holds b bytes, with rotation size s and tolerance l.  s6 writes everything up to the last
