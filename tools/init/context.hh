@@ -1,34 +1,132 @@
-// What the stages of /init share (context.cc): the run-time directory and the paths under it,
-// the S6_* settings, the progress and error lines, and stage 1's file-system set-up
-// (runtime.cc: the run-time dir, the environment dump, s6-overlay's links, the catch-all
-// logger).
+// The state of /init, in one object: init_main makes it and passes it to every stage.  It
+// holds the settings stage 1 fixes, the CMD and the supervision tree, what signals and the
+// deaths of children have told us (events.cc), the wait loop's fds (loop.cc) and the
+// catch-all logger's (runtime.cc).  Nothing of /init's lives outside it: no global, no
+// file-scope static.  Signals need none either, since no handler runs: they stay blocked and
+// are read from a signalfd by the wait loop, which hands each one to on_signal().
+//
+// Also here: the progress and error lines, and the S6_* settings (settings.cc).
 #pragma once
 
+#include <csignal>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
+#include <vector>
 
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 
 namespace init {
 
-// The run-time directory: /run, or S6_RUNTIME_DIR (for a non-root USER that may not write
-// /run).  Everything /init creates lives under it, with s6-overlay's names.
-extern std::string run_dir;
-inline std::string under_run(std::string_view rel) { return run_dir + std::string(rel); }
-inline std::string scan_dir() { return under_run("/service"); }
-inline std::string exitcode_path() { return under_run("/s6-linux-init-container-results/exitcode"); }
-inline std::string env_dir() { return under_run("/s6/container_environment"); }
+// How a child is started (sys::spawn).
+struct spawn_how {
+    bool devnull_stdin = false; // stdin = /dev/null
+    bool new_pgrp = false;      // its own process group (the CMD)
+    bool new_session = false;   // its own session (s6-svscan)
+    bool search_path = false;   // look argv[0] up in $PATH
+    int out = -1;               // an fd to become its stdout (-1: ours)
+    int err = -1;               // an fd to become its stderr (-1: ours)
+};
 
-// Where the four .d directories are: /etc, or /etc/cont-profile.d/$S6_RUNTIME_PROFILE.
-extern std::string etc_dir;
+// halt, poweroff and reboot ask us to stop with a signal of their own, which is never
+// forwarded to the CMD: SIGRTMIN+3, +4 and +5 (systemd's numbers for the three).  The CMD, if
+// one runs, gets SIGTERM, and the container's exit code is the exit-code file's.
+inline int halt_signal(int which) noexcept { return SIGRTMIN + 3 + which; } // 0 h, 1 p, 2 r
 
-extern bool keep_env;       // S6_KEEP_ENV
-extern unsigned verbosity;  // S6_VERBOSITY: 0 errors, 1 and warnings, 2 and progress lines
-extern bool link_exec;      // the run-time dir is noexec: link services' programs, don't copy
-extern int console_out;     // with the catch-all logger: the container's own stdout and stderr
-extern int console_err;
-extern unsigned logging;    // S6_LOGGING
+// The settings, fixed by stage 1 (etc_dir by stage 2, from S6_RUNTIME_PROFILE) and only read
+// afterwards.
+struct config {
+    // The run-time directory: /run, or S6_RUNTIME_DIR (for a non-root USER that may not write
+    // /run).  Everything /init creates lives under it, with s6-overlay's names.
+    std::string run_dir = "/run";
+    // Where the four .d directories are: /etc, or /etc/cont-profile.d/$S6_RUNTIME_PROFILE.
+    std::string etc_dir = "/etc";
+    bool keep_env = false;  // S6_KEEP_ENV
+    unsigned verbosity = 2; // S6_VERBOSITY: 0 errors, 1 and warnings, 2 and progress lines
+    bool link_exec = false; // the run-time dir is noexec: link services' programs, don't copy
+    unsigned logging = 0;   // S6_LOGGING
+
+    std::string under_run(std::string_view rel) const { return run_dir + std::string(rel); }
+    std::string scan_dir() const { return under_run("/service"); }
+    std::string exitcode_path() const
+    {
+        return under_run("/s6-linux-init-container-results/exitcode");
+    }
+    std::string env_dir() const { return under_run("/s6/container_environment"); }
+    std::string etc(std::string_view d) const { return etc_dir + "/" + std::string(d); }
+};
+
+// A child we started ourselves (sys::spawn), until someone has taken its wait status; -1
+// while it runs.  Orphans we reap are not recorded at all, so however many of them die at
+// once, the status of the CMD cannot be lost.
+struct started_rec {
+    pid_t pid;
+    int wstatus;
+};
+
+// What signals and the deaths of children have told us (events.cc), and the wait loop's fds.
+struct events {
+    // The signal that asked us to stop (TERM, INT, USR1, USR2, PWR), or 0.
+    int stop_signal = 0;
+    // halt and friends asked us to stop, or s6-svscan ended: a running CMD got SIGTERM, and
+    // its status will not be the container's.
+    bool halt_requested = false;
+    // Our s6-svscan while its exit would be unexpected (stage 3 sets it back to 0 before it
+    // asks it to exit).  Its exit is then a stop request, as a halt is: with s6-overlay,
+    // s6-svscan is PID 1 and its exit ends the container (s6-svscanctl -t is v2's way of
+    // stopping it), and a container that has lost its supervision tree should stop rather
+    // than limp on.
+    pid_t svscan_watch = 0;
+    // svscan_watch's wait status once it has exited that way, or -1.
+    int svscan_lost = -1;
+    // The running CMD's pid (its process group), or 0; signals are forwarded to it.  Minus
+    // its pid once it is reaped, so that nothing is forwarded to a reused pid.
+    pid_t cmd_pid = 0;
+    std::vector<started_rec> started;
+
+    sv::unique_fd signals; // the signalfd every signal we handle is read from
+    int wake_fd = -1;      // an fd the wait loop also watches (-1: none): sys::wait_for
+    sv::unique_fd null_in; // /dev/null (or an empty pipe) for stdin, opened on first use
+};
+
+// The one child /init keeps running on its own, the catch-all logger (loop.cc,
+// keep_running).
+struct keeper {
+    char const *const *argv = nullptr; // nullptr: nothing kept
+    spawn_how how;
+    pid_t pid = 0;          // 0 while it is not running
+    std::int64_t next = 0;  // when it may be started again (monotonic ms)
+    int drain_from = -1;    // its input, which we copy to drain_to while it is down
+    int drain_to = -1;
+};
+
+// The catch-all logger (runtime.cc, S6_LOGGING).
+struct logger {
+    std::string argv_store[4];
+    char const *argv[5] = {};
+    sv::unique_fd fifo;  // read and write: the writers' end, which also keeps the FIFO's buffer
+    sv::unique_fd drain; // read-only, non-blocking: where we read while the logger is down
+    // The container's own stdout and stderr, kept (dup'ed) while ours go to the logger: the
+    // CMD's under S6_LOGGING 1, the logger's own, and ours again at the end of stage 3.
+    sv::unique_fd console_out, console_err;
+};
+
+// Everything /init knows.  Neither copied nor moved: the logger's argv points into it.
+struct context {
+    config cfg;
+    std::vector<std::string> cmd;      // the CMD: argv after /init
+    pid_t svscan = 0;                  // our s6-svscan, 0 if not running
+    std::vector<std::string> services; // names copied from services.d
+    events ev;
+    keeper kept;
+    logger log;
+
+    context() = default;
+    context(context const &) = delete;
+    context &operator=(context const &) = delete;
+};
 
 // An error line on stderr, in the form of s6-overlay's progress lines ("[cont-init.d] NAME:
 // exited 0."), printed whatever the verbosity.
@@ -43,56 +141,53 @@ void complain(A const &...a) noexcept
 
 // A progress line, printed at verbosity 2.
 template <class... A>
-void say(A const &...a) noexcept
+void say(context const &c, A const &...a) noexcept
 {
-    if (verbosity >= 2) complain(a...);
+    if (c.cfg.verbosity >= 2) complain(a...);
 }
 
 template <class... A>
-void warning(A const &...a) noexcept
+void warning(context const &c, A const &...a) noexcept
 {
-    if (verbosity >= 1) sv::warn(a...);
+    if (c.cfg.verbosity >= 1) sv::warn(a...);
 }
 
 template <class... A>
-void warning_sys(A const &...a) noexcept
+void warning_sys(context const &c, A const &...a) noexcept
 {
-    if (verbosity >= 1) sv::warn_sys(a...);
+    if (c.cfg.verbosity >= 1) sv::warn_sys(a...);
 }
+
+// settings.cc: the S6_* settings and the exit-code file.
 
 // An S6_* setting.  Read late, like v2's printcontenv: from the container environment dump
 // (so a cont-init script can change it), or from our own environment under S6_KEEP_ENV.
-bool setting(char const *name, std::string &out) noexcept;
+bool setting(context const &c, char const *name, std::string &out) noexcept;
 // A numeric setting: unset or empty gives def; anything but decimal digits gives def and a
 // warning (s6-overlay silently falls back; we say so).
-unsigned num_setting(char const *name, unsigned def) noexcept;
+unsigned num_setting(context const &c, char const *name, unsigned def) noexcept;
 // The same, for the settings stage 1 needs before the dump exists: they come from our own
 // environment, as s6-overlay v3's preinit and stage0 read them.
-unsigned live_setting(char const *name, unsigned def) noexcept;
+unsigned live_setting(context const &c, char const *name, unsigned def) noexcept;
+// Writes code to the exit-code file (a warning if it cannot).
+void write_exitcode(context const &c, int code) noexcept;
+// The container's exit code, from the exit-code file: its first line (the CMD's status, or
+// what a service or script wrote before halt), modulo 256; empty or absent means 0, anything
+// but a number 100 (with a warning).
+int read_exitcode(context const &c) noexcept;
 
-void write_exitcode(int code) noexcept;
+// events.cc: what a signal or a child's death means (the wait loop calls these).
 
-// The path of our program name (next to us, else in the compile-time bindir), or just the
-// name, to be looked up in $PATH, if neither has it (a copied /init).
-std::string our_program(char const *name, bool &search) noexcept;
-
-// runtime.cc: stage 1's file-system work, in the order stage 1 calls them.
-
-// Chooses and prepares the run-time directory (run_dir); exits 100 if there is none.
-void setup_run_dir() noexcept;
-// /var/run -> /run, as s6-overlay makes it (root only, and only for the real /run).
-void make_var_run() noexcept;
-// s6-overlay v2's paths under the run-time dir, as links to ours.
-void v2_links() noexcept;
-// v2's RUN/s6/etc/*.d links (once etc_dir is known).
-void v2_etc_links() noexcept;
-// RUN/s6/basedir/bin/{halt,poweroff,reboot,shutdown}, s6-overlay v3's paths.
-void link_hpr() noexcept;
-// The environment, one file per variable, in env_dir().
-void dump_env() noexcept;
-// S6_LOGGING: starts the catch-all logger and sends our stdout and stderr to it.
-void start_logger() noexcept;
-// Stage 3's end: back to the console, and the logger left to drain and exit.
-void release_logger() noexcept;
+// A signal read from the signalfd (SIGCHLD excepted: the loop reaps).
+void on_signal(context &c, int sig) noexcept;
+// A child reaped with wstatus.
+void on_reaped(context &c, pid_t pid, int wstatus) noexcept;
+// A stop that does not come from the signals we forward: halt and friends, or the end of
+// s6-svscan.  The CMD, if one runs, gets SIGTERM.
+void request_stop(context &c) noexcept;
+// If pid, a child of ours, has been reaped: its wait status in wstatus, forgotten, true.
+bool take_reaped(context &c, pid_t pid, int &wstatus) noexcept;
+// The decimal exit code a wait status stands for: its exit code, or 128 + signal.
+int status_code(int wstatus) noexcept;
 
 } // namespace init

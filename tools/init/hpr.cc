@@ -88,7 +88,7 @@ int hpr_main(int argc, char **argv)
     unsigned p = 0;
     char const *rd = getenv("S6_RUNTIME_DIR");
     std::string const pidfile = std::string(rd && *rd ? rd : "/run") + "/s6/init.pid";
-    if (!init::read_file(pidfile.c_str(), txt))
+    if (!init::sys::read_file(pidfile, txt))
         sv::die_sys(sv::exitcode::usage, "unable to find a running /init: unable to read ",
                     pidfile);
     while (!txt.empty() && txt.back() == '\n') txt.pop_back();

@@ -1,5 +1,7 @@
 // /init [ CMD... ]: a container's PID 1 with s6-overlay's stages (the v2 layout and the v3
-// paths).  halt, poweroff, reboot and shutdown are in hpr.cc.
+// paths).  halt, poweroff, reboot and shutdown are in hpr.cc.  The state is one
+// init::context (context.hh); stages 2 and 3 decide over it with the system behind a seam
+// (sys.hh), which tests/unit/init_stage_test.cc replaces.
 //
 // Unlike s6-overlay, which execs s6-svscan as PID 1 and runs stage 2 and the CMD as
 // unsupervised children, /init stays PID 1 itself (or a child subreaper when it is not PID
@@ -17,8 +19,8 @@
 // The exit code is the content of /run/s6-linux-init-container-results/exitcode (0 by
 // default), as in s6-overlay v3, where the CMD's status (128+signal if it was killed) is
 // written when it exits, unless halt and friends stopped it.
+#include "runtime.hh"
 #include "stages.hh"
-#include "sys.hh"
 
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -32,11 +34,10 @@ int init_main(int argc, char **argv)
     sv::prog = "init";
     if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         sv::die_sys(sv::exitcode::system, "unable to become a child subreaper");
-    init::signals_init();
-
-    init::boot b;
-    b.cmd.assign(argv + 1, argv + argc);
-    init::stage1(b);
-    init::stage2(b);
-    return init::stage3(b);
+    init::context c; // all of /init's state, for as long as it runs
+    init::signals_init(c);
+    c.cmd.assign(argv + 1, argv + argc);
+    init::stage1(c);
+    init::stage2(c);
+    return init::stage3(c);
 }

@@ -1,0 +1,324 @@
+// The processes of /init (the real side of the seam's process calls, and runtime.hh's): one
+// signalfd-driven wait loop that reaps every child (we are PID 1 or a subreaper), spawning,
+// the kept child (the catch-all logger) and the kill-everything broadcast.  What a signal or
+// a death means is decided in events.cc.
+#include "runtime.hh"
+#include "sys.hh"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <supervise/diag.hh>
+#include <supervise/fd.hh>
+#include <supervise/spawn.hh>
+#include <supervise/status.hh>
+#include <supervise/fifodir.hh>
+#include <supervise/tai64n.hh>
+
+namespace init {
+namespace {
+
+// Every signal we read through the signalfd; children get them back at their defaults.
+constexpr int handled[] = {SIGCHLD, SIGTERM, SIGINT,  SIGHUP,   SIGQUIT, SIGUSR1,
+                           SIGUSR2, SIGPWR,  SIGWINCH, SIGTTIN, SIGTTOU};
+
+void reap(context &c) noexcept
+{
+    for (;;) {
+        int ws;
+        pid_t p = waitpid(-1, &ws, WNOHANG);
+        if (p <= 0) return;
+        on_reaped(c, p, ws);
+    }
+}
+
+void drain_signals(context &c) noexcept
+{
+    signalfd_siginfo si;
+    while (read(c.ev.signals.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        int const sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGCHLD) reap(c);
+        else on_signal(c, sig);
+    }
+    reap(c); // SIGCHLD coalesces; reaping every round costs one syscall
+}
+
+// An fd that reads as EOF: /dev/null, or, in a root file system without /dev/null (a bare
+// chroot), the read end of a pipe whose write end is closed.  Opened once and kept.
+int null_input(context &c) noexcept
+{
+    if (c.ev.null_in) return c.ev.null_in.get();
+    c.ev.null_in.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!c.ev.null_in) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) == 0) {
+            close(p[1]);
+            c.ev.null_in.reset(p[0]);
+        }
+    }
+    return c.ev.null_in.get();
+}
+
+// True if, as PID 1, /proc shows a process other than us (false when /proc is unreadable).
+bool others_in_namespace() noexcept
+{
+    if (getpid() != 1) return false;
+    DIR *d = opendir("/proc");
+    if (!d) return false;
+    bool found = false;
+    while (dirent *e = readdir(d))
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && strcmp(e->d_name, "1") != 0) {
+            found = true;
+            break;
+        }
+    closedir(d);
+    return found;
+}
+
+void start_kept(context &c) noexcept
+{
+    keeper &k = c.kept;
+    k.next = sv::mono_ms() + 1000;
+    k.pid = sys::spawn(c, k.argv, nullptr, k.how);
+    if (k.pid < 0) {
+        sv::warn_sys("unable to spawn ", k.argv[0]);
+        k.pid = 0;
+    }
+}
+
+// Restarts the kept child if it is gone and may be restarted now; returns the poll timeout
+// that wakes us when it may (or -1 if nothing is pending).
+int tend_kept(context &c, std::int64_t now) noexcept
+{
+    keeper &k = c.kept;
+    if (!k.argv) return -1;
+    if (k.pid > 0) {
+        int ws;
+        if (!take_reaped(c, k.pid, ws)) return -1;
+        k.pid = 0;
+    }
+    if (now < k.next) return static_cast<int>(k.next - now);
+    start_kept(c);
+    return -1;
+}
+
+// Polls the signalfd, c.ev.wake_fd, and the kept child's input while that child is down,
+// until timeout (-1: none); copies what that input holds meanwhile.  True if wake_fd is
+// readable.
+bool poll_and_drain(context &c, int timeout) noexcept
+{
+    keeper const &k = c.kept;
+    bool const draining = k.argv && k.pid == 0 && k.drain_from >= 0;
+    pollfd p[3] = {{c.ev.signals.get(), POLLIN, 0},
+                   {c.ev.wake_fd, POLLIN, 0},
+                   {draining ? k.drain_from : -1, POLLIN, 0}};
+    if (poll(p, 3, timeout) <= 0) return false;
+    bool const woken = p[1].revents & (POLLIN | POLLHUP);
+    if (!(p[2].revents & POLLIN)) return woken;
+    char buf[8192];
+    ssize_t n = read(k.drain_from, buf, sizeof buf);
+    if (n > 0) sv::write_full(k.drain_to, buf, static_cast<std::size_t>(n));
+    return woken;
+}
+
+// The earlier of two poll timeouts (-1: none).
+int earlier(int a, int b) noexcept
+{
+    if (a < 0) return b;
+    if (b < 0) return a;
+    return a < b ? a : b;
+}
+
+// Our descendants, found in /proc (parents listed after children are caught by the repeat).
+std::vector<pid_t> descendants() noexcept
+{
+    std::vector<std::pair<pid_t, pid_t>> procs; // pid, ppid
+    if (DIR *d = opendir("/proc")) {
+        while (dirent *e = readdir(d)) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+            std::string path = std::string("/proc/") + e->d_name + "/stat";
+            char buf[512];
+            sv::unique_fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!fd) continue;
+            ssize_t n = read(fd.get(), buf, sizeof buf);
+            if (n <= 0) continue;
+            // "pid (comm) S ppid ...": comm may hold anything, so parse from the last ')'.
+            std::string_view st(buf, static_cast<std::size_t>(n));
+            auto rp = st.rfind(')');
+            if (rp == st.npos || st.size() < rp + 5) continue;
+            st.remove_prefix(rp + 4); // ") S "
+            int ppid = 0, pid = 0;
+            std::from_chars(st.data(), st.data() + st.size(), ppid);
+            std::string_view name = e->d_name;
+            std::from_chars(name.data(), name.data() + name.size(), pid);
+            procs.push_back({pid, ppid});
+        }
+        closedir(d);
+    }
+    std::vector<pid_t> ours{getpid()};
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (auto [p, pp] : procs)
+            if (std::find(ours.begin(), ours.end(), pp) != ours.end() &&
+                std::find(ours.begin(), ours.end(), p) == ours.end()) {
+                ours.push_back(p);
+                grew = true;
+            }
+    }
+    ours.erase(ours.begin());
+    return ours;
+}
+
+} // namespace
+
+void signals_init(context &c) noexcept
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : handled) sigaddset(&set, s);
+    for (int i = 0; i < 3; i++) sigaddset(&set, halt_signal(i));
+    if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0)
+        sv::die_sys(sv::exitcode::system, "unable to block signals");
+    c.ev.signals.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!c.ev.signals) sv::die_sys(sv::exitcode::system, "unable to create signalfd");
+    c.ev.started.reserve(64);
+}
+
+void keep_running(context &c, char const *const *argv, spawn_how how, int from, int to) noexcept
+{
+    c.kept.argv = argv;
+    c.kept.how = how;
+    c.kept.drain_from = from;
+    c.kept.drain_to = to;
+    start_kept(c);
+}
+
+void stop_keeping(context &c) noexcept
+{
+    c.kept.argv = nullptr;
+}
+
+namespace sys {
+
+pid_t spawn(context &c, char const *const *argv, char const *const *envp, spawn_how how) noexcept
+{
+    // sv::spawn (vfork + exec), not posix_spawn: glibc's posix_spawn would leave the CMD and
+    // every service with signals 32 and 33 ignored.  The child gets an empty mask, which is
+    // all it takes to undo our blocking: we catch nothing, we only block and read a signalfd.
+    sv::spawn_opts o;
+    o.envp = envp;
+    o.new_session = how.new_session;
+    o.new_pgroup = how.new_pgrp;
+    o.search_path = how.search_path;
+    if (how.devnull_stdin && null_input(c) >= 0) {
+        o.from[0] = null_input(c);
+        o.to[0] = 0;
+    }
+    if (how.out >= 0) {
+        o.from[1] = how.out;
+        o.to[1] = 1;
+    }
+    if (how.err >= 0) {
+        o.from[2] = how.err;
+        o.to[2] = 2;
+    }
+    pid_t pid = sv::spawn(argv[0], argv, o);
+    if (pid <= 0) return -1;
+    c.ev.started.push_back({pid, -1});
+    return pid;
+}
+
+wake wait_for(context &c, pid_t pid, int &wstatus, std::int64_t deadline_ms,
+              bool stoppable) noexcept
+{
+    for (;;) {
+        drain_signals(c);
+        if (pid > 0 && take_reaped(c, pid, wstatus)) return wake::child;
+        if (stoppable && c.ev.stop_signal) return wake::stop;
+        std::int64_t now = sv::mono_ms();
+        if (deadline_ms >= 0 && now >= deadline_ms) return wake::timeout;
+        if (poll_and_drain(c, earlier(tend_kept(c, now), sv::poll_timeout(deadline_ms, now))))
+            return wake::fd;
+    }
+}
+
+service_wait wait_service(context &c, std::string const &dir, bool need_ready,
+                          std::int64_t deadline) noexcept
+{
+    // Each service's event/ fifodir wakes us when its state changes (subscribed to before
+    // the status is read, so no change can slip in between), as s6-svwait does.  Without a
+    // subscription (s6-supervise has not made event/ yet and we could not either), a 20 ms
+    // poll of the status file does the job.
+    sv::listener events;
+    bool const subscribed = events.subscribe(dir + "/event");
+    struct watching { // wait_for watches the subscription while we are here
+        context &c;
+        watching(context &cc, int fd) noexcept : c(cc) { c.ev.wake_fd = fd; }
+        ~watching() { c.ev.wake_fd = -1; }
+    } const guard(c, subscribed ? events.fd() : -1);
+    for (;;) {
+        sv::status st;
+        if (sv::status_read(dir, st) && st.is_up() && (!need_ready || st.ready))
+            return service_wait::up;
+        int ws;
+        std::int64_t next = subscribed ? deadline : sv::mono_ms() + 20;
+        if (deadline >= 0 && (next < 0 || next > deadline)) next = deadline;
+        wake const w = wait_for(c, 0, ws, next, true);
+        if (w == wake::fd) {
+            char buf[64];
+            events.wait(buf, sizeof buf, 0);
+        }
+        if (w == wake::stop) return service_wait::stop;
+        if (deadline >= 0 && sv::mono_ms() >= deadline) return service_wait::timeout;
+    }
+}
+
+bool reap_until_empty(context &c, std::int64_t deadline_ms) noexcept
+{
+    for (;;) {
+        drain_signals(c);
+        // ECHILD: no child left, so no descendant either (orphans are re-parented to us).
+        // As PID 1 we also wait for the namespace's other processes, which are not our
+        // children (docker exec / runc exec, a halt that has not exited yet): they got the
+        // broadcast too, and our exit would SIGKILL them.
+        if (waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD && !others_in_namespace())
+            return true;
+        std::int64_t now = sv::mono_ms();
+        if (deadline_ms >= 0 && now >= deadline_ms) return false;
+        // SIGCHLD wakes us; the short cap covers a child that died between the two checks.
+        int t = earlier(tend_kept(c, now), sv::poll_timeout(deadline_ms, now));
+        poll_and_drain(c, t < 0 || t > 50 ? 50 : t);
+    }
+}
+
+void broadcast(int sig) noexcept
+{
+    if (getpid() == 1) {
+        kill(-1, sig); // spares PID 1 itself
+        return;
+    }
+    // A subreaper must not kill(-1): that would hit the whole host.
+    for (pid_t p : descendants()) kill(p, sig);
+}
+
+void signal(pid_t pid, int sig) noexcept
+{
+    kill(pid, sig);
+}
+
+void signal_group(pid_t pgrp, int sig) noexcept
+{
+    if (kill(-pgrp, sig) < 0) kill(pgrp, sig);
+}
+
+} // namespace sys
+} // namespace init
