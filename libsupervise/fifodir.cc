@@ -40,14 +40,62 @@ bool fifodir_make(char const *path) noexcept
     return ok;
 }
 
-void fifodir_notify(char const *path, std::string_view events) noexcept
+bool fifodir_make_group(char const *path, gid_t gid, bool force) noexcept
+{
+    bool const is_public = gid == static_cast<gid_t>(-1);
+    mode_t const old = umask(0);
+    bool ok = true;
+    bool fix = true; // give it its group and mode
+    if (mkdir(path, 0700) < 0) {
+        struct stat st;
+        if (errno != EEXIST || stat(path, &st) < 0)
+            ok = false;
+        else if (st.st_uid != getuid())
+            errno = EACCES, ok = false;
+        else if (!S_ISDIR(st.st_mode))
+            errno = ENOTDIR, ok = false;
+        else
+            fix = force;
+    }
+    if (ok && fix) {
+        if (!is_public && chown(path, static_cast<uid_t>(-1), gid) < 0)
+            ok = false;
+        else if (chmod(path, is_public ? 01733 : 03730) < 0)
+            ok = false;
+    }
+    int const e = errno;
+    umask(old);
+    errno = e;
+    return ok;
+}
+
+namespace {
+
+DIR *open_fifodir(char const *path) noexcept
 {
     unique_fd dfd(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dfd) return;
+    if (!dfd) return nullptr;
     DIR *d = fdopendir(dfd.get());
-    if (!d) return;
-    dfd.release(); // now owned by d
-    while (dirent *e = readdir(d)) {
+    if (d) dfd.release(); // now owned by d
+    return d;
+}
+
+// readdir, telling the end (nullptr, errno 0) from an error (nullptr, errno set).
+dirent *next_entry(DIR *d) noexcept
+{
+    errno = 0;
+    return readdir(d);
+}
+
+} // namespace
+
+int fifodir_notify(char const *path, std::string_view events) noexcept
+{
+    DIR *d = open_fifodir(path);
+    if (!d) return -1;
+    int count = 0;
+    dirent *e;
+    while ((e = next_entry(d))) {
         if (!is_listener_name(e->d_name)) continue;
         int fd = openat(dirfd(d), e->d_name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
@@ -55,12 +103,36 @@ void fifodir_notify(char const *path, std::string_view events) noexcept
             continue;
         }
         // One write, so a listener sees coalesced events ("OD") together; EAGAIN (full FIFO)
-        // and short writes are ignored as in s6.  SIGPIPE is never fatal to our callers.
-        if (::write(fd, events.data(), events.size()) < 0 && errno == EPIPE)
+        // and short writes are ignored as in s6.
+        ssize_t const w = ::write(fd, events.data(), events.size());
+        if (w == static_cast<ssize_t>(events.size()))
+            count++;
+        else if (w < 0 && errno == EPIPE)
             unlinkat(dirfd(d), e->d_name, 0);
         ::close(fd);
     }
+    int const err = errno;
     closedir(d);
+    return err ? (errno = err, -1) : count;
+}
+
+int fifodir_clean(char const *path) noexcept
+{
+    DIR *d = open_fifodir(path);
+    if (!d) return -1;
+    int failed = 0;
+    dirent *e;
+    while ((e = next_entry(d))) {
+        if (!is_listener_name(e->d_name)) continue;
+        int fd = openat(dirfd(d), e->d_name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0)
+            ::close(fd); // somebody listens
+        else if (errno == ENXIO && unlinkat(dirfd(d), e->d_name, 0) < 0)
+            failed = errno;
+    }
+    int const err = errno ? errno : failed;
+    closedir(d);
+    return err ? (errno = err, -1) : 0;
 }
 
 bool listener::subscribe(std::string_view eventdir) noexcept
@@ -70,7 +142,12 @@ bool listener::subscribe(std::string_view eventdir) noexcept
     if (!dir.ok()) return errno = ENAMETOOLONG, false;
     // Create the fifodir if needed; like s6's listeners, go on whatever happened.
     fifodir_make(dir.c_str());
+    return attach(eventdir);
+}
 
+bool listener::attach(std::string_view eventdir) noexcept
+{
+    unsubscribe();
     static constexpr char alnum[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char rnd[6];

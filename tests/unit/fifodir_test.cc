@@ -297,3 +297,100 @@ TEST_CASE("listener::wait times out with 0 at its deadline", "[fifodir]")
         CHECK(notifier.wait(10000) == 0);
     }
 }
+
+TEST_CASE("fifodir_make_group: s6-mkfifodir's public and group fifodirs", "[fifodir]")
+{
+    h::tempdir t;
+    h::umask_guard um(0077);
+    std::string const pub = t / "pub", grp = t / "grp";
+    REQUIRE(sv::fifodir_make_group(pub.c_str(), static_cast<gid_t>(-1), false));
+    CHECK(h::mode_of(pub) == (S_IFDIR | 01733));
+    REQUIRE(sv::fifodir_make_group(grp.c_str(), 100, false));
+    CHECK(h::mode_of(grp) == (S_IFDIR | 03730));
+    struct stat st;
+    REQUIRE(::stat(grp.c_str(), &st) == 0);
+    CHECK(st.st_gid == 100);
+
+    // An existing one is left alone, unless forced.
+    REQUIRE(sv::fifodir_make_group(pub.c_str(), 100, false));
+    CHECK(h::mode_of(pub) == (S_IFDIR | 01733));
+    REQUIRE(sv::fifodir_make_group(pub.c_str(), 100, true));
+    CHECK(h::mode_of(pub) == (S_IFDIR | 03730));
+    REQUIRE(sv::fifodir_make_group(grp.c_str(), static_cast<gid_t>(-1), true));
+    CHECK(h::mode_of(grp) == (S_IFDIR | 01733));
+
+    // Not ours, or not a directory.
+    if (::geteuid() == 0) {
+        REQUIRE(::chown(pub.c_str(), 65534, static_cast<gid_t>(-1)) == 0);
+        errno = 0;
+        CHECK_FALSE(sv::fifodir_make_group(pub.c_str(), static_cast<gid_t>(-1), true));
+        CHECK(errno == EACCES);
+    }
+    h::write_file(t / "file", "");
+    errno = 0;
+    CHECK_FALSE(sv::fifodir_make_group((t / "file").c_str(), static_cast<gid_t>(-1), false));
+    CHECK(errno == ENOTDIR);
+}
+
+TEST_CASE("fifodir_notify counts the listeners served, and fails on a bad fifodir", "[fifodir]")
+{
+    h::tempdir t;
+    std::string const ev = t / "event";
+    REQUIRE(sv::fifodir_make(ev.c_str()));
+    CHECK(sv::fifodir_notify(ev.c_str(), "x") == 0);
+    sv::listener a, b;
+    REQUIRE(a.subscribe(ev));
+    REQUIRE(b.subscribe(ev));
+    CHECK(sv::fifodir_notify(ev.c_str(), "xy") == 2);
+    errno = 0;
+    CHECK(sv::fifodir_notify((t / "none").c_str(), "x") == -1);
+    CHECK(errno == ENOENT);
+    h::write_file(t / "file", "");
+    CHECK(sv::fifodir_notify((t / "file").c_str(), "x") == -1);
+    CHECK(errno == ENOTDIR);
+}
+
+TEST_CASE("listener::attach needs an existing fifodir", "[fifodir]")
+{
+    h::tempdir t;
+    std::string const ev = t / "event";
+    sv::listener l;
+    errno = 0;
+    CHECK_FALSE(l.attach(ev));
+    CHECK(errno == ENOENT);
+    CHECK_FALSE(h::exists(ev));
+    REQUIRE(::mkdir(ev.c_str(), 0700) == 0);
+    REQUIRE(l.attach(ev));
+    CHECK(list_dir(ev).size() == 1);
+    CHECK((h::mode_of(ev) & 07777) == 0700); // left as it was
+}
+
+TEST_CASE("fifodir_clean removes stale listener FIFOs and nothing else", "[fifodir]")
+{
+    h::tempdir t;
+    std::string const ev = t / "event";
+    REQUIRE(sv::fifodir_make(ev.c_str()));
+    sv::listener live;
+    REQUIRE(live.subscribe(ev));
+    std::string const stale = ev + "/" + fake_listener_name("AAAAAA");
+    REQUIRE(::mkfifo(stale.c_str(), 0600) == 0);
+    REQUIRE(::mkfifo((ev + "/other").c_str(), 0600) == 0);
+    h::write_file(ev + "/" + fake_listener_name("BBBBBB") + "x", "");
+    h::write_file(ev + "/" + fake_listener_name("CCCCCC"), ""); // a regular file: opened, kept
+
+    REQUIRE(sv::fifodir_clean(ev.c_str()) == 0);
+    auto const names = list_dir(ev);
+    CHECK(names.size() == 4);
+    CHECK_FALSE(h::exists(stale));
+    CHECK(h::exists(ev + "/other"));
+    // The live listener still hears events (the regular file of a listener's name is written
+    // to as well, and counted, as stock's notifier does).
+    CHECK(sv::fifodir_notify(ev.c_str(), "u") == 2);
+    char c = 0;
+    CHECK(live.wait(&c, 1, sv::mono_ms() + 1000) == 1);
+    CHECK(c == 'u');
+
+    errno = 0;
+    CHECK(sv::fifodir_clean((t / "none").c_str()) == -1);
+    CHECK(errno == ENOENT);
+}

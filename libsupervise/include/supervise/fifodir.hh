@@ -26,9 +26,24 @@ inline constexpr std::size_t ftrig_name_len = 39;
 // set on failure; ENOTDIR if path exists and is not a directory.
 bool fifodir_make(char const *path) noexcept;
 
+// The same with any group, as s6-mkfifodir -g does (skalibs' ftrigw_fifodir_make): gid -1
+// makes a public fifodir (mkdir 0700, chmod 01733, group left alone), any other gid a private
+// one owned by that group (chown, chmod 03730).  An existing directory must belong to our real
+// uid (else EACCES) and be a directory (else ENOTDIR); it is left as it is unless force is
+// set, and then given the mode (and group) asked for.
+bool fifodir_make_group(char const *path, gid_t gid, bool force) noexcept;
+
 // Writes events (one or more bytes, in one write) to every listener FIFO in the fifodir.
-// Never blocks; stale FIFOs are unlinked.
-void fifodir_notify(char const *path, std::string_view events) noexcept;
+// Never blocks; stale FIFOs are unlinked.  Returns the number of listeners that got the whole
+// write, or -1 with errno set if the fifodir could not be opened or read (ftrigw_notifyb).
+// A reader that goes away between open and write raises SIGPIPE: callers catch or ignore it.
+int fifodir_notify(char const *path, std::string_view events) noexcept;
+
+// Removes the stale listener FIFOs of a fifodir: those of the listener shape that nobody
+// reads (opening them for writing fails with ENXIO), which a listener killed with SIGKILL
+// leaves behind.  Live FIFOs and names of other shapes are left alone.  0, or -1 with errno
+// set (the fifodir cannot be read, or an unlink failed; the others are still removed).
+int fifodir_clean(char const *path) noexcept;
 
 // True if name has the shape of a listener FIFO name.
 bool is_listener_name(std::string_view name) noexcept;
@@ -44,6 +59,10 @@ public:
     // Subscribes to the fifodir at eventdir.  If the directory is missing it is created first
     // as s6's listeners do (the outcome of that step is ignored).  False with errno set.
     bool subscribe(std::string_view eventdir) noexcept;
+
+    // Subscribes to the fifodir at eventdir, which must exist (s6-ftrigrd never creates one):
+    // the FIFO steps of the contract above.  False with errno set (ENOENT: no fifodir).
+    bool attach(std::string_view eventdir) noexcept;
 
     // The read end, for poll(); readable when events arrive.
     int fd() const noexcept { return rd_.get(); }
