@@ -18,28 +18,6 @@ bool is_listener_name(std::string_view name) noexcept
     return name.size() == ftrig_name_len && name.starts_with(ftrig_prefix);
 }
 
-bool fifodir_make(char const *path) noexcept
-{
-    mode_t const old = umask(0);
-    bool ok = true;
-    if (mkdir(path, 0700) < 0) {
-        if (errno == EEXIST) {
-            struct stat st;
-            if (stat(path, &st) < 0)
-                ok = false;
-            else if (!S_ISDIR(st.st_mode))
-                errno = ENOTDIR, ok = false;
-        } else
-            ok = false;
-    } else if (chown(path, static_cast<uid_t>(-1), getegid()) < 0 || chmod(path, 03730) < 0) {
-        ok = false;
-    }
-    int const e = errno;
-    umask(old);
-    errno = e;
-    return ok;
-}
-
 bool fifodir_make_group(char const *path, gid_t gid, bool force) noexcept
 {
     bool const is_public = gid == static_cast<gid_t>(-1);
@@ -67,6 +45,11 @@ bool fifodir_make_group(char const *path, gid_t gid, bool force) noexcept
     umask(old);
     errno = e;
     return ok;
+}
+
+bool fifodir_make(char const *path, bool is_public, bool force) noexcept
+{
+    return fifodir_make_group(path, is_public ? static_cast<gid_t>(-1) : getegid(), force);
 }
 
 namespace {

@@ -21,10 +21,13 @@ namespace sv {
 inline constexpr std::string_view ftrig_prefix = "ftrig1:@";
 inline constexpr std::size_t ftrig_name_len = 39;
 
-// Creates a fifodir the way s6-supervise does if it is missing: mkdir 0700,
-// chown(-1, getegid()), chmod 03730.  An existing directory is left alone.  False with errno
-// set on failure; ENOTDIR if path exists and is not a directory.
-bool fifodir_make(char const *path) noexcept;
+// Creates a fifodir as skalibs' ftrigw_fifodir_make does.  A private one (the default, as
+// s6-supervise makes event/) is mkdir 0700, chown(-1, getegid()), chmod 03730: only our group
+// may subscribe.  A public one (s6-svlink -P) keeps its group and gets 01733: anyone may.  An
+// existing directory is left as it is, unless force is set: then it is given the mode (and
+// group) asked for.  False with errno set on failure: ENOTDIR if path exists and is not a
+// directory, EACCES if it exists and belongs to another user than our real uid.
+bool fifodir_make(char const *path, bool is_public = false, bool force = false) noexcept;
 
 // The same with any group, as s6-mkfifodir -g does (skalibs' ftrigw_fifodir_make): gid -1
 // makes a public fifodir (mkdir 0700, chmod 01733, group left alone), any other gid a private
