@@ -7,6 +7,16 @@
 
 namespace sv {
 
+std::string_view const install_bindir = S6PP_BINDIR;
+
+std::string our_program(std::string_view name)
+{
+    path_buf p;
+    if (!sibling_path(name, install_bindir, p))
+        return std::string(install_bindir) + "/" + std::string(name);
+    return std::string(p.view());
+}
+
 bool sibling_path(std::string_view name, std::string_view fallback_dir, path_buf &out) noexcept
 {
     char self[PATH_MAX];
