@@ -1,4 +1,4 @@
-// The lock programs: s6-setlock and s6lockd-helper, against stock s6 2.11.3.2.
+// The lock programs: s6-setlock, s6lockd-helper and s6lockd, against stock s6 2.11.3.2.
 //
 //   - s6-setlock: the same exit codes and messages as stock for usage and file errors; the
 //     lock lasts exactly as long as the program; ours and stock's exclude each other both
@@ -7,6 +7,9 @@
 //   - s6lockd-helper: the same answers as stock's for the same input; stock s6-setlock -t runs
 //     ours when it sits at stock's path (a private mount namespace: the host's file is never
 //     touched).
+//   - s6lockd: driven by an unchanged stock libs6 client (s6lock_* from Debian's libs6-dev,
+//     tests/integration/s6lock_client.cc); stock s6lockd itself cannot grant a lock, which a
+//     test shows.
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -21,10 +24,15 @@
 #include <vector>
 
 #include <supervise/fd.hh>
+#include <supervise/s6lock.hh>
+#include <supervise/tai64n.hh>
+#include <supervise/textclient.hh>
 
 #include "harness.hh"
 
 using namespace std::string_literals;
+
+extern char **environ; // what our raw textclient sessions pass on to s6lockd
 
 namespace {
 
@@ -233,6 +241,26 @@ TEST_CASE("s6-setlock -t: the lock comes when the holder lets go", "[locks]")
     }
 }
 
+TEST_CASE("s6-setlock -t: a timeout of 2^31 ms or more is honoured", "[locks]")
+{
+    h::tempdir d;
+    std::string const f = d / "f";
+    holder hold(d, h::ours("s6-setlock"), {"-w"}, f);
+    // Stock passes the timeout to skalibs as an int: from 2^31 ms on, it gives up at once.
+    if (h::exists(h::stock("s6-setlock"))) {
+        auto const r = h::run({h::stock("s6-setlock"), "-t", "3000000000", f, "true"});
+        CHECK(r.code == 1);
+        CHECK(r.err == timeout_msg);
+    }
+    h::mkdirs(d / "log");
+    h::proc waiter({h::ours("s6-setlock"), "-t", "3000000000", f, "touch", d / "got"}, d / "log");
+    REQUIRE(h::wait_until([&] { return helpers_for(f).size() == 1; }));
+    CHECK(waiter.wait(300) == -1); // still waiting
+    hold.release();
+    CHECK(waiter.wait() == 0);
+    CHECK(h::exists(d / "got"));
+}
+
 TEST_CASE("s6-setlock -t: a broken helper is reported and nothing hangs", "[locks]")
 {
     // A copy of our s6-setlock with a fake helper beside it: it prefers that one.
@@ -366,4 +394,228 @@ TEST_CASE("s6lockd-helper: stock s6-setlock -t runs ours at stock's path", "[loc
                        timeout_msg);
     CHECK(no_helpers_for(d / "busy"));
     CHECK(h::read_file(stock_helper) != h::read_file(ours)); // the host's file is stock's
+}
+
+// ---- s6lockd -----------------------------------------------------------------------------
+
+namespace {
+
+#ifdef S6LOCK_CLIENT
+char const client[] = S6LOCK_CLIENT;
+#endif
+
+// Runs the stock-libs6 client on our s6lockd in the background; its transcript is its stdout.
+std::unique_ptr<h::proc> client_on_ours(h::tempdir const &d, std::string const &lockdir,
+                                        h::strings steps)
+{
+#ifdef S6LOCK_CLIENT
+    steps.insert(steps.begin(), {client, "-p", h::ours("s6lockd"), lockdir});
+    h::mkdirs(d / "client.log");
+    return std::make_unique<h::proc>(steps, d / "client.log");
+#else
+    (void)d, (void)lockdir, (void)steps;
+    h::skip("stock libs6 (libs6-dev, skalibs-dev) was not found at build time: no s6lock client");
+#endif
+}
+
+// Our raw textclient session with an s6lockd (not libs6's): for bytes libs6 never sends.
+struct raw_session {
+    sv::text_client c;
+    explicit raw_session(std::string const &daemon, std::string const &lockdir)
+    {
+        char const *argv[] = {daemon.c_str(), lockdir.c_str(), nullptr};
+        REQUIRE(c.start(argv, environ, sv::s6lock_banner1, sv::s6lock_banner2,
+                        sv::mono_ms() + 5000));
+    }
+    std::string ask(std::string const &msg)
+    {
+        std::string_view a;
+        REQUIRE(c.exchange({msg}, a, sv::mono_ms() + 5000));
+        return std::string(a);
+    }
+    std::string next_event()
+    {
+        std::string_view m;
+        if (!sv::text_receive_until(c.async(), m, sv::mono_ms() + 5000)) return "none";
+        std::uint16_t id;
+        unsigned char code;
+        REQUIRE(sv::s6lock_parse_event(m, id, code));
+        return std::to_string(id) + ":" + std::to_string(code);
+    }
+};
+
+std::string acquire_msg(std::uint16_t id, bool ex, std::string const &path)
+{
+    char head[sv::s6lock_acquire_head];
+    sv::s6lock_pack_acquire(head, id, ex, sv::tain{}, static_cast<std::uint32_t>(path.size()));
+    return std::string(head, sizeof head) + path + '\0';
+}
+
+} // namespace
+
+TEST_CASE("s6lockd: usage and start-up errors as stock", "[locks]")
+{
+    h::need_stock("s6lockd");
+    h::compare("s6lockd", {});
+    h::compare("s6lockd", {"/no/such/dir"});
+}
+
+TEST_CASE("s6lockd: a stock libs6 client acquires, holds and releases a lock", "[locks]")
+{
+    h::tempdir d;
+    std::string const lockdir = d / "locks";
+    h::mkdirs(lockdir);
+    auto c = client_on_ours(d, lockdir,
+                            {"acquire", "0", "w", "x", "0", "wait", "0", "2000", "touch", d / "T1",
+                             "until", d / "T2", "release", "0", "touch", d / "T3", "until",
+                             d / "T4"});
+    REQUIRE(h::wait_until([&] { return h::exists(d / "T1"); }));
+    // Held by one of our helpers, working in the lock directory.
+    std::string const x = lockdir + "/x";
+    pid_t const owner = lock_owner(x);
+    CHECK(helpers_for("./x") == std::vector<pid_t>{owner});
+    CHECK(h::read_file("/proc/" + std::to_string(owner) + "/exe") ==
+          h::read_file(h::ours("s6lockd-helper")));
+    auto const r = h::run({h::ours("s6-setlock"), "-n", "-r", x, "true"});
+    CHECK(r.code == 1);
+    h::write_file(d / "T2", "");
+    REQUIRE(h::wait_until([&] { return h::exists(d / "T3"); }));
+    CHECK(lock_owner(x) == 0); // the release killed the helper before it was answered
+    CHECK(no_helpers_for("./x"));
+    h::write_file(d / "T4", "");
+    CHECK(c->wait() == 0);
+    CHECK(c->out() == "start: ok\nacquire 0: ok\nwait 0: ok\nrelease 0: ok\n");
+}
+
+TEST_CASE("s6lockd: limits, waiting for a holder, shared locks, and the end of a session",
+          "[locks]")
+{
+    h::tempdir d;
+    std::string const lockdir = d / "locks";
+    h::mkdirs(lockdir);
+    holder hold(d, h::ours("s6-setlock"), {"-w"}, lockdir + "/y");
+    auto c = client_on_ours(
+        d, lockdir,
+        {"acquire", "0", "r", "y", "300", "wait", "0", "3000", // the limit passes first
+         "acquire", "1", "r", "y", "0", "touch", d / "T1", "wait", "1", "10000",
+         "acquire", "2", "r", "y", "0", "wait", "2", "2000",    // shared with 1
+         "acquire", "3", "w", "z", "0", "wait", "3", "2000",
+         "acquire", "4", "w", "z", "0", "acquire", "5", "w", "q", "0",
+         "waitor", "4", "5", "2000",                             // q is free, z is not
+         "touch", d / "T2", "until", d / "T3"});
+    REQUIRE(h::wait_until([&] { return h::exists(d / "T1"); }));
+    hold.release(); // now 1 gets it
+    REQUIRE(h::wait_until([&] { return h::exists(d / "T2"); }));
+    CHECK(helpers_for("./y").size() == 2);
+    CHECK(helpers_for("./z").size() == 2);
+    // The client goes without releasing anything: s6lockd stops every helper.
+    h::write_file(d / "T3", "");
+    CHECK(c->wait() == 0);
+    CHECK(c->out() == "start: ok\nacquire 0: ok\nwait 0: Connection timed out\n"
+                      "acquire 1: ok\nwait 1: ok\nacquire 2: ok\nwait 2: ok\n"
+                      "acquire 3: ok\nwait 3: ok\nacquire 4: ok\nacquire 5: ok\nwaitor: 1\n");
+    for (std::string f : {"./y", "./z", "./q"}) CHECK(no_helpers_for(f));
+    for (std::string f : {"/y", "/z", "/q"})
+        CHECK(h::wait_until([&] { return lock_owner(lockdir + f) == 0; }, 5000));
+}
+
+TEST_CASE("s6lockd: stock s6lockd 2.11.3.2 cannot grant a lock to libs6", "[locks]")
+{
+    h::need_stock("s6lockd");
+#ifndef S6LOCK_CLIENT
+    h::skip("stock libs6 (libs6-dev, skalibs-dev) was not found at build time: no s6lock client");
+#else
+    // The reason ours follows the documentation instead of the binary.
+    h::tempdir d;
+    auto const r = h::run({client, d.path(), "acquire", "0", "w", "x", "0"});
+    CHECK(r.out == "start: ok\nacquire 0: Protocol error\n");
+#endif
+}
+
+TEST_CASE("s6lockd: s6lock_startf itself runs ours where stock's would be", "[locks]")
+{
+#ifndef S6LOCK_CLIENT
+    h::skip("stock libs6 (libs6-dev, skalibs-dev) was not found at build time: no s6lock client");
+#else
+    h::need_root("a private mount namespace to put our s6lockd at /usr/bin/s6lockd");
+    h::need_stock("s6lockd");
+    if (!h::exists("/usr/bin/unshare")) h::skip("no unshare(1)");
+    h::tempdir d;
+    // libs6 runs /usr/bin/s6lockd; ours finds its helper next to itself (not there: it is
+    // /usr/bin) or in its compiled-in libexec directory, which the namespace provides.
+    std::string const libexec = S6PP_LIBEXECDIR;
+    std::string const script =
+        "mount --make-rprivate / && mount --bind " + h::ours("s6lockd") + " /usr/bin/s6lockd" +
+        " || exit 99\n"
+        "d=" + libexec + "; a=$d; while [ ! -e \"$a\" ]; do a=${a%/*}; done\n"
+        "if [ ! -e \"$d/s6lockd-helper\" ]; then\n"
+        "  case $a in /|/usr|'') exit 98;; esac\n"
+        "  mount -t tmpfs s6pp \"$a\" && mkdir -p \"$d\" && : > \"$d/s6lockd-helper\" || exit 99\n"
+        "fi\n"
+        "mount --bind " + h::ours("s6lockd-helper") + " \"$d/s6lockd-helper\" || exit 99\n"
+        "exec " + client + " " + d.path() + " acquire 0 w x 0 wait 0 2000 release 0\n";
+    auto const r = h::run({"/usr/bin/unshare", "-m", "sh", "-c", script});
+    REQUIRE_FALSE(r.timed_out);
+    if (r.code == 98) h::skip("no place for a tmpfs above " + libexec);
+    if (r.code == 99) h::skip("cannot mount in a new mount namespace: " + r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "start: ok\nacquire 0: ok\nwait 0: ok\nrelease 0: ok\n");
+    CHECK(r.err.empty());
+#endif
+}
+
+TEST_CASE("s6lockd: bad requests and broken helpers", "[locks]")
+{
+    h::tempdir d;
+    h::mkdirs(d / "locks");
+    SECTION("malformed acquires are answered, a non-s6lock request ends the daemon")
+    {
+        raw_session s(h::ours("s6lockd"), d / "locks");
+        std::string off_by_one = acquire_msg(0, true, "x");
+        off_by_one.pop_back(); // what stock s6lockd expected
+        CHECK(s.ask(off_by_one) == std::string(1, EPROTO));
+        CHECK(s.ask("\0\7>"s) == std::string(1, ENOENT));
+        CHECK(s.ask(acquire_msg(1, true, "x")) == "\0"s);
+        CHECK(s.next_event() == "1:0");
+        CHECK(s.ask(acquire_msg(1, true, "y")) == std::string(1, EEXIST));
+        std::string_view a;
+        CHECK_FALSE(s.c.exchange({"\0\1"s}, a, sv::mono_ms() + 5000));
+        int const st = s.c.end();
+        CHECK(WIFEXITED(st));
+        CHECK(WEXITSTATUS(st) == 100); // "s6lockd: fatal: invalid client request"
+        CHECK(no_helpers_for("./x"));
+    }
+    SECTION("a helper that fails, dies or talks garbage loses its lock")
+    {
+        // A copy of our s6lockd with a fake helper beside it: it prefers that one.
+        h::mkdirs(d / "bin");
+        h::write_file(d / "bin/s6lockd", h::read_file(h::ours("s6lockd")), 0755);
+        h::write_file(d / "bin/s6lockd-helper",
+                      "#!/bin/sh\ncase $2 in ./garbage) printf x;; ./late) printf '!x';;"
+                      " ./hang) exec /bin/sleep 60;; esac\n",
+                      0755);
+        raw_session s(d / "bin/s6lockd", d / "locks");
+        CHECK(s.ask(acquire_msg(1, true, "garbage")) == "\0"s);
+        CHECK(s.next_event() == "1:" + std::to_string(EPROTO));
+        CHECK(s.ask(acquire_msg(2, true, "exits")) == "\0"s);
+        CHECK(s.next_event() == "2:" + std::to_string(EPIPE));
+        CHECK(s.ask(acquire_msg(3, false, "late")) == "\0"s);
+        CHECK(s.next_event() == "3:0");
+        CHECK(s.next_event() == "3:" + std::to_string(EPROTO));
+        // A limit already past: timed out at once, and the helper stopped.
+        char head[sv::s6lock_acquire_head];
+        sv::s6lock_pack_acquire(head, 4, true, sv::tain_now(), 4);
+        CHECK(s.ask(std::string(head, sizeof head) + "hang" + '\0') == "\0"s);
+        CHECK(s.next_event() == "4:" + std::to_string(ETIMEDOUT));
+        CHECK(s.ask("\0\4>"s) == std::string(1, ENOENT));
+        int const st = s.c.end();
+        CHECK(WIFEXITED(st));
+        CHECK(WEXITSTATUS(st) == 0);
+    }
+    SECTION("a lock file that cannot be made: the real helper's error, then EPIPE")
+    {
+        raw_session s(h::ours("s6lockd"), d / "locks");
+        CHECK(s.ask(acquire_msg(9, true, "no/such/x")) == "\0"s);
+        CHECK(s.next_event() == "9:" + std::to_string(EPIPE));
+    }
 }
