@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include <supervise/spawn.hh>
 #include <supervise/status.hh>
 #include <supervise/fifodir.hh>
+#include <supervise/sigtrap.hh>
 #include <supervise/tai64n.hh>
 
 namespace init {
@@ -43,9 +43,8 @@ void reap(context &c) noexcept
 
 void drain_signals(context &c) noexcept
 {
-    signalfd_siginfo si;
-    while (read(c.ev.signals.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-        int const sig = static_cast<int>(si.ssi_signo);
+    int sig;
+    while ((sig = sv::signal_next(c.ev.signals.get())) > 0) {
         if (sig == SIGCHLD) reap(c);
         else on_signal(c, sig);
     }
@@ -186,10 +185,7 @@ void signals_init(context &c) noexcept
     sigemptyset(&set);
     for (int s : handled) sigaddset(&set, s);
     for (int i = 0; i < 3; i++) sigaddset(&set, halt_signal(i));
-    if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0)
-        sv::die_sys(sv::exitcode::system, "unable to block signals");
-    c.ev.signals.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
-    if (!c.ev.signals) sv::die_sys(sv::exitcode::system, "unable to create signalfd");
+    c.ev.signals.reset(sv::signal_trap_or_die(set));
     c.ev.started.reserve(64);
 }
 
