@@ -40,6 +40,21 @@ std::size_t record_extra(ls::action const &a) noexcept
 
 } // namespace
 
+inline void actions::stamp() noexcept
+{
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (sc_->any_tai) {
+        tai_.fmt(tstamp_, ts);
+        tstamp_[sv::tain_label_size] = ' ';
+    }
+    if (sc_->any_iso) {
+        hlen_ = iso_.fmt(hstamp_, ts);
+        hstamp_[hlen_++] = ' ';
+        hstamp_[hlen_++] = ' ';
+    }
+}
+
 bool actions::init(ls::script const &sc, std::span<logdir> lds, std::size_t linelimit) noexcept
 {
     sc_ = &sc;
@@ -57,9 +72,10 @@ bool actions::init(ls::script const &sc, std::span<logdir> lds, std::size_t line
     // SIGTERM's last line is too long), and at least two full reads of stdin.
     std::size_t const longest = linelimit + 1, floor = 2 * input_capacity(linelimit);
     for (std::size_t o = 0; o < demand_.size(); o++) {
-        if (!demand_[o].count) continue;
-        std::size_t need = 2 * (demand_[o].count * longest + demand_[o].extra);
-        if (!target(o).init(std::max(need, floor))) return false;
+        auto &d = demand_[o];
+        if (!d.count) continue;
+        d.most = linelimit ? d.count * longest + d.extra : 0;
+        if (!target(o).init(std::max(2 * (d.count * longest + d.extra), floor))) return false;
     }
     if (sc.any_tai || sc.any_iso) stamp(); // loads the time zone now
     return true;
@@ -81,19 +97,17 @@ bool actions::fits(std::size_t len) const noexcept
     return true;
 }
 
-void actions::stamp() noexcept
+std::size_t actions::safe_lines() const noexcept
 {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (sc_->any_tai) {
-        tai_.fmt(tstamp_, ts);
-        tstamp_[sv::tain_label_size] = ' ';
+    std::size_t n = SIZE_MAX;
+    for (std::size_t o = 0; o < demand_.size(); o++) {
+        auto const &d = demand_[o];
+        if (!d.count || (!o && !stdout_open_)) continue;
+        if (!d.most) return 0;
+        queue const &q = o ? lds_[o - 1].out : out1_;
+        n = std::min(n, q.room() / d.most);
     }
-    if (sc_->any_iso) {
-        hlen_ = iso_.fmt(hstamp_, ts);
-        hstamp_[hlen_++] = ' ';
-        hstamp_[hlen_++] = ' ';
-    }
+    return n;
 }
 
 std::size_t actions::pieces(iovec *v, ls::action const &a, char const *line, std::size_t len,

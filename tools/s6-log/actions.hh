@@ -30,6 +30,9 @@ public:
     // Whether every output queue has room for what a line of len bytes can add to it.  An
     // empty queue always takes a line (it grows only with -l 0, for an unbounded line).
     bool fits(std::size_t len) const noexcept;
+    // How many more lines, however long, every queue has room for now (0 with -l 0): lines
+    // up to that many need no fits().
+    std::size_t safe_lines() const noexcept;
 
     // Runs one line (without its terminator) through the script.  line[len] must be
     // writable: a NUL goes there while the regexes look at the line.
@@ -42,10 +45,11 @@ public:
 
 private:
     // What a line can add to one output (0: stdout, 1 + i: logdir i): count records of the
-    // line's length, plus extra bytes of stamps, prefixes and newlines.
+    // line's length, plus extra bytes of stamps, prefixes and newlines; most for the longest
+    // line (0 with -l 0).
     struct demand
     {
-        std::size_t count = 0, extra = 0;
+        std::size_t count = 0, extra = 0, most = 0;
     };
 
     queue &target(std::size_t output) noexcept;
@@ -56,7 +60,7 @@ private:
     void alert(sv::logscript::action const &a, char const *line, std::size_t len) noexcept;
     void status(sv::logscript::action const &a, char const *line, std::size_t len) noexcept;
     void act(sv::logscript::action const &a, char const *line, std::size_t len) noexcept;
-    void stamp() noexcept;
+    [[gnu::always_inline]] inline void stamp() noexcept;
 
     sv::logscript::script const *sc_ = nullptr;
     std::span<logdir> lds_;

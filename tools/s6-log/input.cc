@@ -129,13 +129,10 @@ bool input::lines_pending() const noexcept
     return ls::next_line(buf_ + start_, end_ - start_, linelimit_, have_nul_, len, used);
 }
 
-bool input::next(char *&line, std::size_t &len) noexcept
+// next() without a line split off: the rest may still be the last line.
+bool input::last(std::size_t &len) noexcept
 {
     if (start_ == end_) return false;
-    line = buf_ + start_;
-    if (!whole_ &&
-        ls::next_line(buf_ + start_, end_ - start_, linelimit_, have_nul_, len, used_))
-        return true;
     if (whole_ || ended_) {
         // The rest is the last line: a partial line at the end of the input, or the line
         // SIGTERM let finish.
@@ -144,16 +141,6 @@ bool input::next(char *&line, std::size_t &len) noexcept
     }
     if (have_nul_) have_nul_ = std::memchr(buf_ + start_, 0, end_ - start_);
     return false;
-}
-
-void input::pop() noexcept
-{
-    start_ += used_;
-    used_ = 0;
-    if (start_ == end_) {
-        start_ = end_ = 0;
-        have_nul_ = false;
-    }
 }
 
 } // namespace s6log

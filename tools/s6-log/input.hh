@@ -6,6 +6,8 @@
 
 #include <cstddef>
 
+#include <supervise/logscript.hh>
+
 namespace s6log {
 
 // The stdin buffer's size: large reads for throughput, and room for two whole lines.
@@ -39,9 +41,24 @@ public:
 
     // The next line to run (without its terminator): its start and length.  False when no
     // complete line is buffered.  line[len] may be written over until pop().
-    bool next(char *&line, std::size_t &len) noexcept;
+    bool next(char *&line, std::size_t &len) noexcept
+    {
+        line = buf_ + start_;
+        if (start_ != end_ && !whole_ &&
+            sv::logscript::next_line(line, end_ - start_, linelimit_, have_nul_, len, used_))
+            return true;
+        return last(len);
+    }
     // Consumes the line next() gave.
-    void pop() noexcept;
+    void pop() noexcept
+    {
+        start_ += used_;
+        used_ = 0;
+        if (start_ == end_) {
+            start_ = end_ = 0;
+            have_nul_ = false;
+        }
+    }
 
     // Ends the input here: the partial line left, if any, is the last line.
     void end() noexcept { ended_ = true; }
@@ -52,6 +69,7 @@ public:
     bool lines_pending() const noexcept;
 
 private:
+    bool last(std::size_t &len) noexcept;
     void compact() noexcept;
     void grow() noexcept;
 

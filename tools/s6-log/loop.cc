@@ -40,13 +40,18 @@ bool logger::process() noexcept
 {
     bool ran = false;
     char *line;
-    std::size_t len;
+    std::size_t len, safe = 0;
     stalled_ = false;
     while (in_.next(line, len)) {
-        if (!acts_.fits(len)) {
-            stalled_ = true;
-            break;
+        // The exact test only when the queues are nearly full.
+        if (!safe) {
+            safe = acts_.safe_lines();
+            if (!safe && !acts_.fits(len)) {
+                stalled_ = true;
+                break;
+            }
         }
+        if (safe) safe--;
         acts_.run_line(line, len);
         in_.pop();
         ran = true;
