@@ -457,6 +457,9 @@ TEST_CASE("s6-supervise: a missing or non-executable run is retried, not fatal",
         return e.find("unable to spawn") != e.rfind("unable to spawn");
     }));
     CHECK(h::status_of(d).pid == 0);
+    // The child's own line says fatal, as the child dies of it.
+    CHECK(p->err().find(" (child): fatal: unable to exec run: Permission denied\n") !=
+          std::string::npos);
 
     chmod((d + "/run").c_str(), 0755);
     svc(d, "u"); // u retries at once

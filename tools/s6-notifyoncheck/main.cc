@@ -13,23 +13,33 @@
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
-#include <supervise/spawn.hh>
 #include <string_view>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <supervise/control.hh>
 #include <supervise/diag.hh>
 #include <supervise/exec.hh>
 #include <supervise/fd.hh>
 #include <supervise/fifodir.hh>
+#include <supervise/lock.hh>
+#include <supervise/notify.hh>
 #include <supervise/opts.hh>
+#include <supervise/sigtrap.hh>
+#include <supervise/spawn.hh>
 #include <supervise/svdir.hh>
 #include <supervise/tai64n.hh>
 
 
 namespace {
+
+// The checker's exit codes, as stock's: nobody waits for them, but they tell why it ended.
+namespace checker_exit {
+constexpr int ready = 0;
+constexpr int tries_exhausted = 1;
+constexpr int service_died = 2;
+constexpr int no_parent = 2; // the parent could not be told we listen (stock's code too)
+constexpr int timed_out = 3; // -T
+} // namespace checker_exit
 
 constexpr std::string_view usage =
     "s6-notifyoncheck [ -d ] [ -3 fd ] [ -s initialsleep ] [ -T globaltimeout ] "
@@ -69,13 +79,9 @@ bool died(sv::listener &l) noexcept
     sv::listener ev;
     if (!ev.subscribe("event"))
         sv::die_sys(sv::exitcode::system, "unable to ftrigr_subscribe to event fifodir");
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, nullptr);
-    sv::unique_fd sfd(signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC));
-    if (!sfd) sv::die_sys(sv::exitcode::system, "unable to signalfd");
-    if (::write(sync_fd, "", 1) < 1) sv::die_sys(2, "unable to synchronize with parent");
+    sv::unique_fd sfd(sv::signal_trap_or_die({SIGCHLD}));
+    if (::write(sync_fd, "", 1) < 1)
+        sv::die_sys(checker_exit::no_parent, "unable to synchronize with parent");
     ::close(sync_fd);
 
     sv::spawn_opts spawn_how;
@@ -93,10 +99,10 @@ bool died(sv::listener &l) noexcept
             int r = ::poll(&p, 1, sv::poll_timeout(deadline, sv::mono_ms()));
             if (r < 0 && errno != EINTR) sv::die_sys(sv::exitcode::system, "unable to iopause");
             if (r == 0) {
-                if (global >= 0 && sv::mono_ms() >= global) _exit(3);
+                if (global >= 0 && sv::mono_ms() >= global) _exit(checker_exit::timed_out);
                 if (sv::mono_ms() >= deadline) break;
             }
-            if (r > 0 && died(ev)) _exit(2);
+            if (r > 0 && died(ev)) _exit(checker_exit::service_died);
         }
 
         pid_t pid = sv::spawn(cf.check[0], cf.check, spawn_how);
@@ -112,30 +118,29 @@ bool died(sv::listener &l) noexcept
             if (r == 0 && deadline >= 0 && sv::mono_ms() >= deadline) {
                 if (global >= 0 && sv::mono_ms() >= global) {
                     kill(pid, SIGTERM);
-                    _exit(3);
+                    _exit(checker_exit::timed_out);
                 }
                 break; // local timeout: the check is left running, as in s6
             }
             if (r > 0 && (p[0].revents & POLLIN)) {
-                signalfd_siginfo si;
-                while (::read(sfd.get(), &si, sizeof si) > 0) {
+                while (sv::signal_next(sfd.get()) > 0) {
                 }
                 int wstat;
                 if (waitpid(pid, &wstat, WNOHANG) == pid) {
                     if (WIFEXITED(wstat) && !WEXITSTATUS(wstat)) {
-                        sv::write_full(cf.fd, "\n", 1);
-                        _exit(0);
+                        sv::notify_ready(cf.fd);
+                        _exit(checker_exit::ready);
                     }
                     break;
                 }
             }
             if (r > 0 && (p[1].revents & POLLIN) && died(ev)) {
                 kill(pid, SIGTERM);
-                _exit(2);
+                _exit(checker_exit::service_died);
             }
         }
     }
-    _exit(1);
+    _exit(checker_exit::tries_exhausted);
 }
 
 // Where -c finds execlineb: Debian's private directory first, then /usr/bin, then $PATH.
@@ -238,7 +243,7 @@ int main(int argc, char **argv)
             // children is not left with a zombie.
             pid_t g = fork();
             if (g < 0) _exit(sv::exitcode::system);
-            if (g > 0) _exit(0);
+            if (g > 0) _exit(sv::exitcode::ok);
         }
         checker(cf, p[1], global);
     }

@@ -17,7 +17,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +26,8 @@
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 #include <supervise/fifodir.hh>
+#include <supervise/lock.hh>
+#include <supervise/sigtrap.hh>
 #include <supervise/spawn.hh>
 #include <supervise/svdir.hh>
 
@@ -44,8 +45,6 @@ char const *service_dir = nullptr; // DIR as given, passed to ./run and ./finish
 int notify_rd = -1;                // read end of the readiness pipe while run is up
 char prog_buf[PATH_MAX + 32];
 char dtally_scratch[(sv::death_tally_max + 1) * sv::death_record_size];
-
-void on_sigpipe(int) {}
 
 // Reads a numeric service file, warning as s6 does when it is invalid or unreadable.
 bool read_number(char const *name, std::uint32_t &v) noexcept
@@ -69,7 +68,7 @@ bool make_ctl_dir(char const *name, bool fifodir) noexcept
     char link[PATH_MAX];
     if (lstat(name, &st) == 0 && S_ISLNK(st.st_mode) && stat(name, &st) < 0 && errno == ENOENT) {
         ssize_t n = readlink(name, link, sizeof link - 1);
-        if (n < 0) sv::die_sys(111, "unable to readlink ", name);
+        if (n < 0) sv::die_sys(sv::exitcode::system, "unable to readlink ", name);
         link[n] = 0;
         target = link;
     } else if (stat(name, &st) == 0) {
@@ -78,10 +77,10 @@ bool make_ctl_dir(char const *name, bool fifodir) noexcept
     if (fifodir) {
         if (!sv::fifodir_make(target)) {
             if (errno == ENOTDIR) return false;
-            sv::die_sys(111, "unable to mkfifodir ", name);
+            sv::die_sys(sv::exitcode::system, "unable to mkfifodir ", name);
         }
     } else if (mkdir(target, 0700) < 0 && errno != EEXIST) {
-        sv::die_sys(111, "unable to mkdir ", name);
+        sv::die_sys(sv::exitcode::system, "unable to mkdir ", name);
     }
     return true;
 }
@@ -91,16 +90,13 @@ bool make_ctl_dir(char const *name, bool fifodir) noexcept
 int take_service_lock(bool &busy) noexcept
 {
     busy = false;
-    int fd = ::open("supervise/service-lock", O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+    int fd = sv::lock_open("supervise/service-lock");
     if (fd < 0) {
         sv::warn_sys("unable to open supervise/service-lock for writing (waiting 60 seconds)");
         return -1;
     }
-    struct flock fl {};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
-        busy = errno == EAGAIN || errno == EACCES;
+    if (sv::lock_fd_inherited(fd, true, false) < 0) {
+        busy = errno == EWOULDBLOCK;
         if (busy)
             sv::warn("another instance of the service is already running, waiting for it");
         else
@@ -135,16 +131,6 @@ void send_signal_group(pid_t pid, int sig) noexcept
     if (pid <= 0) return;
     pid_t g = getpgid(pid);
     if (g > 0) ::killpg(g, sig);
-}
-
-// Spawns prog with argv: a new session, an empty signal mask, and up to two fds moved into
-// place (fd[i] -> target[i], skipped where fd[i] < 0).  Returns the pid, or 0 with errno set.
-pid_t spawn(char const *path, char *const *argv, int const (&fd)[2], int const (&target)[2]) noexcept
-{
-    sv::spawn_opts o;
-    o.new_session = true;
-    for (int i = 0; i < 2; i++) o.from[i] = fd[i], o.to[i] = target[i];
-    return sv::spawn(path, argv, o);
 }
 
 // Moves fd out of the way of target, so that the dup2s in the child cannot overwrite a source
@@ -189,8 +175,11 @@ pid_t spawn_run(std::int64_t *retry_ms) noexcept
     }
     char arg0[] = "run";
     char *argv[] = {arg0, const_cast<char *>(service_dir), nullptr};
-    pid_t pid = spawn("./run", argv, {p[1], lock.get()},
-                      {static_cast<int>(nfd), static_cast<int>(lfd)});
+    // A session leader with an empty mask, the notification pipe and the lock moved into place.
+    sv::spawn_opts const how{.new_session = true,
+                             .from = {p[1], lock.get(), -1},
+                             .to = {static_cast<int>(nfd), static_cast<int>(lfd), -1}};
+    pid_t pid = sv::spawn("./run", argv, how);
     int const e = errno;
     if (p[1] >= 0) ::close(p[1]);
     if (!pid) {
@@ -200,12 +189,12 @@ pid_t spawn_run(std::int64_t *retry_ms) noexcept
             sv::warn_sys("unable to fork (waiting 60 seconds)");
             *retry_ms = retry_fork_ms;
         } else {
-            // spawn() reports the exec failure to us; say it as s6's child would.
+            // spawn() reports the exec failure to us; say it as s6's child would, dying.
             char const *saved = sv::prog.data();
             std::size_t len = sv::prog.size();
             std::memcpy(prog_buf + len, " (child)", 9);
             sv::prog = {prog_buf, len + 8};
-            sv::warn_sys("unable to exec run");
+            sv::fatal_line_sys("unable to exec run");
             sv::prog = {saved, len};
             sv::warn("unable to spawn ./run - waiting 10 seconds");
             *retry_ms = retry_exec_ms;
@@ -231,7 +220,7 @@ pid_t spawn_finish(int wstat) noexcept
     s2[a2.len] = 0;
     char arg0[] = "finish";
     char *argv[] = {arg0, s1, s2, const_cast<char *>(service_dir), nullptr};
-    pid_t pid = spawn("./finish", argv, {-1, -1}, {0, 0});
+    pid_t pid = sv::spawn("./finish", argv, {.new_session = true});
     if (!pid && (errno == EAGAIN || errno == ENOMEM)) sv::warn_sys("unable to fork finish");
     return pid;
 }
@@ -316,7 +305,8 @@ int supervise_main(int argc, char **argv)
     // The service gets fds 0-2 and its notification fd, nothing else: fds we inherited stay
     // open for us but are not passed on.  (Stock 2.11 passes them on.)
     sv::cloexec_from(3);
-    if (chdir(service_dir) < 0) sv::die_sys(111, "unable to chdir to ", service_dir);
+    if (chdir(service_dir) < 0)
+        sv::die_sys(sv::exitcode::system, "unable to chdir to ", service_dir);
     {
         std::size_t len = std::strlen(service_dir);
         if (len > PATH_MAX) len = PATH_MAX;
@@ -327,35 +317,29 @@ int supervise_main(int argc, char **argv)
 
     // The control files are created with umask 0, so their modes are exactly s6's.
     mode_t const old_umask = umask(0);
-    if (!make_ctl_dir("event", true)) sv::die(100, "event exists and is not a directory");
-    if (!make_ctl_dir("supervise", false)) sv::die(100, "supervise exists and is not a directory");
+    if (!make_ctl_dir("event", true))
+        sv::die(sv::exitcode::usage, "event exists and is not a directory");
+    if (!make_ctl_dir("supervise", false))
+        sv::die(sv::exitcode::usage, "supervise exists and is not a directory");
     // The lock fd and both ends of the control FIFO live as long as the process: they are
     // released on purpose and never closed.
-    if (sv::lock_take("supervise/lock") < 0) {
-        if (errno == EAGAIN || errno == EACCES)
-            sv::die(100, "another instance of s6-supervise is already running");
-        sv::die_sys(111, "unable to lock supervise/lock");
+    int const lck = sv::lock_open("supervise/lock");
+    if (lck < 0) sv::die_sys(sv::exitcode::system, "unable to open supervise/lock");
+    if (sv::lock_fd(lck, true, false) < 0) {
+        if (errno == EWOULDBLOCK)
+            sv::die(sv::exitcode::usage, "another instance of s6-supervise is already running");
+        sv::die_sys(sv::exitcode::system, "unable to lock supervise/lock");
     }
     sv::unique_fd ctl_rd, ctl_wr;
-    if (!sv::control_listen("supervise/control", ctl_rd, ctl_wr)) {
-        if (errno == EEXIST) sv::die(100, "supervise/control is not a FIFO");
-        sv::die_sys(111, "unable to mkfifo supervise/control");
-    }
+    sv::control_listen_or_die("supervise/control", ctl_rd, ctl_wr);
     umask(old_umask);
     int const ctl = ctl_rd.release();
     ctl_wr.release();
 
-    // Signals: the ones we act on are read through a signalfd; SIGPIPE gets a no-op handler
-    // (not SIG_IGN, so children still start with the default disposition).
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGTERM, SIGHUP, SIGQUIT, SIGINT}) sigaddset(&set, s);
-    if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0) sv::die_sys(111, "unable to block signals");
-    int const sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sfd < 0) sv::die_sys(111, "unable to create signalfd");
-    struct sigaction sa {};
-    sa.sa_handler = on_sigpipe;
-    sigaction(SIGPIPE, &sa, nullptr);
+    // Signals: the ones we act on are read through a signalfd; SIGPIPE is absorbed (not
+    // ignored, so children still start with the default disposition).
+    int const sfd = sv::signal_trap_or_die({SIGCHLD, SIGTERM, SIGHUP, SIGQUIT, SIGINT});
+    if (!sv::signal_absorb(SIGPIPE)) sv::die_sys(sv::exitcode::system, "unable to ignore SIGPIPE");
 
     {
         int fd = ::open("supervise/death_tally", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -368,7 +352,7 @@ int supervise_main(int argc, char **argv)
         pollfd p[3] = {{sfd, POLLIN, 0}, {ctl, POLLIN, 0}, {notify_rd, POLLIN, 0}};
         int const n = notify_rd >= 0 ? 3 : 2;
         int r = poll(p, static_cast<nfds_t>(n), sv::poll_timeout(sup.timer, sv::mono_ms()));
-        if (r < 0 && errno != EINTR) sv::die_sys(111, "unable to poll");
+        if (r < 0 && errno != EINTR) sv::die_sys(sv::exitcode::system, "unable to poll");
 
         // Readiness before deaths, so a run that prints its newline and exits is seen ready.
         if (n == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -383,9 +367,9 @@ int supervise_main(int argc, char **argv)
         }
 
         if (p[0].revents & POLLIN) {
-            signalfd_siginfo si;
-            while (::read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-                switch (si.ssi_signo) {
+            int sig;
+            while ((sig = sv::signal_next(sfd)) > 0) {
+                switch (sig) {
                 case SIGCHLD:
                     for (;;) {
                         int wstat;
@@ -417,7 +401,7 @@ int supervise_main(int argc, char **argv)
                 }
             }
             if (got < 0 && errno != EAGAIN && errno != EINTR)
-                sv::die_sys(111, "unable to read supervise/control");
+                sv::die_sys(sv::exitcode::system, "unable to read supervise/control");
         }
 
         if (sup.timer >= 0 && sv::mono_ms() >= sup.timer) svd::dispatch(sup, svd::ev_timeout);

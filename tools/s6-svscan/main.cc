@@ -24,16 +24,19 @@
 #include <memory>
 #include <new>
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <supervise/control.hh>
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 #include <supervise/fork_self.hh>
+#include <supervise/lock.hh>
+#include <supervise/notify.hh>
 #include <supervise/opts.hh>
 #include <supervise/sibling.hh>
+#include <supervise/sigtrap.hh>
 #include <supervise/spawn.hh>
 #include <supervise/signame.hh>
 #include <supervise/tai64n.hh>
@@ -51,27 +54,12 @@ constexpr std::string_view usage =
 constexpr unsigned max_lower = 2, max_upper = 90000;
 constexpr char const *finish_prog = ".s6-svscan/finish";
 constexpr char const *crash_prog = ".s6-svscan/crash";
-// SIGCHLD, SIGALRM and SIGABRT have fixed meanings; the others are diverted to scripts.
-constexpr int trapped_signals[] = {SIGCHLD, SIGALRM, SIGABRT, SIGHUP, SIGINT,  SIGTERM,
-                                   SIGQUIT, SIGUSR1, SIGUSR2, SIGPWR, SIGWINCH};
 
 // Everything lives here, reserved at start-up; the loop allocates nothing.
 svs::scanner sc;
 sv::path_buf supervise_path;
 sv::self_image self; // what a forked s6-supervise needs to pass for an exec'd one
-int console = -1;    // -X: the fd that holds the real console
-sigset_t trapped;    // the signals read through the signalfd
-sigset_t child_mask; // the mask we started with, minus trapped: what children get
-bool mask_restored = false;
-
-void on_sigpipe(int) {}
-
-void restore_mask() noexcept
-{
-    if (mask_restored) return;
-    sigprocmask(SIG_SETMASK, &child_mask, nullptr);
-    mask_restored = true;
-}
+int console = -1; // -X: the fd that holds the real console
 
 [[noreturn]] void exec_crash(char const *what) noexcept
 {
@@ -79,19 +67,7 @@ void restore_mask() noexcept
     sv::warn("executing into ", crash_prog);
     char *argv[] = {const_cast<char *>(crash_prog), nullptr};
     ::execv(crash_prog, argv);
-    sv::die_sys(111, "unable to exec ", crash_prog);
-}
-
-// Starts path with the given mask and at most two fds moved into place.  Returns the pid,
-// or 0 with errno set (the exec's failure as well as the fork's).
-pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, int to1, int fd2,
-            int to2) noexcept
-{
-    sv::spawn_opts o;
-    o.mask = &mask;
-    o.from[0] = fd1, o.to[0] = to1;
-    o.from[1] = fd2, o.to[1] = to2;
-    return sv::spawn(path, argv, o);
+    sv::die_sys(sv::exitcode::system, "unable to exec ", crash_prog);
 }
 
 // The child side of a supervisor started without exec: what the exec'd s6-supervise would
@@ -101,8 +77,8 @@ pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, 
 {
     sv::prog = "s6-svscan (child)";
     if ((fd >= 0 && ::dup2(fd, target) < 0) || (fd2 >= 0 && ::dup2(fd2, 2) < 0))
-        sv::die_sys(111, "unable to set fds for ", argv[1]);
-    sigprocmask(SIG_SETMASK, &child_mask, nullptr);
+        sv::die_sys(sv::exitcode::system, "unable to set fds for ", argv[1]);
+    sv::signal_restore();
     struct sigaction sa = {};
     sa.sa_handler = SIG_DFL;
     sigaction(SIGPIPE, &sa, nullptr);
@@ -111,22 +87,15 @@ pid_t spawn(char const *path, char *const *argv, sigset_t const &mask, int fd1, 
     if (sv::self_image_become(self, supervise_path.c_str(), {argv, 2}, title))
         _exit(supervise_main(2, argv));
     ::execv(supervise_path.c_str(), argv);
-    sv::die_sys(111, "unable to exec ", supervise_path.view());
+    sv::die_sys(sv::exitcode::system, "unable to exec ", supervise_path.view());
 }
 
 void handle_signals(int sfd) noexcept
 {
-    for (;;) {
-        signalfd_siginfo si;
-        ssize_t r = ::read(sfd, &si, sizeof si);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN) return;
-            svs::sys::panic("selfpipe_read");
-        }
-        if (r != static_cast<ssize_t>(sizeof si)) return;
-        svs::on_signal(sc, static_cast<int>(si.ssi_signo));
-    }
+    int sig;
+    while ((sig = sv::signal_next(sfd)) > 0)
+        svs::on_signal(sc, sig);
+    if (sig < 0) svs::sys::panic("selfpipe_read");
 }
 
 void handle_control(int fd) noexcept
@@ -154,32 +123,25 @@ int control_init() noexcept
     mode_t const m = umask(0);
     struct stat st;
     if (::mkdir(".s6-svscan", 0700) < 0) {
-        if (errno != EEXIST) sv::die_sys(111, "unable to mkdir .s6-svscan");
-        if (::stat(".s6-svscan", &st) < 0) sv::die_sys(111, "unable to stat .s6-svscan");
-        if (!S_ISDIR(st.st_mode)) sv::die(100, ".s6-svscan exists and is not a directory");
+        if (errno != EEXIST) sv::die_sys(sv::exitcode::system, "unable to mkdir .s6-svscan");
+        if (::stat(".s6-svscan", &st) < 0)
+            sv::die_sys(sv::exitcode::system, "unable to stat .s6-svscan");
+        if (!S_ISDIR(st.st_mode))
+            sv::die(sv::exitcode::usage, ".s6-svscan exists and is not a directory");
     }
-    int lck = ::open(".s6-svscan/lock", O_WRONLY | O_NONBLOCK | O_CREAT | O_CLOEXEC, 0600);
-    if (lck < 0) sv::die_sys(111, "unable to open .s6-svscan/lock");
-    struct flock fl = {};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(lck, F_SETLK, &fl) < 0) {
-        if (errno == EAGAIN || errno == EACCES)
-            sv::die(100, "another instance of s6-svscan is already running on the same directory");
-        sv::die_sys(111, "unable to lock .s6-svscan/lock");
+    int const lck = sv::lock_open(".s6-svscan/lock", 0600);
+    if (lck < 0) sv::die_sys(sv::exitcode::system, "unable to open .s6-svscan/lock");
+    if (sv::lock_fd(lck, true, false) < 0) {
+        if (errno == EWOULDBLOCK)
+            sv::die(sv::exitcode::usage,
+                    "another instance of s6-svscan is already running on the same directory");
+        sv::die_sys(sv::exitcode::system, "unable to lock .s6-svscan/lock");
     }
-    if (::mkfifo(".s6-svscan/control", 0600) < 0) {
-        if (errno != EEXIST) sv::die_sys(111, "unable to mkfifo .s6-svscan/control");
-        if (::stat(".s6-svscan/control", &st) < 0)
-            sv::die_sys(111, "unable to stat .s6-svscan/control");
-        if (!S_ISFIFO(st.st_mode)) sv::die(100, ".s6-svscan/control is not a FIFO");
-    }
-    int ctl = ::open(".s6-svscan/control", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (ctl < 0) sv::die_sys(111, "unable to open .s6-svscan/control for reading");
-    if (::open(".s6-svscan/control", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)
-        sv::die_sys(111, "unable to open .s6-svscan/control for writing");
+    sv::unique_fd rd, wr;
+    sv::control_listen_or_die(".s6-svscan/control", rd, wr);
+    wr.release();
     umask(m);
-    return ctl;
+    return rd.release();
 }
 
 } // namespace
@@ -202,15 +164,17 @@ pid_t spawn_supervise(char const *name, int fd, int target, bool with_console) n
         if (pid == 0) run_supervise(argv, fd, target, c ? console : -1);
         return pid < 0 ? 0 : pid;
     }
-    pid_t pid = spawn(supervise_path.c_str(), argv, child_mask, fd, target, c ? console : -1, 2);
+    sv::spawn_opts const how{.mask = &sv::signal_child_mask(),
+                             .from = {fd, c ? console : -1, -1},
+                             .to = {target, 2, -1}};
+    pid_t pid = sv::spawn(supervise_path.c_str(), argv, how);
     if (pid) return pid;
     if (errno == EAGAIN || errno == ENOMEM) return 0;
     // The exec failed (posix_spawn reports it and leaves no process).  Say it the way s6's
     // forked child would have before dying.
     std::string_view const saved = sv::prog;
     sv::prog = "s6-svscan (child)";
-    std::string_view const msg[] = {"unable to exec ", supervise_path.view()};
-    sv::detail::emit("fatal", true, msg, 2);
+    sv::fatal_line_sys("unable to exec ", supervise_path.view());
     sv::prog = saved;
     return -1;
 }
@@ -229,9 +193,7 @@ bool spawn_signal_script(int sig) noexcept
 {
     sv::path_buf script(".s6-svscan/SIG", sv::sig_name(sig));
     char *argv[] = {const_cast<char *>(script.c_str()), nullptr};
-    sigset_t empty;
-    sigemptyset(&empty);
-    if (spawn(script.c_str(), argv, empty, -1, 0, -1, 0)) return true;
+    if (sv::spawn(script.c_str(), argv)) return true; // an empty mask, like s6's scripts
     if (errno != ENOENT) sv::warn_sys("unable to spawn ", script.view());
     return false;
 }
@@ -254,7 +216,7 @@ void restore_console() noexcept
 void panic(char const *what) noexcept
 {
     int const e = errno;
-    restore_mask();
+    sv::signal_restore();
     svs::sys::restore_console();
     errno = e;
     exec_crash(what);
@@ -293,49 +255,39 @@ int svscan_main(int argc, char **argv)
         if (sc.max > max_upper) sc.max = max_upper;
         auto ops = opts.operands();
         if (notif >= 0) {
-            if (notif < 3) sv::die(100, "notification fd must be 3 or more");
-            if (fcntl(notif, F_GETFD) < 0) sv::die_sys(100, "invalid notification fd");
+            if (notif < 3) sv::die(sv::exitcode::usage, "notification fd must be 3 or more");
+            if (fcntl(notif, F_GETFD) < 0)
+                sv::die_sys(sv::exitcode::usage, "invalid notification fd");
         }
         if (console >= 0) {
-            if (console < 3) sv::die(100, "console holder fd must be 3 or more");
-            if (fcntl(console, F_GETFD) < 0) sv::die_sys(100, "invalid console holder fd");
-            if (!sv::set_cloexec(console, true)) sv::die_sys(111, "unable to coe console holder");
+            if (console < 3) sv::die(sv::exitcode::usage, "console holder fd must be 3 or more");
+            if (fcntl(console, F_GETFD) < 0)
+                sv::die_sys(sv::exitcode::usage, "invalid console holder fd");
+            if (!sv::set_cloexec(console, true))
+                sv::die_sys(sv::exitcode::system, "unable to coe console holder");
         }
         sv::ensure_std_fds();
-        if (!ops.empty() && ::chdir(ops[0]) < 0) sv::die_sys(111, "unable to chdir");
+        if (!ops.empty() && ::chdir(ops[0]) < 0)
+            sv::die_sys(sv::exitcode::system, "unable to chdir");
     }
     int const ctl = control_init();
 
-    // Signals: blocked and read through a signalfd.  SIGPIPE gets a no-op handler rather than
-    // SIG_IGN, so children start with the default disposition.
-    sigemptyset(&trapped);
-    for (int s : trapped_signals)
-        sigaddset(&trapped, s);
-    struct sigaction sa = {};
-    sa.sa_handler = on_sigpipe;
-    if (sigaction(SIGPIPE, &sa, nullptr) < 0) sv::die_sys(111, "unable to ignore SIGPIPE");
-    sigset_t old;
-    if (sigprocmask(SIG_BLOCK, &trapped, &old) < 0) sv::die_sys(111, "unable to trap signals");
-    child_mask = old;
-    for (int s : trapped_signals)
-        sigdelset(&child_mask, s);
-    int const sfd = signalfd(-1, &trapped, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sfd < 0) sv::die_sys(111, "unable to selfpipe_init");
+    // Signals: blocked and read through a signalfd.  SIGCHLD, SIGALRM and SIGABRT have fixed
+    // meanings; the others are diverted to scripts.  SIGPIPE is absorbed rather than ignored,
+    // so children start with the default disposition.  Children get the mask we started
+    // with, minus these (sv::signal_child_mask).
+    if (!sv::signal_absorb(SIGPIPE)) sv::die_sys(sv::exitcode::system, "unable to ignore SIGPIPE");
+    int const sfd = sv::signal_trap_or_die({SIGCHLD, SIGALRM, SIGABRT, SIGHUP, SIGINT, SIGTERM,
+                                            SIGQUIT, SIGUSR1, SIGUSR2, SIGPWR, SIGWINCH});
 
     // The whole table, once.  Default-initialised: pages are only touched when used.
     sc.tab = new (std::nothrow) svs::service[sc.max];
-    if (!sc.tab) sv::die_sys(111, "unable to allocate the service table");
+    if (!sc.tab) sv::die_sys(sv::exitcode::system, "unable to allocate the service table");
     if (!sv::sibling_path("s6-supervise", S6PP_BINDIR, supervise_path))
-        sv::die_sys(111, "unable to find s6-supervise");
+        sv::die_sys(sv::exitcode::system, "unable to find s6-supervise");
 
     // Shallow readiness: the control FIFO works; nothing has been scanned yet.
-    if (notif >= 0) {
-        ssize_t w;
-        do
-            w = ::write(notif, "\n", 1);
-        while (w < 0 && errno == EINTR);
-        ::close(notif);
-    }
+    if (notif >= 0) sv::notify_ready(notif);
     // Our own fds are all close-on-exec now, and notif is gone: any other is inherited.  If
     // this fails, supervisors are exec'd.  If it works, the code pages our start-up mapped
     // are no longer shared with the supervisors, which never run that code: let them go.
@@ -360,7 +312,7 @@ int svscan_main(int argc, char **argv)
 
     // Finish phase: kill, close the pipes, wait (state.cc); then exec finish, or crash.
     svs::finish(sc);
-    restore_mask();
+    sv::signal_restore();
     char *eargv[] = {const_cast<char *>(finish_prog), nullptr};
     ::execv(finish_prog, eargv);
     if (errno != ENOENT) exec_crash("exec finish script .s6-svscan/finish");
