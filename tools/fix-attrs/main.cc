@@ -139,5 +139,5 @@ int main(int argc, char **argv)
         failed += do_input(name == "-" ? "stdin" : name, text, hidden);
     }
     if (unreadable) return sv::exitcode::system;
-    return failed ? 1 : 0;
+    return failed ? sv::exitcode::negative : sv::exitcode::ok;
 }

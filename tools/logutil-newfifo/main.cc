@@ -71,24 +71,24 @@ int main(int argc, char **argv)
         }
     }
     auto rest = opts.operands();
-    if (rest.empty()) return 1;
+    if (rest.empty()) return sv::exitcode::step_failed;
     char const *fifo = rest[0];
 
     // s6-mkfifo -m: an octal number; the execute bits are always masked off.
     unsigned mode = 0;
     std::string_view m(mode_arg);
     if (m.empty() || m.find_first_not_of("01234567") != std::string_view::npos) {
-        sv::die(1, "invalid mode: ", m);
+        sv::die(sv::exitcode::step_failed, "invalid mode: ", m);
     }
     for (char c : m)
         mode = mode * 8 + static_cast<unsigned>(c - '0');
 
     if (!rmrf_at(AT_FDCWD, fifo)) {
-        sv::die_sys(1, "unable to remove ", fifo);
+        sv::die_sys(sv::exitcode::step_failed, "unable to remove ", fifo);
     }
     umask(S_IXUSR | S_IXGRP | S_IXOTH);
     if (mkfifo(fifo, mode & 07777) < 0) {
-        sv::die_sys(1, "unable to mkfifo ", fifo);
+        sv::die_sys(sv::exitcode::step_failed, "unable to mkfifo ", fifo);
     }
     sv::uidgid_spec spec; // s6-envuidgid -- owner: a user name that must exist
     std::string bad;
@@ -96,12 +96,12 @@ int main(int argc, char **argv)
     case sv::uidgid_status::ok:
         break;
     case sv::uidgid_status::groups_error:
-        sv::die_sys(1, "unable to read the group file");
+        sv::die_sys(sv::exitcode::step_failed, "unable to read the group file");
     default:
-        sv::die(1, "unknown user: ", bad);
+        sv::die(sv::exitcode::step_failed, "unknown user: ", bad);
     }
     if (chown(fifo, spec.uid, spec.gid) < 0) {
-        sv::die_sys(1, "unable to chown ", fifo);
+        sv::die_sys(sv::exitcode::step_failed, "unable to chown ", fifo);
     }
     return 0;
 }

@@ -24,6 +24,7 @@
 
 #include <supervise/diag.hh>
 #include <supervise/envdir.hh>
+#include <supervise/exec.hh>
 #include <supervise/fd.hh>
 #include <supervise/opts.hh>
 #include <supervise/sibling.hh>
@@ -48,22 +49,14 @@ bool logging_script(std::string &out)
     int fd = open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         // Not in a container environment: our own environment, if it has the variable.
-        if (errno != ENOENT && errno != ENOTDIR) sv::die_sys(111, "unable to open ", file.view());
+        if (errno != ENOENT && errno != ENOTDIR)
+            sv::die_sys(sv::exitcode::system, "unable to open ", file.view());
         char const *v = std::getenv(var);
         if (!v) return false;
         out = v;
         return true;
     }
-    char buf[4096];
-    for (;;) {
-        ssize_t r = read(fd, buf, sizeof buf);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            sv::die_sys(111, "unable to read ", file.view());
-        }
-        if (!r) break;
-        out.append(buf, static_cast<std::size_t>(r));
-    }
+    if (!sv::read_all(fd, out)) sv::die_sys(sv::exitcode::system, "unable to read ", file.view());
     close(fd);
     if (out.empty()) return false; // printcontenv: an empty file is unset
     while (!out.empty() && out.back() == '\n')
@@ -85,17 +78,18 @@ int main(int argc, char **argv)
             sv::die_usage(usage);
     }
     auto rest = opts.operands();
-    if (rest.empty()) return 1;
+    if (rest.empty()) return sv::exitcode::step_failed;
     char const *logdir = rest[0];
 
     if (fifo && *fifo) {
         int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0) sv::die_sys(111, "unable to open ", fifo);
+        if (fd < 0) sv::die_sys(sv::exitcode::system, "unable to open ", fifo);
         if (fd != 0) {
-            if (dup2(fd, 0) < 0) sv::die_sys(111, "unable to move fd to stdin");
+            if (dup2(fd, 0) < 0) sv::die_sys(sv::exitcode::system, "unable to move fd to stdin");
             close(fd);
         }
-        if (!sv::set_nonblock(0, false)) sv::die_sys(111, "unable to set stdin blocking");
+        if (!sv::set_nonblock(0, false))
+            sv::die_sys(sv::exitcode::system, "unable to set stdin blocking");
     }
 
     std::string script;
@@ -115,12 +109,13 @@ int main(int argc, char **argv)
     spec.gid = 32768;
     std::string bad;
     if (sv::resolve_uidgid("nobody", spec, bad) == sv::uidgid_status::groups_error)
-        sv::die_sys(111, "unable to read the group file");
+        sv::die_sys(sv::exitcode::system, "unable to read the group file");
     std::string uid = std::to_string(spec.uid), gid = std::to_string(spec.gid);
     std::string gids = sv::fmt_gid_list(spec.gids);
 
     sv::path_buf s6log;
-    if (!sv::sibling_path("s6-log", "/usr/bin", s6log)) sv::die_sys(111, "unable to find s6-log");
+    if (!sv::sibling_path("s6-log", "/usr/bin", s6log))
+        sv::die_sys(sv::exitcode::system, "unable to find s6-log");
     std::vector<char const *> chain = {"s6-applyuidgid", "-u",  uid.c_str(),  "-g",
                                        gid.c_str(),      "-G",  gids.c_str(), "--",
                                        s6log.c_str(),    "-bp", "--"};
@@ -134,6 +129,5 @@ int main(int argc, char **argv)
     char const *const *next = chain.data() + 8;
     if (geteuid() == 0) next = sv::applyuidgid_main(n, chain.data());
     char const *const empty_env[] = {nullptr};
-    execve(next[0], const_cast<char *const *>(next), const_cast<char *const *>(empty_env));
-    sv::die_sys(errno == ENOENT ? 127 : 126, "unable to exec ", next[0]);
+    sv::exec_or_die(next, empty_env);
 }

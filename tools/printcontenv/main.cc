@@ -45,29 +45,23 @@ int main(int argc, char **argv)
 
     if (sv::keep_env(std::getenv("S6_KEEP_ENV"))) {
         char const *v = std::getenv(argv[1]);
-        if (!v || !*v) return 1;
+        if (!v || !*v) return sv::exitcode::negative;
         return print(v);
     }
 
     sv::path_buf file(sv::container_env_dir(), "/", name);
     sv::unique_fd fd(open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (!fd) {
-        if (errno == ENOENT || errno == ENOTDIR) return 1;
+        if (errno == ENOENT || errno == ENOTDIR) return sv::exitcode::negative;
         sv::die_sys(sv::exitcode::system, "unable to open ", file.view());
     }
     sv::set_nonblock(fd.get(), false); // non-blocking only so that opening a FIFO cannot hang
     std::string content;
-    char buf[4096];
-    for (;;) {
-        ssize_t r = read(fd.get(), buf, sizeof buf);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) sv::die_sys(sv::exitcode::system, "unable to read ", file.view());
-        if (r == 0) break;
-        content.append(buf, static_cast<std::size_t>(r));
-    }
+    if (!sv::read_all(fd.get(), content))
+        sv::die_sys(sv::exitcode::system, "unable to read ", file.view());
     std::string value;
     if (!sv::envdir_value(content, sv::envdir_flag::verbatim | sv::envdir_flag::noclamp, '\n',
                           value))
-        return 1;
+        return sv::exitcode::negative;
     return print(value);
 }

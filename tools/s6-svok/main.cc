@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <string_view>
 
-#include <supervise/control.hh>
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
+#include <supervise/lock.hh>
 
 int main(int argc, char **argv)
 {
@@ -22,10 +22,10 @@ int main(int argc, char **argv)
     }
     switch (sv::lock_probe(lock.c_str())) {
     case sv::lock_state::held:
-        return 0;
+        return sv::exitcode::ok;
     case sv::lock_state::free:
     case sv::lock_state::missing:
-        return 1;
+        return sv::exitcode::negative;
     case sv::lock_state::error:
         break;
     }

@@ -231,7 +231,8 @@ int main(int argc, char **argv)
         lock.ok() ? sv::lock_probe(lock.c_str()) : (errno = ENAMETOOLONG, sv::lock_state::error);
     if (ls == sv::lock_state::error) sv::die_sys(sv::exitcode::system, "unable to check ", dir);
     if (ls != sv::lock_state::held)
-        sv::die(1, "unable to read status for ", dir, ": s6-supervise not running");
+        sv::die(sv::exitcode::negative, "unable to read status for ", dir,
+                ": s6-supervise not running");
 
     sv::status st;
     if (!sv::status_read(dir, st))

@@ -28,11 +28,11 @@ sv::tai_stamper stamper;
 void put(char const *s, std::size_t n, char const *verb)
 {
     if (out_len + n > out_size) {
-        if (!sv::write_full(1, out, out_len)) sv::die_sys(111, "unable to ", verb);
+        if (!sv::write_full(1, out, out_len)) sv::die_sys(sv::exitcode::system, "unable to ", verb);
         out_len = 0;
     }
     if (n > out_size) {
-        if (!sv::write_full(1, s, n)) sv::die_sys(111, "unable to ", verb);
+        if (!sv::write_full(1, s, n)) sv::die_sys(sv::exitcode::system, "unable to ", verb);
         return;
     }
     std::memcpy(out + out_len, s, n);
@@ -60,7 +60,7 @@ int main()
         ssize_t r = read(0, in, sizeof in);
         if (r < 0) {
             if (errno == EINTR) continue;
-            sv::die_sys(111, "unable to read from stdin");
+            sv::die_sys(sv::exitcode::system, "unable to read from stdin");
         }
         if (!r) break;
         char const *p = in, *e = in + r;
@@ -74,10 +74,11 @@ int main()
             p = stop;
         }
         if (out_len && !sv::write_full(1, out, out_len))
-            sv::die_sys(111, "unable to read from stdin");
+            sv::die_sys(sv::exitcode::system, "unable to read from stdin");
         out_len = 0;
     }
     if (!at_start) put("\n", 1, "write to stdout");
-    if (out_len && !sv::write_full(1, out, out_len)) sv::die_sys(111, "unable to write to stdout");
+    if (out_len && !sv::write_full(1, out, out_len))
+        sv::die_sys(sv::exitcode::system, "unable to write to stdout");
     return 0;
 }

@@ -31,7 +31,8 @@ bool utc = false;
 
 void flush()
 {
-    if (out_len && !sv::write_full(1, out, out_len)) sv::die_sys(111, "unable to write to stdout");
+    if (out_len && !sv::write_full(1, out, out_len))
+        sv::die_sys(sv::exitcode::system, "unable to write to stdout");
     out_len = 0;
 }
 
@@ -39,7 +40,8 @@ void put(char const *s, std::size_t n)
 {
     if (out_len + n > sizeof out) flush();
     if (n > sizeof out) {
-        if (!sv::write_full(1, s, n)) sv::die_sys(111, "unable to write to stdout");
+        if (!sv::write_full(1, s, n))
+            sv::die_sys(sv::exitcode::system, "unable to write to stdout");
         return;
     }
     std::memcpy(out + out_len, s, n);
@@ -93,7 +95,7 @@ int main(int argc, char **argv)
         ssize_t r = read(0, in, sizeof in);
         if (r < 0) {
             if (errno == EINTR) continue;
-            sv::die_sys(111, "unable to read from stdin");
+            sv::die_sys(sv::exitcode::system, "unable to read from stdin");
         }
         if (!r) break;
         char const *p = in, *e = in + r;

@@ -107,6 +107,9 @@ void info_sys(A const &...a) noexcept
 namespace exitcode {
 inline constexpr int ok = 0;
 inline constexpr int negative = 1;
+// 1 again, for the programs that stand in for an execline script (logutil-*): whatever step
+// fails ends them with 1, as execline's `if` does.
+inline constexpr int step_failed = 1;
 inline constexpr int timeout = 99;
 inline constexpr int usage = 100;
 inline constexpr int bug = 101;
