@@ -61,7 +61,8 @@ int lock_take(char const *path, mode_t mode) noexcept
 
 lock_state lock_probe(char const *path) noexcept
 {
-    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    // Non-blocking, as skalibs' open_read: a FIFO in the lock's place must not be waited on.
+    unique_fd fd(::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fd) return errno == ENOENT ? lock_state::missing : lock_state::error;
     struct flock fl {};
     fl.l_type = F_RDLCK;

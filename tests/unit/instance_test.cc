@@ -6,6 +6,7 @@
 #include <string>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,4 +64,13 @@ TEST_CASE("instance_chdir_or_die requires a running inner s6-svscan", "[instance
     });
     REQUIRE(h::wait_until([&] { return sv::lock_probe(lock.c_str()) == sv::lock_state::held; }));
     CHECK(chdir_code(svc) == 0);
+}
+
+TEST_CASE("instance_chdir_or_die: a FIFO in the lock's place is not waited on", "[instance]")
+{
+    // Stock opens the lock non-blocking and finds a FIFO unlocked: exit 1, at once.
+    h::tempdir t;
+    h::mkdirs(t / "svc/instance/.s6-svscan");
+    REQUIRE(::mkfifo((t / "svc/instance/.s6-svscan/lock").c_str(), 0600) == 0);
+    CHECK(chdir_code(t / "svc") == 1);
 }

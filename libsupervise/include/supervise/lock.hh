@@ -48,7 +48,8 @@ enum class lock_state { held, free, missing, error };
 
 // Probes path with F_GETLK, as s6-svok and s6-svstat probe DIR/supervise/lock: held if any
 // process (or open file description) has a lock on it; missing if the file does not exist;
-// error with errno set.
+// error with errno set.  It never blocks: a FIFO there is opened without waiting for a writer
+// (and is free, as stock finds it).
 lock_state lock_probe(char const *path) noexcept;
 
 } // namespace sv
