@@ -78,6 +78,8 @@ bool copy_tree(std::string const &src, std::string const &dst, copy_options cons
         if (::symlink(target, to) < 0) return false;
     } else if (S_ISFIFO(st.st_mode)) {
         if (::mkfifo(to, 0600) < 0) return false;
+    } else if (o.skip_special) {
+        return true;
     } else if (::mknod(to, (st.st_mode & S_IFMT) | 0600, st.st_rdev) < 0) {
         return false; // a socket or a device node
     }

@@ -5,10 +5,15 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <supervise/fd.hh>
 
 #include <supervise/tree.hh>
 
@@ -131,4 +136,28 @@ TEST_CASE("rm_rf removes a tree, never what its links point to", "[tree]")
     h::write_file(t / "plain", "");
     CHECK(sv::rm_rf((t / "plain").c_str()));
     CHECK_FALSE(h::exists(t / "plain"));
+}
+
+TEST_CASE("copy_tree can leave sockets out", "[tree]")
+{
+    h::tempdir t;
+    std::string const src = t / "src";
+    h::mkdirs(src);
+    h::write_file(src + "/file", "x");
+    sv::unique_fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(s);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::string const sock = src + "/sock";
+    REQUIRE(sock.size() < sizeof a.sun_path);
+    std::memcpy(a.sun_path, sock.c_str(), sock.size() + 1);
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+
+    REQUIRE(sv::copy_tree(src, t / "all"));
+    CHECK(S_ISSOCK(h::mode_of(t / "all/sock")));
+    sv::copy_options o;
+    o.skip_special = true;
+    REQUIRE(sv::copy_tree(src, t / "some", o));
+    CHECK_FALSE(h::exists(t / "some/sock"));
+    CHECK(h::read_existing(t / "some/file") == "x");
 }

@@ -20,6 +20,7 @@
 #include <supervise/envdir.hh>
 #include <supervise/fd.hh>
 #include <supervise/tai64n.hh>
+#include <supervise/tree.hh>
 
 extern char **environ;
 
@@ -201,7 +202,7 @@ void stage1(context &c) noexcept
     // Whatever a previous run of this container left is stale (s6-overlay #379).
     for (char const *rel : {"/s6", "/service", "/s6-linux-init-container-results"}) {
         std::string const d = c.cfg.under_run(rel);
-        if (!rm_rf(d.c_str())) warning_sys(c, "unable to remove stale ", d);
+        if (!sv::rm_rf(d.c_str())) warning_sys(c, "unable to remove stale ", d);
         if (mkdir(d.c_str(), 0755) < 0 && errno != EEXIST)
             sv::die_sys(sv::exitcode::system, "unable to mkdir ", d);
     }

@@ -25,11 +25,6 @@ void keep_running(context &c, char const *const *argv, spawn_how how, int drain_
                   int drain_to) noexcept;
 void stop_keeping(context &c) noexcept;
 
-// sys.cc
-
-// rm -rf path (no error if absent).  False with errno set on failure.
-bool rm_rf(char const *path) noexcept;
-
 // runtime.cc: stage 1's file-system work, in the order stage 1 calls them.
 
 // Chooses and prepares the run-time directory (cfg.run_dir); exits 100 if there is none.

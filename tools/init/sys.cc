@@ -1,5 +1,5 @@
-// The real side of the seam's file calls (sys.hh), and the few tree operations stage 1 and
-// stage 2 need (rm -rf, copy -R).
+// The real side of the seam's file calls (sys.hh); the tree operations (rm -rf, copy -R) are
+// libsupervise's (tree.hh).
 #include "runtime.hh"
 #include "sys.hh"
 
@@ -17,79 +17,13 @@
 #include <supervise/fd.hh>
 #include <supervise/sibling.hh>
 #include <supervise/tai64n.hh>
+#include <supervise/tree.hh>
 
 #ifndef S6PP_BINDIR
 #define S6PP_BINDIR "/usr/local/bin"
 #endif
 
 namespace init {
-namespace {
-
-// Copies the tree src to dst (dirs, regular files with their modes, symlinks as symlinks).
-// With link_executables, an executable file becomes a symlink to its original instead of a
-// copy, so that it can run from a noexec dst.
-bool copy_tree(std::string const &src, std::string const &dst, bool link_executables) noexcept
-{
-    struct stat st;
-    if (lstat(src.c_str(), &st) < 0) return false;
-    if (link_executables && S_ISREG(st.st_mode) && (st.st_mode & 0111))
-        return symlink(src.c_str(), dst.c_str()) == 0;
-    if (S_ISLNK(st.st_mode)) {
-        char buf[PATH_MAX];
-        ssize_t n = readlink(src.c_str(), buf, sizeof buf - 1);
-        if (n < 0) return false;
-        buf[n] = 0;
-        return symlink(buf, dst.c_str()) == 0;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (mkdir(dst.c_str(), 0700) < 0 && errno != EEXIST) return false;
-        DIR *d = opendir(src.c_str());
-        if (!d) return false;
-        bool ok = true;
-        while (dirent *e = readdir(d)) {
-            std::string_view n = e->d_name;
-            if (n == "." || n == "..") continue;
-            ok = copy_tree(src + "/" + e->d_name, dst + "/" + e->d_name, link_executables) && ok;
-        }
-        closedir(d);
-        return chmod(dst.c_str(), st.st_mode & 07777) == 0 && ok;
-    }
-    if (S_ISFIFO(st.st_mode)) return mkfifo(dst.c_str(), st.st_mode & 07777) == 0;
-    if (!S_ISREG(st.st_mode)) return true; // sockets, devices: not part of a service dir
-    sv::unique_fd in(open(src.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in) return false;
-    sv::unique_fd out(open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!out) return false;
-    char buf[8192];
-    for (;;) {
-        ssize_t n = read(in.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        if (n == 0) break;
-        if (!sv::write_full(out.get(), buf, static_cast<std::size_t>(n))) return false;
-    }
-    return fchmod(out.get(), st.st_mode & 07777) == 0;
-}
-
-} // namespace
-
-bool rm_rf(char const *path) noexcept
-{
-    struct stat st;
-    if (lstat(path, &st) < 0) return errno == ENOENT;
-    if (!S_ISDIR(st.st_mode)) return unlink(path) == 0 || errno == ENOENT;
-    DIR *d = opendir(path);
-    if (!d) return false;
-    bool ok = true;
-    while (dirent *e = readdir(d)) {
-        std::string_view n = e->d_name;
-        if (n == "." || n == "..") continue;
-        std::string sub = std::string(path) + "/" + e->d_name;
-        ok = rm_rf(sub.c_str()) && ok;
-    }
-    closedir(d);
-    return rmdir(path) == 0 && ok;
-}
 
 namespace sys {
 
@@ -175,8 +109,13 @@ void remove_dir(std::string const &path) noexcept
 bool install_service(context const &c, std::string const &from, std::string const &tmp,
                      std::string const &to) noexcept
 {
-    rm_rf(tmp.c_str());
-    return copy_tree(from, tmp, c.cfg.link_exec) && rename(tmp.c_str(), to.c_str()) == 0;
+    sv::rm_rf(tmp.c_str());
+    // s6-overlay copies services.d as the files are, bar their owners (we may not be root).
+    sv::copy_options o;
+    o.keep_owner = false;
+    o.link_executables = c.cfg.link_exec;
+    o.skip_special = true;
+    return sv::copy_tree(from, tmp, o) && rename(tmp.c_str(), to.c_str()) == 0;
 }
 
 std::string our_program(char const *name, bool &search) noexcept

@@ -15,11 +15,15 @@ struct copy_options {
     // An executable regular file becomes a symlink to its original instead of a copy, so it
     // can still run from a noexec destination (/init's choice; s6 has no such thing).
     bool link_executables = false;
+    // Sockets and device nodes are left out instead of made anew (/init: they are no part of
+    // a service directory, and only root may make device nodes).
+    bool skip_special = false;
 };
 
 // Copies src to dst, which must not exist (an existing directory at dst is reused).
 // Directories are copied recursively, regular files byte for byte, symlinks as symlinks (the
-// same target text), FIFOs, sockets and device nodes as new nodes of the same kind.  Each
+// same target text), FIFOs, sockets and device nodes as new nodes of the same kind (unless
+// skip_special).  Each
 // copy then gets its original's permission bits (setuid, setgid and sticky included; never
 // for a symlink) after its owner, so a setuid bit survives the chown.  Hard links become
 // separate copies; times are not kept.  False with errno set on the first failure, which
