@@ -147,12 +147,15 @@ int main(int argc, char **argv, char **envp)
     short const hangup = POLLERR | POLLHUP | POLLNVAL;
     for (;;) {
         bool const room = lkd::can_send_event(table);
-        fds[0] = {0, static_cast<short>(lkd::can_take_request(table) ? POLLIN : 0), 0};
+        // An fd we do not want to hear from now is left out (-1), not just asked for no
+        // events: poll() reports a hang-up whatever is asked, and that would spin the loop.
+        // A hang-up on the asynchronous channel shows up when there is something to write.
+        fds[0] = {lkd::can_take_request(table) ? 0 : -1, POLLIN, 0};
         fds[1] = {1, static_cast<short>(server.sync.empty() ? 0 : POLLOUT), 0};
-        fds[2] = {server.async.fd(), static_cast<short>(server.async.empty() ? 0 : POLLOUT), 0};
+        fds[2] = {server.async.empty() ? -1 : server.async.fd(), POLLOUT, 0};
         fds[3] = {sigfd, POLLIN, 0};
         for (std::size_t i = 0; i < table.n; i++)
-            fds[4 + i] = {table.tab[i].ack.get(), static_cast<short>(room ? POLLIN : 0), 0};
+            fds[4 + i] = {room ? table.tab[i].ack.get() : -1, POLLIN, 0};
         std::int64_t const deadline = room ? lkd::next_deadline(table) : -1;
         int const r = ::poll(fds, 4 + table.n, sv::poll_timeout(deadline, sv::mono_ms()));
         if (r < 0) {
