@@ -1,0 +1,51 @@
+// s6-ipcserverd's bookkeeping: the connections it serves and how many each uid has, in
+// arrays reserved once from -c, and the decisions over them (admit a client, forget a dead
+// child).  Plain functions over plain data, so the unit tests drive them directly.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <sys/types.h>
+
+namespace ipcd {
+
+// s6's ABSOLUTE_MAXCONN: -c is capped here.
+inline constexpr unsigned absolute_maxconn = 1000;
+
+struct conn {
+    pid_t pid;
+    uid_t uid;
+};
+
+struct uid_count {
+    uid_t uid;
+    unsigned count;
+};
+
+struct table {
+    unsigned maxconn = 40;      // -c
+    unsigned localmaxconn = 40; // -C
+    bool lookup = true;         // -p (default) / -P
+    std::span<conn> conns;      // maxconn slots
+    std::span<uid_count> uids;  // maxconn slots (1 without lookup)
+    unsigned nconn = 0, nuid = 0;
+};
+
+// Applies s6-ipcserverd's rules to the options: maxconn in 1..absolute_maxconn, and
+// localmaxconn at most maxconn (equal to it without lookup, where every client is uid 0).
+void normalise(table &t) noexcept;
+
+// Whether a new client with uid may be served: false when that uid already has
+// localmaxconn connections.  count is the uid's count before this connection.
+bool admit(table const &t, uid_t uid, unsigned &count) noexcept;
+
+// Records a child serving uid.
+void add(table &t, pid_t pid, uid_t uid) noexcept;
+
+// Forgets the child pid; false when it is not ours (an orphan).  uid is the one it served.
+bool remove(table &t, pid_t pid, uid_t &uid) noexcept;
+
+// True while another connection can be taken (the listening socket is watched only then).
+inline bool room(table const &t) noexcept { return t.nconn < t.maxconn; }
+
+} // namespace ipcd
