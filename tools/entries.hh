@@ -1,9 +1,10 @@
 // The programs that share one executable, and the table that routes a name to its program.
 //
-// s6-supervise, s6-svscan and /init (with halt, poweroff, reboot and shutdown) are one
-// executable installed under several names.  A container's whole supervision tree, PID 1
-// included, then runs one file whose pages all its processes share, and s6-svscan can start
-// a supervisor by forking and calling supervise_main() instead of exec'ing (fork_self.hh).
+// s6-supervise, s6-svscan, /init (with halt, poweroff, reboot and shutdown) and s6-ftrigrd
+// are one executable installed under several names.  A container's whole supervision tree,
+// PID 1 included, then runs one file whose pages all its processes share (s6-ftrigrd, spawned
+// by stock libs6 clients, shares them too), and s6-svscan can start a supervisor by forking
+// and calling supervise_main() instead of exec'ing (fork_self.hh).
 // Every other program is an executable of its own with a plain main().
 #pragma once
 
@@ -15,6 +16,7 @@ int supervise_main(int argc, char **argv); // tools/s6-supervise/main.cc
 int svscan_main(int argc, char **argv);    // tools/s6-svscan/main.cc
 int init_main(int argc, char **argv);      // tools/init/main.cc
 int hpr_main(int argc, char **argv);       // tools/init/hpr.cc: halt poweroff reboot shutdown
+int ftrigrd_main(int argc, char **argv);   // tools/s6-ftrigrd/main.cc
 
 namespace multicall {
 

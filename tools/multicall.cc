@@ -15,6 +15,7 @@ constexpr std::array table{
     entry{"poweroff", hpr_main},
     entry{"reboot", hpr_main},
     entry{"shutdown", hpr_main},
+    entry{"s6-ftrigrd", ftrigrd_main},
 };
 
 } // namespace

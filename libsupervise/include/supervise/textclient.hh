@@ -59,8 +59,11 @@ void text_header(char out[text_header_size], std::uint32_t len) noexcept;
 // be received: next() reports it as too_big, and the stream is then unusable.
 class text_receiver {
 public:
-    text_receiver() noexcept = default;
-    explicit text_receiver(std::span<char> buf, int fd = -1) noexcept : buf_(buf), fd_(fd) {}
+    constexpr text_receiver() noexcept = default;
+    constexpr explicit text_receiver(std::span<char> buf, int fd = -1) noexcept
+        : buf_(buf), fd_(fd)
+    {
+    }
 
     void set_fd(int fd) noexcept { fd_ = fd; }
     int fd() const noexcept { return fd_; }
@@ -94,8 +97,11 @@ private:
 // non-blocking fd as it accepts them.
 class text_sender {
 public:
-    text_sender() noexcept = default;
-    explicit text_sender(std::span<char> buf, int fd = -1) noexcept : buf_(buf), fd_(fd) {}
+    constexpr text_sender() noexcept = default;
+    constexpr explicit text_sender(std::span<char> buf, int fd = -1) noexcept
+        : buf_(buf), fd_(fd)
+    {
+    }
 
     void set_fd(int fd) noexcept { fd_ = fd; }
     int fd() const noexcept { return fd_; }
