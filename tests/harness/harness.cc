@@ -494,6 +494,40 @@ std::unique_ptr<proc> start_supervise(std::string const &binary, std::string con
     return p;
 }
 
+service::service(std::string const &supervisor, std::string const &run_body,
+                 std::vector<std::pair<std::string, std::string>> const &files)
+    : dir_(td_ / "svc")
+{
+    make_service(dir_, run_body, files);
+    sup_ = start_supervise(supervisor, dir_, td_.path());
+}
+
+service::~service()
+{
+    try_write_file(path("release"), "");
+    if (sup_->running()) sv::send_control(dir_, "supervise", "dx");
+    if (sup_->wait(5000) != 0) {
+        sv::status st;
+        if (sv::status_read(dir_, st) && st.pid) kill(-static_cast<pid_t>(st.pid), SIGKILL);
+    }
+}
+
+std::unique_ptr<proc> start_waiter(strings const &argv, strings const &dirs,
+                                   std::string const &logdir)
+{
+    for (auto const &d : dirs)
+        listeners(d, true);
+    auto p = std::make_unique<proc>(argv, logdir);
+    bool subscribed = wait_until([&] {
+        for (auto const &d : dirs)
+            if (listeners(d) < 1) return false;
+        return true;
+    });
+    INFO("waiter stderr: " << p->err());
+    REQUIRE(subscribed);
+    return p;
+}
+
 bool up(sv::status const &s) { return s.is_up(); }
 bool down(sv::status const &s) { return !s.is_up(); }
 bool down_and_finished(sv::status const &s) { return s.pid == 0 && !s.finishing; }

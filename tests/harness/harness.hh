@@ -7,7 +7,7 @@
 //                child (a forked function), umask_guard, count_zombies_of
 //   waiting      wait_until, wait_readable, drain
 //   services     make_service, make_fake_service, fake_status, status_of, wait_status,
-//                start_supervise, listeners, notify, notify_drained
+//                start_supervise, service, start_waiter, listeners, notify, notify_drained
 //   states       up, down, down_and_finished (predicates over sv::status)
 //   stock s6     ours / stock paths, run_ours / run_stock, check_same, compare,
 //                stock_message, mask_stamps, mask_seconds
@@ -193,6 +193,40 @@ bool wait_status(std::string const &dir, std::function<bool(sv::status const &)>
 // Starts a supervisor binary on dir and waits until its control FIFO is listening.
 std::unique_ptr<proc> start_supervise(std::string const &binary, std::string const &dir,
                                       std::string const &log_dir);
+
+// A service directory DIR = <fresh temp dir>/svc, made by make_service, under a supervisor
+// (stock's s6-supervise or ours) started by start_supervise.  On destruction ./release is made
+// (a gated finish script may end), the service is brought down ("dx"), and whatever is left
+// of it is killed.
+class service {
+public:
+    service(std::string const &supervisor, std::string const &run_body,
+            std::vector<std::pair<std::string, std::string>> const &files = {});
+    ~service();
+    service(service const &) = delete;
+    service &operator=(service const &) = delete;
+
+    std::string const &dir() const { return dir_; }
+    std::string path(std::string const &rel) const { return dir_ + "/" + rel; }
+    sv::status status() const { return status_of(dir_); }
+    bool wait(std::function<bool(sv::status const &)> const &pred, int ms = 5000) const
+    {
+        return wait_status(dir_, pred, ms);
+    }
+    proc &supervisor() { return *sup_; }
+    std::string const &tmp() const { return td_.path(); }
+
+private:
+    tempdir td_;
+    std::string dir_;
+    std::unique_ptr<proc> sup_;
+};
+
+// Starts a waiting program (s6-svwait, s6-svlisten...) in the background, logging to logdir,
+// and returns once it has subscribed to every dir's event/ (stale listener FIFOs are removed
+// first, so that its own subscriptions can be told apart).
+std::unique_ptr<proc> start_waiter(strings const &argv, strings const &dirs,
+                                   std::string const &logdir);
 
 // The states a test waits for.  up: run is running (pid set, not finishing).  down: not up
 // (finish may still be running).  down_and_finished: no process at all, finish done too.

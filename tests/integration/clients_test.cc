@@ -47,62 +47,13 @@ void compare_timed(std::string const &tool, strings const &args)
     h::check_same(o, s);
 }
 
-// A service directory under a supervisor, in a fresh temp dir.  On destruction the service
-// is brought down ("dx"), any gated finish script is released, and leftovers are killed.
-class service
-{
-public:
-    service(std::string const &supervisor, std::string const &run_body,
-            std::vector<std::pair<std::string, std::string>> const &files = {})
-        : dir_(td_ / "svc")
-    {
-        h::make_service(dir_, run_body, files);
-        sup_ = h::start_supervise(supervisor, dir_, td_.path());
-    }
-    ~service()
-    {
-        h::write_file(path("release"), "");
-        if (sup_->running()) sv::send_control(dir_, "supervise", "dx");
-        if (sup_->wait(5000) != 0) {
-            sv::status st;
-            if (sv::status_read(dir_, st) && st.pid) kill(-static_cast<pid_t>(st.pid), SIGKILL);
-        }
-    }
-    std::string const &dir() const { return dir_; }
-    std::string path(std::string const &rel) const { return dir_ + "/" + rel; }
-    sv::status status() const { return h::status_of(dir_); }
-    bool wait(std::function<bool(sv::status const &)> const &pred, int ms = 5000) const
-    {
-        return h::wait_status(dir_, pred, ms);
-    }
-    h::proc &supervisor() { return *sup_; }
-    std::string const &tmp() const { return td_.path(); }
-
-private:
-    h::tempdir td_;
-    std::string dir_;
-    std::unique_ptr<h::proc> sup_;
-};
+using h::service;
 
 // A finish script that waits (boundedly) until the test creates ./release.
 constexpr char const *gated_finish =
     "#!/bin/sh\ni=0\nwhile [ ! -e release ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i+1)); done\n";
 
-// Starts a waiting tool in the background and returns once it has subscribed to every dir.
-std::unique_ptr<h::proc> start_waiter(strings const &argv, strings const &dirs,
-                                      std::string const &logdir)
-{
-    for (auto const &d : dirs)
-        h::listeners(d, true);
-    auto p = std::make_unique<h::proc>(argv, logdir);
-    bool subscribed = h::wait_until([&] {
-        for (auto const &d : dirs)
-            if (h::listeners(d) < 1) return false;
-        return true;
-    });
-    REQUIRE(subscribed);
-    return p;
-}
+using h::start_waiter;
 
 std::string last_line(std::string const &s)
 {
