@@ -58,3 +58,11 @@ TEST_CASE("fatal_line writes die's line and returns, errno intact", "[diag]")
     CHECK(captured([] { sv::fatal_line("service ", "a", " failed"); }) ==
           "prog: fatal: service a failed\n");
 }
+
+TEST_CASE("child_fatal_line_sys speaks as the forked child s6 would have", "[diag]")
+{
+    CHECK(captured([] {
+              errno = ENOENT;
+              sv::child_fatal_line_sys("unable to exec ", "./run");
+          }) == "prog (child): fatal: unable to exec ./run: No such file or directory\n");
+}

@@ -27,6 +27,8 @@ namespace {
 constexpr std::string_view usage = "s6-fghack prog...";
 // Stock dup()s the write end 30 times besides the one it had: 31 copies in all.
 constexpr int extra_copies = 30;
+// Stock's exit code when something wrote on the hackpipe.
+constexpr int exit_wrote_on_hackpipe = 102;
 
 } // namespace
 
@@ -76,7 +78,7 @@ int main(int argc, char **argv)
     while ((r = read(rd.get(), &c, 1)) < 0 && errno == EINTR) {
     }
     if (r < 0) sv::die_sys(sv::exitcode::system, "unable to read on hackpipe");
-    if (r > 0) sv::die(102, argv[1], " wrote on hackpipe");
+    if (r > 0) sv::die(exit_wrote_on_hackpipe, argv[1], " wrote on hackpipe");
 
     int wstat;
     while (waitpid(pid, &wstat, 0) < 0)

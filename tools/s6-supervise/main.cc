@@ -190,12 +190,7 @@ pid_t spawn_run(std::int64_t *retry_ms) noexcept
             *retry_ms = retry_fork_ms;
         } else {
             // spawn() reports the exec failure to us; say it as s6's child would, dying.
-            char const *saved = sv::prog.data();
-            std::size_t len = sv::prog.size();
-            std::memcpy(prog_buf + len, " (child)", 9);
-            sv::prog = {prog_buf, len + 8};
-            sv::fatal_line_sys("unable to exec run");
-            sv::prog = {saved, len};
+            sv::child_fatal_line_sys("unable to exec run");
             sv::warn("unable to spawn ./run - waiting 10 seconds");
             *retry_ms = retry_exec_ms;
         }

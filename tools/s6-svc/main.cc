@@ -30,26 +30,20 @@ constexpr std::size_t max_letters = 62;
 // same line is printed and the wait continues.
 int report(std::string_view dir, sv::control_result r) noexcept
 {
-    using sv::detail::emit;
     switch (r) {
     case sv::control_result::ok:
-        return 0;
-    case sv::control_result::not_listening: {
-        std::string_view p[] = {"unable to control ", dir, ": supervisor not listening"};
-        emit("fatal", false, p, 3);
+        return sv::exitcode::ok;
+    case sv::control_result::not_listening:
+        sv::fatal_line("unable to control ", dir, ": supervisor not listening");
         return sv::exitcode::usage;
-    }
-    case sv::control_result::bad_ctldir: {
-        std::string_view p[] = {"something is wrong with the ", dir, "/supervise directory"};
-        emit("fatal", true, p, 3);
+    case sv::control_result::bad_ctldir:
+        sv::fatal_line_sys("something is wrong with the ", dir, "/supervise directory");
         return sv::exitcode::usage;
-    }
     case sv::control_result::no_dir:
     case sv::control_result::sys_error:
         break;
     }
-    std::string_view p[] = {"unable to control ", dir};
-    emit("fatal", true, p, 2);
+    sv::fatal_line_sys("unable to control ", dir);
     return sv::exitcode::system;
 }
 

@@ -170,12 +170,9 @@ pid_t spawn_supervise(char const *name, int fd, int target, bool with_console) n
     pid_t pid = sv::spawn(supervise_path.c_str(), argv, how);
     if (pid) return pid;
     if (errno == EAGAIN || errno == ENOMEM) return 0;
-    // The exec failed (posix_spawn reports it and leaves no process).  Say it the way s6's
+    // The exec failed (sv::spawn reports it and leaves no process).  Say it the way s6's
     // forked child would have before dying.
-    std::string_view const saved = sv::prog;
-    sv::prog = "s6-svscan (child)";
-    sv::fatal_line_sys("unable to exec ", supervise_path.view());
-    sv::prog = saved;
+    sv::child_fatal_line_sys("unable to exec ", supervise_path.view());
     return -1;
 }
 

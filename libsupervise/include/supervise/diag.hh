@@ -36,6 +36,9 @@ namespace detail {
 // kind: "fatal", "warning", "info" or "usage".  with_errno appends ": strerror(errno)".
 void emit(std::string_view kind, bool with_errno, std::string_view const *parts,
           std::size_t n) noexcept;
+// The same, as "PROG (child): KIND: ...".
+void emit_child(std::string_view kind, bool with_errno, std::string_view const *parts,
+                std::size_t n) noexcept;
 [[noreturn]] void quit(int code) noexcept;
 }
 
@@ -83,6 +86,16 @@ void fatal_line_sys(A const &...a) noexcept
 {
     std::string_view parts[] = {std::string_view(a)..., {}};
     detail::emit("fatal", true, parts, sizeof...(A));
+}
+
+// fatal_line_sys in the voice of a forked child of ours: "PROG (child): fatal: ...: ERR".
+// s6's programs fork, and the child prints this when its exec fails, then dies; sv::spawn
+// reports that failure to the parent instead, which says the child's line with this.
+template <class... A>
+void child_fatal_line_sys(A const &...a) noexcept
+{
+    std::string_view parts[] = {std::string_view(a)..., {}};
+    detail::emit_child("fatal", true, parts, sizeof...(A));
 }
 
 // "PROG: info: ...", as s6's servers log what they allow and deny.
