@@ -10,7 +10,8 @@
   whole process tree: s6-setlock, PROG, and the helper, which the script collects as a child
   subreaper (PR_SET_CHILD_SUBREAPER) once PROG has left it behind.  On a shared machine the
   CPU time moves much less with the load than the wall time does.
-  3. A baseline: PROG alone, the part of every figure that is not s6-setlock's.
+  3. Baselines: PROG alone, the part of every figure that is not s6-setlock's; and a static
+     C program that does nothing but exec PROG, the floor for anything that must exec it.
 
 PROG is a tiny static program written by the script (it only exits 0), so that the figures
 are s6-setlock's and not those of a dynamically linked /bin/true, the same for both sides.
@@ -24,18 +25,20 @@ Usage: bench/lock_bench.py [--ours BUILD/tools] [--stock /usr/bin] [--rounds N]
 import argparse, ctypes, os, shutil, statistics, subprocess, sys, tempfile, time
 
 TRUE_C = "int main(void) { return 0; }\n"
+EXEC_C = ("#include <unistd.h>\n"
+          "int main(int c, char **v) { (void)c; execv(v[1], v + 1); return 111; }\n")
 
 
-def make_true(root):
-    """A static do-nothing program, or /bin/true if no C compiler can make one."""
-    src, exe = os.path.join(root, "true.c"), os.path.join(root, "true")
+def make_static(root, name, source):
+    """A static program from C source, or None if no C compiler can make one."""
+    src, exe = os.path.join(root, name + ".c"), os.path.join(root, name)
     with open(src, "w") as f:
-        f.write(TRUE_C)
+        f.write(source)
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc and subprocess.run([cc, "-O2", "-static", "-o", exe, src],
                              stderr=subprocess.DEVNULL).returncode == 0:
         return exe
-    return "/bin/true"
+    return None
 
 
 def set_subreaper():
@@ -113,27 +116,32 @@ def main():
             sys.exit(f"no s6-setlock in {side}")
     root = tempfile.mkdtemp(prefix="s6pp-lock-bench-")
     try:
-        prog = make_true(root)
+        prog = make_static(root, "true", TRUE_C) or "/bin/true"
+        floor = make_static(root, "exec", EXEC_C)
         print(f"ours:  {ours}\nstock: {stock}\nprog:  {prog}\n"
               f"rounds: {a.rounds} (medians shown)\n")
         set_subreaper()
-        print(f"{'measure':44} {'ours':>12} {'stock':>12} {'ours/stock':>11}")
+        print(f"{'measure':52} {'ours':>12} {'stock':>12} {'ours/stock':>11}")
         (base,), (base_cpu,) = interleaved([[prog]], a.rounds)
-        print(f"{'prog alone, wall (us)':44} {base:12.0f}")
-        print(f"{'prog alone, CPU (us)':44} {base_cpu:12.0f}")
+        print(f"{'prog alone, wall (us)':52} {base:12.0f}")
+        print(f"{'prog alone, CPU (us)':52} {base_cpu:12.0f}")
+        if floor:
+            (fl,), (fl_cpu,) = interleaved([[floor, prog]], a.rounds)
+            print(f"{'a static program that only execs prog, wall (us)':52} {fl:12.0f}")
+            print(f"{'a static program that only execs prog, CPU (us)':52} {fl_cpu:12.0f}")
         for name, opts in (("s6-setlock FILE prog", []),
                            ("s6-setlock -t 5000 FILE prog", ["-t", "5000"])):
             argvs = [[os.path.join(side, "s6-setlock")] + opts +
                      [os.path.join(root, f"lock-{n}"), prog]
                      for n, side in enumerate((ours, stock))]
             (o, s), (oc, sc) = interleaved(argvs, a.rounds)
-            print(f"{name + ', wall (us)':44} {o:12.0f} {s:12.0f} {ratio(o, s):>11}")
-            print(f"{name + ', CPU of the tree (us)':44} {oc:12.0f} {sc:12.0f} {ratio(oc, sc):>11}")
+            print(f"{name + ', wall (us)':52} {o:12.0f} {s:12.0f} {ratio(o, s):>11}")
+            print(f"{name + ', CPU of the tree (us)':52} {oc:12.0f} {sc:12.0f} {ratio(oc, sc):>11}")
         io, is_ = (callgrind_instr([os.path.join(side, "s6-setlock"),
                                     os.path.join(root, "lock-cg"), prog])
                    for side in (ours, stock))
         if io is not None and is_ is not None:
-            print(f"{'s6-setlock instructions (callgrind)':44} {io:12d} {is_:12d} "
+            print(f"{'s6-setlock instructions (callgrind)':52} {io:12d} {is_:12d} "
                   f"{ratio(io, is_):>11}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
