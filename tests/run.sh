@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds s6pp (release build: static binaries, LTO) and runs every test suite: unit tests,
-# integration tests, interop tests against stock s6, man page lint.  Ends with one line
-# "N passed, M failed" counting Catch2 test cases and the other meson tests.
+# integration tests, interop tests against stock s6, man page lint.  Lists every skipped test
+# (a missing prerequisite: h::skip in tests/harness) by name with its reason, then ends with
+# one line "N passed, M failed, K skipped" counting Catch2 test cases and the other meson
+# tests.  With CI=true any skipped test fails the run.
 set -eu
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-test}
@@ -14,5 +16,5 @@ if [ "$status" -ne 0 ]; then
     echo "--- failures ---"
     grep -E -B3 -A25 'FAILED:|^-+$' "$build/test-output.txt" | head -400 || true
 fi
-python3 tests/summarize.py "$build/test-output.txt" "$build/meson-logs/testlog.json"
+python3 tests/summarize.py "$build/test-output.txt" "$build/meson-logs/testlog.json" || status=1
 exit "$status"

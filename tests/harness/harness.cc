@@ -1,5 +1,7 @@
 #include "harness.hh"
 
+// For the listener below, which watches assertions outside Catch2's main file.
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -83,7 +85,27 @@ result run_tool(std::string const &bin, strings const &args, run_opts const &o)
     return run(argv, o);
 }
 
+// Counts the failed assertions of the running test case, so that skip() never turns a failed
+// test case into a skipped one.
+int failures_in_test_case = 0;
+
+struct failure_watch : Catch::TestEventListenerBase {
+    using TestEventListenerBase::TestEventListenerBase;
+    void testCaseStarting(Catch::TestCaseInfo const &info) override
+    {
+        TestEventListenerBase::testCaseStarting(info);
+        failures_in_test_case = 0;
+    }
+    bool assertionEnded(Catch::AssertionStats const &stats) override
+    {
+        if (!stats.assertionResult.isOk()) failures_in_test_case++;
+        return TestEventListenerBase::assertionEnded(stats);
+    }
+};
+
 } // namespace
+
+CATCH_REGISTER_LISTENER(failure_watch)
 
 // --- skipping ------------------------------------------------------------------------------
 
@@ -91,8 +113,9 @@ void skip(std::string const &reason)
 {
     // On Catch2's own stream, so the line lands among the test's other output; one line,
     // parsed by tests/summarize.py.
-    std::cout << "SKIPPED: " << Catch::getResultCapture().getCurrentTestName() << " -- "
-              << reason << std::endl;
+    if (failures_in_test_case == 0)
+        std::cout << "SKIPPED: " << Catch::getResultCapture().getCurrentTestName() << " -- "
+                  << reason << std::endl;
     // Catch2 ends a test case on this exception without recording a failure (it is what a
     // failed REQUIRE throws after reporting itself).
     throw Catch::TestFailureException{};
@@ -125,13 +148,7 @@ bool try_write_file(std::string const &path, std::string_view content, unsigned 
     std::string const tmp = path + ".tmp-write";
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return false;
-    bool ok = fchmod(fd, mode) == 0;
-    for (std::size_t done = 0; ok && done < content.size();) {
-        ssize_t w = write(fd, content.data() + done, content.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        ok = w > 0;
-        if (ok) done += static_cast<std::size_t>(w);
-    }
+    bool ok = fchmod(fd, mode) == 0 && write_full_fd(fd, content);
     ok = close(fd) == 0 && ok;
     ok = ok && rename(tmp.c_str(), path.c_str()) == 0;
     if (!ok) unlink(tmp.c_str());
@@ -143,6 +160,18 @@ void write_file(std::string const &path, std::string_view content, unsigned mode
     bool ok = try_write_file(path, content, mode);
     INFO("writing " << path << ": " << std::strerror(errno));
     REQUIRE(ok);
+}
+
+bool write_full_fd(int fd, std::string_view s)
+{
+    std::size_t done = 0;
+    while (done < s.size()) {
+        ssize_t w = ::write(fd, s.data() + done, s.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        done += static_cast<std::size_t>(w);
+    }
+    return true;
 }
 
 bool try_read_file(std::string const &path, std::string &out)
@@ -195,6 +224,13 @@ mode_t mode_of(std::string const &path)
 {
     struct stat st;
     return lstat(path.c_str(), &st) == 0 ? st.st_mode : 0;
+}
+
+account_files::account_files(std::string_view passwd_text, std::string_view group_text)
+    : passwd(t / "passwd"), group(t / "group")
+{
+    write_file(passwd, passwd_text);
+    write_file(group, group_text);
 }
 
 // --- processes -----------------------------------------------------------------------------
@@ -370,6 +406,20 @@ int child::wait(std::int64_t timeout_ms)
     if (got != pid_) return -1;
     pid_ = -1;
     return st;
+}
+
+int child::exit_code(std::int64_t timeout_ms)
+{
+    int st = wait(timeout_ms);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+pipe_pair::pipe_pair(int flags)
+{
+    int p[2];
+    REQUIRE(::pipe2(p, flags) == 0);
+    r.reset(p[0]);
+    w.reset(p[1]);
 }
 
 umask_guard::umask_guard(mode_t m) : old_(::umask(m)) {}

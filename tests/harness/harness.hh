@@ -2,9 +2,10 @@
 // built once as a static library.  Every wait is bounded by a deadline and polls instead of
 // sleeping.  Tests only; the library and the tools never use any of this.
 //
-//   files        tempdir, write_file / read_file / read_existing, exists, mkdirs, mode_of
+//   files        tempdir, write_file / read_file / read_existing, write_full_fd, exists,
+//                mkdirs, mode_of, account_files
 //   processes    run (to completion, output captured), proc (a background program),
-//                child (a forked function), umask_guard, count_zombies_of
+//                child (a forked function), pipe_pair, umask_guard, count_zombies_of
 //   waiting      wait_until, wait_readable, drain
 //   services     make_service, make_fake_service, fake_status, status_of, wait_status,
 //                start_supervise, service, start_waiter, listeners, notify, notify_drained
@@ -23,6 +24,9 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
+
+#include <supervise/fd.hh>
 #include <supervise/status.hh>
 
 namespace h {
@@ -34,8 +38,8 @@ using strings = std::vector<std::string>;
 // Ends the current test case as SKIPPED (Catch2 2.x has no SKIP): prints the line
 //   SKIPPED: <test case name> -- <reason>
 // on stdout, which tests/summarize.py counts (a skipped test case is not a passed one, and
-// under CI=true any skip fails the run), then leaves the test case without a failure.  Call
-// it before the test's first assertion.
+// under CI=true any skip fails the run), then leaves the test case without a failure.  In a
+// test case that has already failed an assertion it only leaves: the test stays failed.
 [[noreturn]] void skip(std::string const &reason);
 // skip()s unless the tests run as root.
 void need_root(std::string const &why);
@@ -69,9 +73,19 @@ void write_file(std::string const &path, std::string_view content, unsigned mode
 bool try_read_file(std::string const &path, std::string &out);
 std::string read_file(std::string const &path);
 std::string read_existing(std::string const &path);
+// Writes all of s to fd (a pipe, a FIFO), retrying short writes; false on error.
+bool write_full_fd(int fd, std::string_view s);
 bool exists(std::string const &path);           // lstat succeeds
 void mkdirs(std::string const &path);           // mkdir -p, mode 0755
 mode_t mode_of(std::string const &path);        // lstat's st_mode, 0 if path does not exist
+
+// A made-up account database: files named passwd and group, with the given contents, in a
+// fresh temp dir (for the uid tools' lookups, which take the files' paths).
+struct account_files {
+    account_files(std::string_view passwd_text, std::string_view group_text);
+    tempdir t;
+    std::string passwd, group;
+};
 
 // --- processes -----------------------------------------------------------------------------
 
@@ -140,6 +154,8 @@ public:
     pid_t pid() const noexcept { return pid_; }
     // Waits up to timeout_ms for the child to exit; returns its wait status, or -1 on timeout.
     int wait(std::int64_t timeout_ms);
+    // As wait, but returns the child's exit code: -1 if it was killed or is still running.
+    int exit_code(std::int64_t timeout_ms = 10000);
 
 private:
     static pid_t fork_or_fail();
@@ -157,6 +173,12 @@ public:
 
 private:
     mode_t old_;
+};
+
+// A pipe: r its read end, w its write end, opened with pipe2(flags).
+struct pipe_pair {
+    explicit pipe_pair(int flags = O_CLOEXEC);
+    sv::unique_fd r, w;
 };
 
 // Counts the zombie children of pid (via /proc).

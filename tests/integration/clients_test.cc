@@ -69,13 +69,16 @@ std::string last_line(std::string const &s)
 TEST_CASE("s6-svc: signal letters reach the service's pid", "[clients]")
 {
     auto const sup = GENERATE(from_range(supervisor_binaries()));
-    // The shell records each trapped signal; KILL (the down signal) still ends it.
+    // The shell records each trapped signal; KILL (the down signal) still ends it.  It makes
+    // ./trapped once its traps are set: a signal sent before that would be lost.
     service s(sup,
               "for sig in ALRM ABRT QUIT HUP TERM INT USR1 USR2 WINCH; do\n"
               "  trap \"echo $sig >> got\" $sig\ndone\n"
+              ": > trapped\n"
               "while :; do sleep 1 & wait $!; done",
               {{"down-signal", "KILL\n"}});
     REQUIRE(s.wait(h::up));
+    REQUIRE(h::wait_until([&] { return h::exists(s.path("trapped")); }));
     std::pair<char const *, char const *> const letters[] = {
         {"-a", "ALRM"}, {"-b", "ABRT"}, {"-q", "QUIT"}, {"-h", "HUP"},   {"-t", "TERM"},
         {"-i", "INT"},  {"-1", "USR1"}, {"-2", "USR2"}, {"-y", "WINCH"},

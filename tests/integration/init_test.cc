@@ -2,7 +2,7 @@
 // Debian's static busybox, an /etc/passwd and /etc/group, and our static binaries (no libc),
 // and runs /init in it with runc (runc spec, run, exec, kill, delete -f).  Without a working
 // runc, the cases that only need a run to completion fall back to unshare --pid --fork
-// --mount-proc --root; the ones that need exec or kill are then skipped with a warning.
+// --mount-proc --root; the ones that need exec or kill then report themselves SKIPPED.
 #include <catch2/catch.hpp>
 
 #include "harness.hh"
@@ -227,43 +227,59 @@ private:
     bool used_runc_ = false;
 };
 
-// Which runtime works here (decided once, by running a trivial container).
-rt runtime()
+// Which runtime works here (decided once, by running a trivial container), and if none, why.
+struct runtime_choice {
+    rt how;
+    std::string why_none;
+};
+
+runtime_choice const &choose_runtime()
 {
-    static rt chosen = [] {
-        if (!h::exists(busybox) || !h::exists(h::ours("init"))) return rt::none;
-        if (geteuid() != 0) return rt::none;
+    static runtime_choice const chosen = []() -> runtime_choice {
+        if (!h::exists(busybox)) return {rt::none, std::string("no ") + busybox};
+        if (!h::exists(h::ours("init"))) return {rt::none, "no " + h::ours("init")};
+        if (geteuid() != 0) return {rt::none, "not root: cannot make containers"};
         // S6PP_INIT_RUNTIME=unshare exercises the fallback where runc works too.
         char const *force = getenv("S6PP_INIT_RUNTIME");
         bool const try_runc = !force || std::string_view(force) != "unshare";
+        std::string why = runc_path().empty() ? "no runc" : "runc forced off";
         if (try_runc && !runc_path().empty()) {
             container c;
             auto r = c.run(rt::runc, {"sh", "-c", "exit 3"});
             if (r.code == 3) {
                 WARN("init tests: using runc (" << runc_path() << ")");
-                return rt::runc;
+                return {rt::runc, {}};
             }
             WARN("init tests: runc failed (" << r.code << "): " << r.err);
+            why = "runc failed (" + std::to_string(r.code) + ")";
         }
         if (h::exists("/usr/bin/unshare")) {
             container c;
             auto r = c.run(rt::unshare, {"sh", "-c", "exit 3"});
             if (r.code == 3) {
                 WARN("init tests: runc unusable; using unshare --pid --fork --root");
-                return rt::unshare;
+                return {rt::unshare, {}};
             }
         }
-        WARN("init tests: no usable container runtime; skipped");
-        return rt::none;
+        return {rt::none, "no usable container runtime: " + why +
+                              (h::exists("/usr/bin/unshare") ? ", unshare failed"
+                                                             : ", no /usr/bin/unshare")};
     }();
     return chosen;
 }
 
-bool need_runc()
+// The runtime to run this test's containers with; skips the test if there is none.
+rt need_runtime()
 {
-    if (runtime() == rt::runc) return true;
-    if (runtime() == rt::unshare) WARN("needs runc (exec/kill); skipped");
-    return false;
+    auto const &c = choose_runtime();
+    if (c.how == rt::none) h::skip(c.why_none);
+    return c.how;
+}
+
+// Skips the test unless runc works here (it needs runc exec or kill).
+void need_runc()
+{
+    if (need_runtime() != rt::runc) h::skip("needs runc (exec/kill); only unshare works here");
 }
 
 bool contains(std::string const &hay, std::string const &needle)
@@ -275,8 +291,7 @@ bool contains(std::string const &hay, std::string const &needle)
 
 TEST_CASE("init: the CMD's exit code is the container's", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     for (int code : {0, 1, 42, 255}) {
         container c;
         auto r = c.run(how, {"sh", "-c", "exit " + std::to_string(code)});
@@ -288,8 +303,7 @@ TEST_CASE("init: the CMD's exit code is the container's", "[init]")
 
 TEST_CASE("init: a CMD killed by signal s gives 128+s", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     for (auto [sig, name] : {std::pair{SIGKILL, "KILL"}, {SIGTERM, "TERM"}, {SIGSEGV, "SEGV"}}) {
         container c;
         auto r = c.run(how, {"sh", "-c", std::string("kill -") + name + " $$"});
@@ -300,8 +314,7 @@ TEST_CASE("init: a CMD killed by signal s gives 128+s", "[init]")
 
 TEST_CASE("init: a CMD that cannot be run gives 127 or 126, with the reason", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     auto r = c.run(how, {"no-such-program"});
     CHECK(r.code == 127);
@@ -315,8 +328,7 @@ TEST_CASE("init: a CMD that cannot be run gives 127 or 126, with the reason", "[
 
 TEST_CASE("init: S6_CMD_ARG0 is prepended; the CMD gets the container environment", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     // A cont-init script sees PATH only, but may add variables for the CMD.
     c.file("etc/cont-init.d/10-env",
@@ -342,8 +354,7 @@ TEST_CASE("init: S6_CMD_ARG0 is prepended; the CMD gets the container environmen
 
 TEST_CASE("init: cont-init.d runs sorted, logged, with precise diagnostics", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     auto make = [](container &c) {
         c.file("etc/cont-init.d/20-b", "#!/bin/sh\necho 20 >> /tmp/order\nexit 3\n");
         c.file("etc/cont-init.d/10-a", "#!/bin/sh\necho 10 >> /tmp/order\n");
@@ -387,8 +398,7 @@ TEST_CASE("init: cont-init.d runs sorted, logged, with precise diagnostics", "[i
 
 TEST_CASE("init: a non-numeric S6_* value falls back to its default with a warning", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     auto r = c.run(how, {"true"}, {"S6_KILL_GRACETIME=soon"});
     CHECK(r.code == 0);
@@ -398,8 +408,7 @@ TEST_CASE("init: a non-numeric S6_* value falls back to its default with a warni
 
 TEST_CASE("init: stage 3 ends as soon as nothing is left; KILL after the grace time", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     SECTION("everything dies on TERM: no waiting for S6_KILL_GRACETIME")
     {
         container c;
@@ -437,8 +446,7 @@ TEST_CASE("init: stage 3 ends as soon as nothing is left; KILL after the grace t
 
 TEST_CASE("init: orphans are reaped, no zombie is left", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     auto r = c.run(how, {"sh", "-c",
                          "(sleep 0.1 &); (sleep 0.1 &); (sleep 0.1 &); sleep 1; "
@@ -454,7 +462,7 @@ TEST_CASE("init: orphans are reaped, no zombie is left", "[init]")
 
 TEST_CASE("init: SIGTERM from outside", "[init]")
 {
-    if (!need_runc()) return;
+    need_runc();
     SECTION("while the CMD runs: it gets TERM, its real status is the container's")
     {
         container c;
@@ -503,7 +511,7 @@ TEST_CASE("init: SIGTERM from outside", "[init]")
 
 TEST_CASE("init: services.d services are supervised and controllable", "[init]")
 {
-    if (!need_runc()) return;
+    need_runc();
     container c;
     c.file("etc/services.d/web/run", "#!/bin/sh\necho started >> /tmp/web.log\nexec sleep 1000\n");
     auto p = c.start({});
@@ -526,8 +534,7 @@ TEST_CASE("init: services.d services are supervised and controllable", "[init]")
 
 TEST_CASE("init: S6_CMD_WAIT_FOR_SERVICES waits for services before the CMD", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     c.file("etc/services.d/slow/notification-fd", "3\n", 0644);
     // Ready only once it has slept; s6-notifyoncheck is not in this rootfs, so the run
@@ -560,7 +567,8 @@ TEST_CASE("init: S6_CMD_WAIT_FOR_SERVICES waits for services before the CMD", "[
 
 TEST_CASE("init: not PID 1, it is a subreaper that reaps and stops its own orphans", "[init]")
 {
-    if (runtime() == rt::none || !h::exists("/usr/bin/unshare")) return;
+    need_runtime();
+    if (!h::exists("/usr/bin/unshare")) h::skip("no /usr/bin/unshare");
     container c;
     // A mount namespace and a chroot, but no PID namespace: /init is not PID 1 here, and
     // must neither kill(-1) the host nor lose the orphan to the real init.
@@ -577,7 +585,7 @@ TEST_CASE("init: not PID 1, it is a subreaper that reaps and stops its own orpha
 
 TEST_CASE("init: SIGINT, SIGUSR1 and poweroff stop a container without CMD", "[init]")
 {
-    if (!need_runc()) return;
+    need_runc();
     for (std::string how : {"INT", "USR1", "poweroff", "reboot", "shutdown"}) {
         container c;
         auto p = c.start({});
@@ -593,7 +601,7 @@ TEST_CASE("init: SIGINT, SIGUSR1 and poweroff stop a container without CMD", "[i
 TEST_CASE("init: halt from a service's finish stops the CMD; the exit-code file decides",
           "[init]")
 {
-    if (!need_runc()) return;
+    need_runc();
     container c;
     // A critical service: when it dies, its finish script picks the container's exit code and
     // halts (by path: busybox's shell would run its own halt applet).
@@ -619,8 +627,7 @@ TEST_CASE("init: halt from a service's finish stops the CMD; the exit-code file 
 
 TEST_CASE("init: v2's paths and its way of stopping with a code of one's choice", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     auto make = [](container &c) {
         c.file("etc/cont-init.d/10-x", "#!/bin/sh\n");
         c.file("etc/services.d/crit/run", "#!/bin/sh\nexec sleep 0.3\n");
@@ -652,7 +659,7 @@ TEST_CASE("init: v2's paths and its way of stopping with a code of one's choice"
 
 TEST_CASE("init: the container stops when s6-svscan dies", "[init]")
 {
-    if (!need_runc()) return;
+    need_runc();
     container c;
     c.file("etc/services.d/s/run", "#!/bin/sh\nexec sleep 1000\n");
     auto p = c.start({});
@@ -665,8 +672,7 @@ TEST_CASE("init: the container stops when s6-svscan dies", "[init]")
 
 TEST_CASE("init: fix-attrs.d is applied before cont-init.d", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     c.file("data/file", "x", 0644);
     c.file("data/sub/f", "y", 0644);
@@ -684,8 +690,7 @@ TEST_CASE("init: fix-attrs.d is applied before cont-init.d", "[init]")
 
 TEST_CASE("init: the exitcode file is taken modulo 256; a non-number gives 100", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     for (auto [text, code] : {std::pair{"300\n", 44}, {"abc\n", 100}, {"", 0}}) {
         container c;
         c.file("etc/cont-finish.d/10-code", std::string("#!/bin/sh\nprintf '") + text +
@@ -724,8 +729,7 @@ TEST_CASE("init: halt and friends refuse bad usage, and need a running /init", "
 
 TEST_CASE("init: the CMD starts with no signal ignored or blocked", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     // grep itself is the CMD: a shell would show its own dispositions (busybox sh ignores
     // SIGINT in some modes).  glibc's posix_spawn would leave signals 32 and 33 ignored.
     container c;
@@ -738,8 +742,7 @@ TEST_CASE("init: the CMD starts with no signal ignored or blocked", "[init]")
 TEST_CASE("init: S6_LOGGING=1 and 2 catch what has no logger in /var/log/s6-uncaught-logs",
           "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     auto make = [](container &c) {
         c.file("etc/cont-init.d/10-hello", "#!/bin/sh\necho init-says-hi\n");
         // Says goodbye on TERM: that line is written while the tree stops, and must still
@@ -799,8 +802,7 @@ TEST_CASE("init: S6_LOGGING=1 and 2 catch what has no logger in /var/log/s6-unca
 TEST_CASE("init: a catch-all logger that cannot run blocks nothing and loses nothing",
           "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     // 256 KiB, four times a pipe's buffer, then a mark.
     c.file("etc/services.d/big/run",
@@ -817,8 +819,7 @@ TEST_CASE("init: a catch-all logger that cannot run blocks nothing and loses not
 
 TEST_CASE("init: services.d entries are checked before they start", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     auto make = [](container &c) {
         c.file("etc/services.d/a-noexec/run", "#!/bin/sh\nexec sleep 1000\n", 0644);
         c.file("etc/services.d/b-crlf/run", "#!/bin/sh\r\nexec sleep 1000\n");
@@ -872,8 +873,7 @@ TEST_CASE("init: services.d entries are checked before they start", "[init]")
 
 TEST_CASE("init: S6_RUNTIME_PROFILE and S6_VERBOSITY", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     c.file("etc/cont-init.d/10-x", "#!/bin/sh\necho default >> /tmp/p\n");
     c.file("etc/cont-profile.d/dev/cont-init.d/10-x", "#!/bin/sh\necho dev >> /tmp/p\n");
@@ -889,7 +889,7 @@ TEST_CASE("init: S6_RUNTIME_PROFILE and S6_VERBOSITY", "[init]")
 
 TEST_CASE("init: a read-only root with a noexec tmpfs on /run", "[init]")
 {
-    if (!need_runc()) return;
+    need_runc();
     SECTION("services run, and the catch-all log moves to /run/uncaught-logs")
     {
         container c;
@@ -919,7 +919,7 @@ TEST_CASE("init: a read-only root with a noexec tmpfs on /run", "[init]")
 
 TEST_CASE("init: a non-root USER", "[init]")
 {
-    if (!need_runc()) return;
+    need_runc();
     // The CMD passes once the service runs with the container environment it asked for.
     std::vector<std::string> const cmd = {
         "sh", "-c", "for i in $(seq 200); do [ \"$(cat /tmp/foo 2>/dev/null)\" = bar ] && "
@@ -963,8 +963,7 @@ TEST_CASE("init: a non-root USER", "[init]")
 
 TEST_CASE("init: the example image's files work as they are", "[init]")
 {
-    rt how = runtime();
-    if (how == rt::none) return;
+    rt how = need_runtime();
     container c;
     // examples/container/Dockerfile copies rootfs/ over an Alpine image, where the tools are
     // in /usr/bin; here they are in /bin, so /usr/bin is a link to it.

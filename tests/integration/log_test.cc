@@ -22,21 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// A whole-buffer write on a pipe: the harness has none, and only these tests need a live pipe.
-namespace h {
-bool write_full_fd(int fd, std::string const &s)
-{
-    std::size_t done = 0;
-    while (done < s.size()) {
-        ssize_t w = ::write(fd, s.data() + done, s.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        done += static_cast<std::size_t>(w);
-    }
-    return true;
-}
-} // namespace h
-
 namespace {
 
 using strings = std::vector<std::string>;
@@ -112,25 +97,10 @@ strings shape(std::string const &dir)
     return v;
 }
 
-unsigned mode_of(std::string const &p)
-{
-    struct stat st;
-    if (stat(p.c_str(), &st) < 0) return 0;
-    return st.st_mode & 07777;
-}
-
 off_t size_of(std::string const &p)
 {
     struct stat st;
     return stat(p.c_str(), &st) < 0 ? -1 : st.st_size;
-}
-
-// Stamps replaced by placeholders.
-std::string mask(std::string s)
-{
-    static std::regex const tai("@[0-9a-f]{24}"),
-        iso("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}");
-    return std::regex_replace(std::regex_replace(s, tai, "@TAI"), iso, "ISO");
 }
 
 std::string numbered_lines(int n, std::string const &tag = "line")
@@ -302,14 +272,14 @@ TEST_CASE("s6-log: rotation makes @….s archives and keeps at most n", "[log]")
         REQUIRE(a.size() == 3);
         for (auto &n : a) {
             CHECK(n.back() == 's');
-            CHECK(mode_of(t / ("d/" + n)) == 0744);
+            CHECK((h::mode_of(t / ("d/" + n)) & 07777) == 0744);
         }
         // What is kept is the tail of the input, in order.
         std::string kept = all_logs(t / "d");
         REQUIRE(kept.size() < input.size());
         CHECK(input.compare(input.size() - kept.size(), kept.size(), kept) == 0);
-        CHECK(mode_of(t / "d/current") == 0744); // finalized cleanly
-        CHECK(mode_of(t / "d") == 0700);
+        CHECK((h::mode_of(t / "d/current") & 07777) == 0744); // finalized cleanly
+        CHECK((h::mode_of(t / "d") & 07777) == 0700);
         CHECK(h::exists(t / "d/lock"));
         CHECK(h::exists(t / "d/state"));
     }
@@ -416,7 +386,7 @@ TEST_CASE("s6-log: stamps, prefixes, line limits and NUL bytes match stock", "[l
         argv.insert(argv.end(), script.begin(), script.end());
         auto r = log_once(bin, argv, input, t.path());
         REQUIRE(r.code == 0);
-        results.push_back(mask(r.out + "|" + r.err + "|" + h::read_file(t / "d/current") + "|" +
+        results.push_back(h::mask_stamps(r.out + "|" + r.err + "|" + h::read_file(t / "d/current") + "|" +
                                h::read_file(t / "st")));
     }
     CHECK(results[0] == results[1]);
@@ -476,7 +446,7 @@ TEST_CASE("s6-log: script errors and usage give stock's messages and codes", "[l
         auto r = log_once(bin, {"./a", "nq", "./b"}, "hi\n", t.path());
         CHECK(r.code == 100);
         CHECK(names_in(t / "a") == strings{"current", "lock", "state"});
-        CHECK(mode_of(t / "a/current") == 0644);
+        CHECK((h::mode_of(t / "a/current") & 07777) == 0644);
         CHECK_FALSE(h::exists(t / "b"));
         r = log_once(bin, {"./c", "x"}, "hi\n", t.path());
         CHECK(r.code == 100);
@@ -638,10 +608,7 @@ TEST_CASE("s6-log: a full disk loses nothing once space comes back", "[log]")
 {
     h::tempdir t;
     small_fs fs(t / "mnt", "256k");
-    if (!fs.ok()) {
-        WARN("cannot mount a tmpfs (needs root); full-disk test skipped");
-        return;
-    }
+    if (!fs.ok()) h::skip("cannot mount a tmpfs (needs root)");
     // Leave about 24 KiB free, then send 100 KiB.
     {
         std::string filler(232 * 1024, 'z');
@@ -670,7 +637,7 @@ TEST_CASE("s6-tai64n and s6-tai64nlocal: each reads the other's stamps", "[log]"
         time_t before = time(nullptr);
         auto r = h::run({stamper}, ro(input));
         REQUIRE(r.code == 0);
-        CHECK(mask(r.out) == "@TAI hello\n@TAI world\n@TAI no newline\n");
+        CHECK(h::mask_stamps(r.out) == "@TAI hello\n@TAI world\n@TAI no newline\n");
         std::vector<std::string> local;
         for (auto const &reader : {h::stock("s6-tai64nlocal"), h::ours("s6-tai64nlocal")}) {
             auto l = h::run({reader, "-g"}, ro(r.out));
@@ -684,7 +651,7 @@ TEST_CASE("s6-tai64n and s6-tai64nlocal: each reads the other's stamps", "[log]"
         gmtime_r(&before, &tm);
         strftime(when, sizeof when, "%Y-%m-%d %H:", &tm);
         CHECK(local[1].rfind(when, 0) == 0);
-        CHECK(mask(local[1]) == "ISO hello\nISO world\nISO no newline\n");
+        CHECK(h::mask_stamps(local[1]) == "ISO hello\nISO world\nISO no newline\n");
     }
     // Odd and partial labels, time zones, the 25-byte rule, upper case, the final line.
     std::string odd =
@@ -713,10 +680,7 @@ TEST_CASE("s6-tai64n and s6-tai64nlocal: each reads the other's stamps", "[log]"
 TEST_CASE("logutil-service: s6-log -bp as nobody on a FIFO, script from S6_LOGGING_SCRIPT", "[log]")
 {
     CHECK(h::run({h::ours("logutil-service")}).code == 1);
-    if (geteuid() != 0) {
-        WARN("not root; logutil-service's privilege drop not tested");
-        return;
-    }
+    h::need_root("logutil-service's privilege drop");
     h::tempdir t;
     REQUIRE(chmod(t.path().c_str(), 0777) == 0);
     auto nf = h::run({h::ours("logutil-newfifo"), "-m", "0620", "-o", "nobody", t / "fifo"});
@@ -745,7 +709,7 @@ TEST_CASE("logutil-service: s6-log -bp as nobody on a FIFO, script from S6_LOGGI
     }
     CHECK(p.wait() == 0);
     std::string cur = h::read_file(t / "log/current");
-    CHECK(mask(cur) == "ISO  through the fifo\n"); // the default script stamps with T
+    CHECK(h::mask_stamps(cur) == "ISO  through the fifo\n"); // the default script stamps with T
     REQUIRE(stat((t / "log/current").c_str(), &st) == 0);
     CHECK(st.st_uid == nobody);
     CHECK((st.st_mode & 0100) != 0);
@@ -756,18 +720,15 @@ TEST_CASE("logutil-service: s6-log -bp as nobody on a FIFO, script from S6_LOGGI
     auto r =
         h::run({h::ours("logutil-service"), u / "log"}, ro("x\n", "", {"S6_LOGGING_SCRIPT=t  n3"}));
     CHECK(r.code == 0);
-    CHECK(mask(h::read_file(u / "log/current")) == "@TAI x\n");
+    CHECK(h::mask_stamps(h::read_file(u / "log/current")) == "@TAI x\n");
 }
 
 TEST_CASE("logutil-service: 32768:32768 without nobody; the script from the container env",
           "[log]")
 {
     if (geteuid() != 0 || !h::exists("/usr/bin/unshare") ||
-        h::run({"/usr/bin/unshare", "-m", "/bin/true"}).code != 0) {
-        WARN("cannot create a mount namespace (needs root); logutil-service namespace tests "
-             "skipped");
-        return;
-    }
+        h::run({"/usr/bin/unshare", "-m", "/bin/true"}).code != 0)
+        h::skip("cannot create a mount namespace (needs root and /usr/bin/unshare)");
     h::tempdir t;
     REQUIRE(chmod(t.path().c_str(), 0777) == 0);
     h::write_file(t / "passwd", "root:x:0:0:root:/root:/bin/sh\n");
@@ -794,5 +755,5 @@ TEST_CASE("logutil-service: 32768:32768 without nobody; the script from the cont
                ro("from the env dir\n", "", {"S6_LOGGING_SCRIPT=T"}));
     INFO(r.err);
     CHECK(r.code == 0);
-    CHECK(mask(h::read_file(t / "log2/current")) == "@TAI from the env dir\n");
+    CHECK(h::mask_stamps(h::read_file(t / "log2/current")) == "@TAI from the env dir\n");
 }

@@ -7,7 +7,7 @@
 // group files over /etc in a private mount namespace (unshare -m), where stock (through
 // glibc's NSS files backend) and ours (reading the files directly) see the same files.  The
 // container environment is tested the same way, on a tmpfs over /run.  Those tests need root;
-// without it they only WARN.
+// without it (or without the stock tool) they report themselves SKIPPED (h::skip).
 #include "harness.hh"
 
 #include <catch2/catch.hpp>
@@ -50,13 +50,6 @@ h::result run_in(std::string const &bin, strings const &args, strings const &env
     return h::run(argv, o);
 }
 
-bool have_stock(std::string const &tool)
-{
-    if (h::exists(h::stock(tool))) return true;
-    WARN("stock " << tool << " not found; differential checks skipped");
-    return false;
-}
-
 // Runs TOOL ARGS... with stock and with ours and requires the same exit code, stdout and
 // stderr (stock's doubled "fatal: : " normalised).
 void same(std::string const &tool, strings const &args, strings const &env_extra = {},
@@ -68,16 +61,7 @@ void same(std::string const &tool, strings const &args, strings const &env_extra
     for (auto const &a : args)
         cmd += " '" + a + "'";
     INFO(cmd);
-    REQUIRE_FALSE(s.timed_out);
-    REQUIRE_FALSE(o.timed_out);
-    CHECK(o.code == s.code);
-    CHECK(o.out == s.out);
-    auto norm = [](std::string x) {
-        for (std::size_t p; (p = x.find("fatal: : ")) != std::string::npos;)
-            x.erase(p + 7, 2);
-        return x;
-    };
-    CHECK(o.err == norm(s.err));
+    h::check_same(o, s);
 }
 
 strings plus(strings a, strings const &b)
@@ -97,7 +81,8 @@ strings system_accounts()
     return out;
 }
 
-bool can_unshare()
+// Skips the test unless a private mount namespace can be made here (root and unshare).
+void need_mount_namespace()
 {
     static int ok = -1;
     if (ok < 0) {
@@ -107,8 +92,7 @@ bool can_unshare()
             ok = r.code == 0;
         }
     }
-    if (!ok) WARN("cannot create a mount namespace (needs root); namespace tests skipped");
-    return ok;
+    if (!ok) h::skip("cannot create a mount namespace (needs root and /usr/bin/unshare)");
 }
 
 // A prefix that runs the rest of the command with PASSWD and GROUP over /etc/passwd and
@@ -143,10 +127,7 @@ strings with_contenv_dir(std::string const &dir)
 
 TEST_CASE("s6-setuidgid nobody: nobody's uid, gid and exactly its groups", "[privilege]")
 {
-    if (geteuid() != 0) {
-        WARN("not root: s6-setuidgid cannot change ids");
-        return;
-    }
+    h::need_root("s6-setuidgid cannot change ids");
     sv::user u;
     REQUIRE(sv::lookup_user("nobody", u));
     std::vector<gid_t> groups;
@@ -172,7 +153,7 @@ TEST_CASE("s6-setuidgid nobody: nobody's uid, gid and exactly its groups", "[pri
 
 TEST_CASE("s6-envuidgid: same environment and exit codes as stock", "[privilege]")
 {
-    if (!have_stock("s6-envuidgid")) return;
+    h::need_stock("s6-envuidgid");
     for (auto const &acc : system_accounts()) {
         same("s6-envuidgid", plus({acc}, probe));
         same("s6-envuidgid", plus({"-u", acc}, probe));
@@ -224,11 +205,8 @@ TEST_CASE("s6-envuidgid: same environment and exit codes as stock", "[privilege]
 
 TEST_CASE("s6-applyuidgid: same ids, groups, environment and exit codes as stock", "[privilege]")
 {
-    if (!have_stock("s6-applyuidgid")) return;
-    if (geteuid() != 0) {
-        WARN("not root: s6-applyuidgid cannot change ids");
-        return;
-    }
+    h::need_stock("s6-applyuidgid");
+    h::need_root("s6-applyuidgid cannot change ids");
     for (strings const &args : std::vector<strings>{{"-g", "5", "-G", "5,5,6"},
                                                     {"-g", "6", "-G", "5,5,6"},
                                                     {"-g", "5", "-G", "6,5,6"},
@@ -270,11 +248,8 @@ TEST_CASE("s6-applyuidgid: same ids, groups, environment and exit codes as stock
 
 TEST_CASE("s6-setuidgid: same results as stock's envuidgid/applyuidgid chain", "[privilege]")
 {
-    if (!have_stock("s6-setuidgid")) return;
-    if (geteuid() != 0) {
-        WARN("not root: s6-setuidgid cannot change ids");
-        return;
-    }
+    h::need_stock("s6-setuidgid");
+    h::need_root("s6-setuidgid cannot change ids");
     for (auto const &acc : system_accounts())
         same("s6-setuidgid", plus({acc}, probe));
     for (std::string const acc : {"nosuchuser", "daemon:daemon", "1:x", "1:", ":2", ":", "", "5:6",
@@ -291,7 +266,8 @@ TEST_CASE("s6-setuidgid: same results as stock's envuidgid/applyuidgid chain", "
 TEST_CASE("uid tools on made-up account files: same as stock (glibc's files backend)",
           "[privilege]")
 {
-    if (!have_stock("s6-envuidgid") || !can_unshare()) return;
+    h::need_stock("s6-envuidgid");
+    need_mount_namespace();
     h::tempdir t;
     std::string passwd = "root:x:0:0:root:/root:/bin/sh\n"
                          "# commented:x:5:5::/:/bin/sh\n"
@@ -337,7 +313,7 @@ TEST_CASE("uid tools on made-up account files: same as stock (glibc's files back
 
 TEST_CASE("s6-envdir: same environment and exit codes as stock", "[privilege]")
 {
-    if (!have_stock("s6-envdir")) return;
+    h::need_stock("s6-envdir");
     h::tempdir t;
     std::string const d = t / "env";
     h::mkdirs(d);
@@ -397,7 +373,7 @@ TEST_CASE("s6-envdir: same environment and exit codes as stock", "[privilege]")
 
 TEST_CASE("s6-setsid: same sessions, groups, messages and exit codes as stock", "[privilege]")
 {
-    if (!have_stock("s6-setsid")) return;
+    h::need_stock("s6-setsid");
     // Prints whether the program leads its process group and its session.
     strings const leader{"/bin/sh", "-c",
                          "set -- $(cat /proc/$$/stat); [ $1 = $5 ] && echo pgrp-leader; "
@@ -426,7 +402,7 @@ TEST_CASE("s6-setsid: same sessions, groups, messages and exit codes as stock", 
 
 TEST_CASE("s6-softlimit: same limits, messages and exit codes as stock", "[privilege]")
 {
-    if (!have_stock("s6-softlimit")) return;
+    h::need_stock("s6-softlimit");
     strings const limits{"/bin/sh", "-c",
                          "for o in n c t d s l v u f m; do printf '%s %s %s\\n' $o "
                          "$(ulimit -S$o) $(ulimit -H$o); done"};
@@ -546,7 +522,7 @@ TEST_CASE("fix-attrs: a tree with nested dirs, dot-files and a link out of it", 
 
 TEST_CASE("with-contenv and printcontenv: values survive exactly, also as a shebang", "[privilege]")
 {
-    if (!can_unshare()) return;
+    need_mount_namespace();
     h::tempdir t;
     std::string const d = t / "env";
     h::mkdirs(d);

@@ -48,8 +48,6 @@ std::string svc(std::string const &dir, std::string const &letters)
     return letters;
 }
 
-bool is_up(sv::status const &s) { return s.is_up(); }
-
 } // namespace
 
 TEST_CASE("s6-supervise creates supervise/ and event/ with s6's modes", "[supervise]")
@@ -60,7 +58,7 @@ TEST_CASE("s6-supervise creates supervise/ and event/ with s6's modes", "[superv
     std::string d = t / "svc";
     h::make_service(d, "exec sleep 100");
     auto p = h::start_supervise(bin, d, t.path());
-    REQUIRE(h::wait_status(d, is_up));
+    REQUIRE(h::wait_status(d, h::up));
     struct stat st;
     REQUIRE(stat((d + "/supervise").c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0700);
@@ -142,7 +140,7 @@ TEST_CASE("s6-supervise: events, finish arguments and status through a life cycl
     events ev(d);
     auto p = h::start_supervise(bin, d, t.path());
     REQUIRE(ev.wait_for("su"));
-    REQUIRE(h::wait_status(d, is_up));
+    REQUIRE(h::wait_status(d, h::up));
 
     // d: down signal (TERM), finish gets "256 15 DIR", events d then D, want down.
     ev.clear();

@@ -197,15 +197,6 @@ h::run_opts quick()
     return o;
 }
 
-bool is_up(sv::status const &s)
-{
-    return s.is_up();
-}
-bool is_down(sv::status const &s)
-{
-    return !s.is_up();
-}
-
 bool supervised(std::string const &dir)
 {
     return sv::lock_probe((dir + "/supervise/lock").c_str()) == sv::lock_state::held;
@@ -255,7 +246,7 @@ TEST_CASE("s6-svscan: one supervisor per subdirectory, loggers fed by one pipe",
     svscan sc(h::ours("s6-svscan"), s, t.path());
     for (auto d : {"a", "a/log", "b", "c", "linked"}) {
         INFO(d);
-        CHECK(h::wait_status(s + "/" + d, is_up));
+        CHECK(h::wait_status(s + "/" + d, h::up));
     }
     CHECK(wait_contains(out, "hello-a\n"));
     // c's "log" is a file: not logged, so its output goes to s6-svscan's stdout.
@@ -298,8 +289,8 @@ TEST_CASE("s6-svscan: the log pipe survives restarts of the logger and of the se
     h::make_service(a, "echo run $$\nexec sleep 100",
                     {{"log/run", "#!/bin/sh\n" + logger_to(out) + "\n"}});
     svscan sc(bin, s, t.path());
-    REQUIRE(h::wait_status(a, is_up));
-    REQUIRE(h::wait_status(l, is_up));
+    REQUIRE(h::wait_status(a, h::up));
+    REQUIRE(h::wait_status(l, h::up));
     auto p1 = h::status_of(a).pid;
     REQUIRE(wait_contains(out, "run " + std::to_string(p1) + "\n"));
     auto cat = h::status_of(l).pid;
@@ -313,14 +304,14 @@ TEST_CASE("s6-svscan: the log pipe survives restarts of the logger and of the se
 
     // The logger goes down; what the service writes meanwhile waits in the pipe.
     REQUIRE(sv::send_control(l, "supervise", "d") == sv::control_result::ok);
-    REQUIRE(h::wait_status(l, is_down));
+    REQUIRE(h::wait_status(l, h::down));
     REQUIRE(sv::send_control(a, "supervise", "k") == sv::control_result::ok);
     REQUIRE(h::wait_status(a, [&](sv::status const &st) { return st.is_up() && st.pid != p2; }));
     auto p3 = h::status_of(a).pid;
     CHECK(h::read_file(out).find("run " + std::to_string(p3)) == std::string::npos);
     REQUIRE(sv::send_control(l, "supervise", "u") == sv::control_result::ok);
     CHECK(wait_contains(out, "run " + std::to_string(p3) + "\n"));
-    REQUIRE(h::wait_status(l, is_up));
+    REQUIRE(h::wait_status(l, h::up));
     cat = h::status_of(l).pid;
 
     // The service's supervisor dies too (with its run): s6-svscan's copy of the write end
@@ -363,21 +354,21 @@ TEST_CASE("s6-svscan: new services are found by -a, or by the -t timer", "[svsca
     SECTION("without -t only an explicit scan finds them")
     {
         svscan sc(bin, s, t.path());
-        REQUIRE(h::wait_status(s + "/a", is_up));
+        REQUIRE(h::wait_status(s + "/a", h::up));
         h::make_service(s + "/b", "exec sleep 100");
         // s6-svscan does not poll: nothing happens within a while.
         CHECK(!h::wait_until([&] { return h::exists(s + "/b/supervise/status"); }, 300));
         auto r = h::run({h::ours("s6-svscanctl"), "-a", s});
         CHECK(r.code == 0);
         CHECK(r.err.empty());
-        CHECK(h::wait_status(s + "/b", is_up));
+        CHECK(h::wait_status(s + "/b", h::up));
     }
     SECTION("-t 100 rescans by itself")
     {
         svscan sc(bin, s, t.path(), {"-t", "100"});
-        REQUIRE(h::wait_status(s + "/a", is_up));
+        REQUIRE(h::wait_status(s + "/a", h::up));
         h::make_service(s + "/b", "exec sleep 100");
-        CHECK(h::wait_status(s + "/b", is_up, 3000));
+        CHECK(h::wait_status(s + "/b", h::up, 3000));
     }
 }
 
@@ -394,9 +385,9 @@ TEST_CASE("s6-svscan: a removed service keeps running until n, N or h prunes it"
         {{"log/run", "#!/bin/sh\ncat >> " + out + "\necho eof >> " + out + "\nexec sleep 100\n"}});
     h::make_service(s + "/b", "exec sleep 100");
     svscan sc(bin, s, t.path());
-    REQUIRE(h::wait_status(s + "/a", is_up));
-    REQUIRE(h::wait_status(s + "/a/log", is_up));
-    REQUIRE(h::wait_status(s + "/b", is_up));
+    REQUIRE(h::wait_status(s + "/a", h::up));
+    REQUIRE(h::wait_status(s + "/a/log", h::up));
+    REQUIRE(h::wait_status(s + "/b", h::up));
     REQUIRE(wait_contains(out, "hello-a\n"));
 
     REQUIRE(rename((s + "/a").c_str(), gone.c_str()) == 0);
@@ -456,7 +447,7 @@ TEST_CASE("s6-svscan: a supervisor killed with SIGKILL is back about a second la
     std::string s = t / "scan";
     h::make_service(s + "/b", "exec sleep 100");
     svscan sc(bin, s, t.path());
-    REQUIRE(h::wait_status(s + "/b", is_up));
+    REQUIRE(h::wait_status(s + "/b", h::up));
     pid_t old = 0;
     REQUIRE(h::wait_until([&] { return (old = supervisor_of(sc.pid(), "b")) != 0; }));
     auto t0 = sv::mono_ms();
@@ -470,7 +461,7 @@ TEST_CASE("s6-svscan: a supervisor killed with SIGKILL is back about a second la
     CHECK(elapsed >= 900);
     CHECK(elapsed < 5000);
     CHECK(h::count_zombies_of(sc.pid()) == 0);
-    CHECK(h::wait_status(s + "/b", is_up));
+    CHECK(h::wait_status(s + "/b", h::up));
 }
 
 TEST_CASE("s6-svscan: a supervisor looks exec'd: argv, name, executable, fds", "[svscan]")
@@ -497,7 +488,7 @@ TEST_CASE("s6-svscan: a supervisor looks exec'd: argv, name, executable, fds", "
     };
     for (auto [name, pipe_fd] : {expect{"a", -1}, expect{"b", 1}, expect{"b/log", 0}}) {
         INFO(name);
-        REQUIRE(h::wait_status(s + "/" + name, is_up));
+        REQUIRE(h::wait_status(s + "/" + name, h::up));
         pid_t sp = 0;
         // argv is exactly "s6-supervise", NAME.
         REQUIRE(h::wait_until([&] { return (sp = supervisor_of(p.pid(), name)) != 0; }));
@@ -534,7 +525,7 @@ TEST_CASE("s6-svscan: an s6-supervise replaced on disk is exec'd, not forked", "
     REQUIRE(symlink("s6-supervise", (bin + "/s6-svscan").c_str()) == 0);
     h::make_service(s + "/b", "exec sleep 100");
     svscan sc(bin + "/s6-svscan", s, t.path());
-    REQUIRE(h::wait_status(s + "/b", is_up));
+    REQUIRE(h::wait_status(s + "/b", h::up));
     pid_t old = 0;
     REQUIRE(h::wait_until([&] { return (old = supervisor_of(sc.pid(), "b")) != 0; }));
     auto const first = file_id(bin + "/s6-supervise");
@@ -552,7 +543,7 @@ TEST_CASE("s6-svscan: an s6-supervise replaced on disk is exec'd, not forked", "
     // The new supervisor runs the new file; s6-svscan still runs the old one.
     CHECK(file_id("/proc/" + std::to_string(now) + "/exe") == second);
     CHECK(file_id("/proc/" + std::to_string(sc.pid()) + "/exe") == first);
-    CHECK(h::wait_status(s + "/b", is_up));
+    CHECK(h::wait_status(s + "/b", h::up));
     CHECK(sc.proc().err().empty());
 }
 
@@ -587,7 +578,7 @@ TEST_CASE("s6-svscan: an s6-supervise that cannot be run is reported, and retrie
 
     // Once there is a program to run, the next retry starts it.
     install_copy(h::ours("s6-supervise"), bin + "/s6-supervise");
-    CHECK(h::wait_status(s + "/b", is_up));
+    CHECK(h::wait_status(s + "/b", h::up));
 }
 
 TEST_CASE("s6-svscan: t, q and b, with finish", "[svscan]")
@@ -603,9 +594,9 @@ TEST_CASE("s6-svscan: t, q and b, with finish", "[svscan]")
     h::write_file(s + "/.s6-svscan/finish",
                   "#!/bin/sh\necho \"$$ $# $(pwd)\" > " + fin + "\nexit 7\n", 0755);
     svscan sc(bin, s, t.path());
-    REQUIRE(h::wait_status(s + "/a", is_up));
-    REQUIRE(h::wait_status(s + "/a/log", is_up));
-    REQUIRE(h::wait_status(s + "/b", is_up));
+    REQUIRE(h::wait_status(s + "/a", h::up));
+    REQUIRE(h::wait_status(s + "/a/log", h::up));
+    REQUIRE(h::wait_status(s + "/b", h::up));
     REQUIRE(wait_contains(out, "hello-a\n"));
 
     SECTION("t: services down, loggers drain, then finish in the same process")
@@ -691,7 +682,7 @@ TEST_CASE("s6-svscan: signals, their .s6-svscan scripts and default actions", "[
     h::make_service(s + "/a", "exec sleep 100");
     h::mkdirs(s + "/.s6-svscan");
     svscan sc(bin, s, t.path());
-    REQUIRE(h::wait_status(s + "/a", is_up));
+    REQUIRE(h::wait_status(s + "/a", h::up));
     auto script = [&](std::string const &name, unsigned mode = 0755) {
         h::write_file(s + "/.s6-svscan/" + name,
                       "#!/bin/sh\necho \"$0 $# $(pwd)\" >> " + mark + "\n", mode);
@@ -740,7 +731,7 @@ TEST_CASE("s6-svscan: signals, their .s6-svscan scripts and default actions", "[
         h::make_service(s + "/b", "exec sleep 100");
         REQUIRE(rename((s + "/a").c_str(), (t / "gone").c_str()) == 0);
         sc.proc().signal(SIGHUP);
-        CHECK(h::wait_status(s + "/b", is_up));
+        CHECK(h::wait_status(s + "/b", h::up));
         CHECK(h::wait_until([&] { return !supervised(t / "gone"); }));
     }
     SECTION("a script that cannot be spawned is reported, then the default action is taken")
@@ -787,8 +778,8 @@ TEST_CASE("s6-svscan: -X and the s6-svscan-log catch-all logger", "[svscan]")
                   "#!/bin/sh\necho finish-out\necho finish-err >&2\nexit 3\n", 0755);
     h::proc p({"/bin/sh", "-c", "exec \"$0\" -X 3 \"$1\" 3>\"$2\"", bin, s, console}, t.path());
     REQUIRE(h::wait_until([&] { return listening(s); }));
-    REQUIRE(h::wait_status(s + "/s6-svscan-log", is_up));
-    REQUIRE(h::wait_status(s + "/a", is_up));
+    REQUIRE(h::wait_status(s + "/s6-svscan-log", h::up));
+    REQUIRE(h::wait_status(s + "/a", h::up));
     // Its supervisor (and so the service) writes errors to the console holder.
     CHECK(wait_contains(console, "to-console\n"));
     CHECK(!h::exists(s + "/s6-svscan-log/log/supervise"));
@@ -978,7 +969,7 @@ TEST_CASE("interop: s6-svscanctl and s6-svscan, stock and ours in every pairing"
     std::string s = t / "scan", out = t / "out.txt";
     h::make_service(s + "/a", chatty("a"), {{"log/run", "#!/bin/sh\n" + logger_to(out) + "\n"}});
     svscan sc(pair.first, s, t.path());
-    REQUIRE(h::wait_status(s + "/a", is_up));
+    REQUIRE(h::wait_status(s + "/a", h::up));
     auto ctl = [&](std::string const &opt) {
         auto r = h::run({pair.second, opt, s});
         INFO(r.err);
@@ -986,8 +977,8 @@ TEST_CASE("interop: s6-svscanctl and s6-svscan, stock and ours in every pairing"
     };
     h::make_service(s + "/b", chatty("b"), {{"log/run", "#!/bin/sh\n" + logger_to(out) + "\n"}});
     ctl("-a");
-    REQUIRE(h::wait_status(s + "/b", is_up));
-    REQUIRE(h::wait_status(s + "/b/log", is_up));
+    REQUIRE(h::wait_status(s + "/b", h::up));
+    REQUIRE(h::wait_status(s + "/b/log", h::up));
     REQUIRE(wait_contains(out, "hello-b\n"));
     REQUIRE(rename((s + "/b").c_str(), (t / "b-gone").c_str()) == 0);
     ctl("-an");
@@ -1008,17 +999,17 @@ TEST_CASE("interop: stock s6-svstat, s6-svc and s6-svok on services our s6-svsca
     std::string s = t / "scan";
     h::make_service(s + "/a", "exec sleep 100");
     svscan sc(h::ours("s6-svscan"), s, t.path());
-    REQUIRE(h::wait_status(s + "/a", is_up));
+    REQUIRE(h::wait_status(s + "/a", h::up));
     auto pid = std::to_string(h::status_of(s + "/a").pid);
     auto st = h::run({h::stock("s6-svstat"), s + "/a"});
     CHECK(st.code == 0);
     CHECK(st.out.starts_with("up (pid " + pid + ") "));
     CHECK(h::run({h::stock("s6-svok"), s + "/a"}).code == 0);
     CHECK(h::run({h::stock("s6-svc"), "-d", s + "/a"}).code == 0);
-    CHECK(h::wait_status(s + "/a", is_down));
+    CHECK(h::wait_status(s + "/a", h::down));
     CHECK(h::run({h::stock("s6-svstat"), "-o", "up", s + "/a"}).out == "false\n");
     CHECK(h::run({h::stock("s6-svc"), "-u", s + "/a"}).code == 0);
-    CHECK(h::wait_status(s + "/a", is_up));
+    CHECK(h::wait_status(s + "/a", h::up));
 }
 
 TEST_CASE("s6-svscan as PID 1: reaps every orphan, SIGTERM shuts down cleanly", "[svscan]")

@@ -14,74 +14,57 @@
 #include <supervise/fd.hh>
 #include <supervise/tai64n.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 using sv::control_result;
 
-namespace {
-
-// Reads everything available (non-blocking) from a FIFO read end.
-std::string drain(int fd)
-{
-    std::string s;
-    char buf[256];
-    for (;;) {
-        ssize_t r = ::read(fd, buf, sizeof buf);
-        if (r <= 0) break;
-        s.append(buf, static_cast<std::size_t>(r));
-    }
-    return s;
-}
-
-} // namespace
-
 TEST_CASE("send_control writes the whole command to a listening FIFO", "[control]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
     sv::unique_fd rd, wr;
     REQUIRE(sv::control_listen((t / "supervise/control").c_str(), rd, wr));
 
-    CHECK(sv::send_control(t.str(), "supervise", "dx") == control_result::ok);
-    CHECK(drain(rd.get()) == "dx");
+    CHECK(sv::send_control(t.path(), "supervise", "dx") == control_result::ok);
+    CHECK(h::drain(rd.get()) == "dx");
 
     SECTION("an empty command only checks that someone listens")
     {
-        CHECK(sv::send_control(t.str(), "supervise", "") == control_result::ok);
-        CHECK(drain(rd.get()).empty());
+        CHECK(sv::send_control(t.path(), "supervise", "") == control_result::ok);
+        CHECK(h::drain(rd.get()).empty());
     }
     SECTION("the same works for .s6-svscan")
     {
         REQUIRE(::mkdir((t / ".s6-svscan").c_str(), 0700) == 0);
         sv::unique_fd rd2, wr2;
         REQUIRE(sv::control_listen((t / ".s6-svscan/control").c_str(), rd2, wr2));
-        CHECK(sv::send_control(t.str(), ".s6-svscan", "h") == control_result::ok);
-        CHECK(drain(rd2.get()) == "h");
-        CHECK(drain(rd.get()).empty());
+        CHECK(sv::send_control(t.path(), ".s6-svscan", "h") == control_result::ok);
+        CHECK(h::drain(rd2.get()) == "h");
+        CHECK(h::drain(rd.get()).empty());
     }
 }
 
 TEST_CASE("send_control: a FIFO with no reader is not_listening", "[control]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
     REQUIRE(::mkfifo((t / "supervise/control").c_str(), 0600) == 0);
-    CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+    CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::not_listening);
 
     SECTION("and once the supervisor has gone, its FIFO is not_listening again")
     {
         {
             sv::unique_fd rd, wr;
             REQUIRE(sv::control_listen((t / "supervise/control").c_str(), rd, wr));
-            CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::ok);
+            CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::ok);
         }
-        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+        CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::not_listening);
     }
 }
 
 TEST_CASE("send_control: a missing service directory is no_dir", "[control]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     errno = 0;
     CHECK(sv::send_control(t / "nonexistent", "supervise", "u") == control_result::no_dir);
     CHECK(errno == ENOENT);
@@ -89,32 +72,32 @@ TEST_CASE("send_control: a missing service directory is no_dir", "[control]")
 
 TEST_CASE("send_control: a service directory without supervise/ is not_listening", "[control]")
 {
-    unit::temp_dir t;
-    CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+    h::tempdir t;
+    CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::not_listening);
 
     SECTION("a dangling supervise symlink counts as missing too")
     {
         REQUIRE(::symlink("elsewhere", (t / "supervise").c_str()) == 0);
-        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::not_listening);
+        CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::not_listening);
     }
 }
 
 TEST_CASE("send_control: a broken control directory is bad_ctldir", "[control]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
 
     SECTION("supervise is a regular file")
     {
-        unit::write_file(t / "supervise", "");
+        h::write_file(t / "supervise", "");
         errno = 0;
-        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::bad_ctldir);
+        CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::bad_ctldir);
         CHECK(errno == ENOTDIR);
     }
     SECTION("supervise/ exists but has no control FIFO")
     {
         REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
         errno = 0;
-        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::bad_ctldir);
+        CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::bad_ctldir);
         CHECK(errno == ENOENT);
     }
     SECTION("supervise/control is a directory")
@@ -122,24 +105,24 @@ TEST_CASE("send_control: a broken control directory is bad_ctldir", "[control]")
         REQUIRE(::mkdir((t / "supervise").c_str(), 0700) == 0);
         REQUIRE(::mkdir((t / "supervise/control").c_str(), 0700) == 0);
         errno = 0;
-        CHECK(sv::send_control(t.str(), "supervise", "u") == control_result::bad_ctldir);
+        CHECK(sv::send_control(t.path(), "supervise", "u") == control_result::bad_ctldir);
         CHECK(errno == EISDIR);
     }
 }
 
 TEST_CASE("control_listen creates and reuses the FIFO", "[control]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const fifo = t / "control";
 
     SECTION("a fresh FIFO has mode 0600 and the reader never sees EOF")
     {
         sv::unique_fd rd, wr;
         {
-            unit::umask_guard um(0);
+            h::umask_guard um(0);
             REQUIRE(sv::control_listen(fifo.c_str(), rd, wr));
         }
-        mode_t m = unit::mode_of(fifo);
+        mode_t m = h::mode_of(fifo);
         CHECK(S_ISFIFO(m));
         CHECK((m & 07777) == 0600);
         CHECK(rd);
@@ -156,7 +139,7 @@ TEST_CASE("control_listen creates and reuses the FIFO", "[control]")
         REQUIRE(::chmod(fifo.c_str(), 0620) == 0); // as s6-svperms might have set it
         sv::unique_fd rd, wr;
         REQUIRE(sv::control_listen(fifo.c_str(), rd, wr));
-        CHECK((unit::mode_of(fifo) & 07777) == 0620);
+        CHECK((h::mode_of(fifo) & 07777) == 0620);
         REQUIRE(sv::write_full(wr.get(), "u"));
         char c = 0;
         CHECK(::read(rd.get(), &c, 1) == 1);
@@ -164,13 +147,13 @@ TEST_CASE("control_listen creates and reuses the FIFO", "[control]")
     }
     SECTION("an existing non-FIFO is refused with EEXIST")
     {
-        unit::write_file(fifo, "not a fifo");
+        h::write_file(fifo, "not a fifo");
         sv::unique_fd rd, wr;
         errno = 0;
         CHECK_FALSE(sv::control_listen(fifo.c_str(), rd, wr));
         CHECK(errno == EEXIST);
         CHECK_FALSE(rd);
-        CHECK(unit::read_file(fifo) == "not a fifo");
+        CHECK(h::read_existing(fifo) == "not a fifo");
     }
     SECTION("an existing directory is refused with EEXIST")
     {
@@ -186,7 +169,7 @@ TEST_CASE("control_listen creates and reuses the FIFO", "[control]")
 
 TEST_CASE("control_listen names the step that failed, for s6's messages", "[control]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     sv::unique_fd rd, wr;
     sv::listen_error why = sv::listen_error::mkfifo;
 
@@ -211,7 +194,7 @@ TEST_CASE("control_listen names the step that failed, for s6's messages", "[cont
     }
     SECTION("a regular file: not_fifo")
     {
-        unit::write_file(t / "control", "");
+        h::write_file(t / "control", "");
         CHECK_FALSE(sv::control_listen((t / "control").c_str(), rd, wr, &why));
         CHECK(why == sv::listen_error::not_fifo);
     }

@@ -42,8 +42,7 @@ int in_child(std::string const &errfile, F fn)
         } else
             return fn();
     });
-    int st = c.wait(10000);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return c.exit_code();
 }
 
 } // namespace

@@ -14,16 +14,13 @@
 
 namespace {
 
-struct accounts
-{
-    h::tempdir t;
-    std::string passwd = t / "passwd", group = t / "group";
+struct accounts : h::account_files {
     accounts()
+        : account_files("root:x:0:0:root:/root:/bin/sh\n"
+                        "daemon:x:2:2:daemon:/:/bin/false\n"
+                        "web:x:33:33::/var/www:/bin/false\n",
+                        "root:x:0:\ndaemon:x:2:\nweb:x:33:\nextra:x:50:daemon\n")
     {
-        h::write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
-                                 "daemon:x:2:2:daemon:/:/bin/false\n"
-                                 "web:x:33:33::/var/www:/bin/false\n");
-        h::write_file(group, "root:x:0:\ndaemon:x:2:\nweb:x:33:\nextra:x:50:daemon\n");
     }
 };
 

@@ -17,7 +17,7 @@
 #include <supervise/lock.hh>
 #include <supervise/tai64n.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 #ifdef HAVE_STOCK_S6
 extern "C" {
@@ -41,7 +41,7 @@ public:
         ready_.reset(ready[0]);
         release_.reset(release[1]);
         sv::unique_fd ready_wr(ready[1]), release_rd(release[0]);
-        child_ = std::make_unique<unit::child>([&] {
+        child_ = std::make_unique<h::child>([&] {
             release_.reset();
             if (!take()) return 2;
             if (::write(ready_wr.get(), "L", 1) != 1) return 3;
@@ -54,7 +54,7 @@ public:
     // True once the child holds its lock; false if it failed to take it.
     bool holding()
     {
-        if (!unit::wait_readable(ready_.get(), sv::mono_ms() + 10000)) return false;
+        if (!h::wait_readable(ready_.get(), sv::mono_ms() + 10000)) return false;
         char c = 0;
         return ::read(ready_.get(), &c, 1) == 1;
     }
@@ -65,39 +65,37 @@ public:
     {
         if (::write(release_.get(), "G", 1) != 1) return -1;
         release_.reset();
-        int st = child_->wait(10000);
-        return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        return child_->exit_code();
     }
 
 private:
     sv::unique_fd ready_, release_;
-    std::unique_ptr<unit::child> child_;
+    std::unique_ptr<h::child> child_;
 };
 
 // Runs fn in a child process (where our own locks are someone else's); its exit code.
 template <class F>
 int in_child(F fn)
 {
-    unit::child c(fn);
-    int st = c.wait(10000);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    h::child c(fn);
+    return c.exit_code();
 }
 
 } // namespace
 
 TEST_CASE("lock_take: created with the given mode, exclusive across processes", "[lock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const lock = t / "supervise-lock";
 
     int fd;
     {
-        unit::umask_guard um(0);
+        h::umask_guard um(0);
         fd = sv::lock_take(lock.c_str());
     }
     REQUIRE(fd >= 0);
     sv::unique_fd held(fd);
-    CHECK((unit::mode_of(lock) & 07777) == 0644);
+    CHECK((h::mode_of(lock) & 07777) == 0644);
     CHECK((::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
     struct stat st;
     REQUIRE(::stat(lock.c_str(), &st) == 0);
@@ -119,10 +117,10 @@ TEST_CASE("lock_take: created with the given mode, exclusive across processes", 
 
     SECTION("another mode, as s6-svscan's .s6-svscan/lock (0600)")
     {
-        unit::umask_guard um(0);
+        h::umask_guard um(0);
         sv::unique_fd f(sv::lock_take((t / "other").c_str(), 0600));
         CHECK(f);
-        CHECK((unit::mode_of(t / "other") & 07777) == 0600);
+        CHECK((h::mode_of(t / "other") & 07777) == 0600);
     }
     SECTION("a missing directory fails with ENOENT")
     {
@@ -134,9 +132,9 @@ TEST_CASE("lock_take: created with the given mode, exclusive across processes", 
 
 TEST_CASE("lock_fd: shared locks coexist, an exclusive one excludes them", "[lock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const path = t / "lock";
-    unit::write_file(path, "");
+    h::write_file(path, "");
 
     holder reader([&] {
         int fd = sv::lock_open(path.c_str());
@@ -171,7 +169,7 @@ TEST_CASE("lock_fd: shared locks coexist, an exclusive one excludes them", "[loc
 
 TEST_CASE("lock_fd with wait blocks until the holder lets go", "[lock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const path = t / "lock";
     holder h([&] { return sv::lock_take(path.c_str()) >= 0; });
     REQUIRE(h.holding());
@@ -180,28 +178,25 @@ TEST_CASE("lock_fd with wait blocks until the holder lets go", "[lock]")
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     sv::unique_fd rd(p[0]), wr(p[1]);
-    unit::child waiter([&] {
+    h::child waiter([&] {
         rd.reset();
         int fd = sv::lock_open(path.c_str());
         if (fd < 0 || sv::lock_fd(fd, true, true) < 0) return 1;
         return ::write(wr.get(), "W", 1) == 1 ? 0 : 1;
     });
     wr.reset();
-    CHECK_FALSE(unit::wait_readable(rd.get(), sv::mono_ms() + 200));
+    CHECK_FALSE(h::wait_readable(rd.get(), sv::mono_ms() + 200));
     CHECK(h.release() == 0);
-    REQUIRE(unit::wait_readable(rd.get(), sv::mono_ms() + 10000));
+    REQUIRE(h::wait_readable(rd.get(), sv::mono_ms() + 10000));
     char c = 0;
     CHECK(::read(rd.get(), &c, 1) == 1);
     CHECK(c == 'W');
-    int st = waiter.wait(10000);
-    REQUIRE(st != -1);
-    CHECK(WIFEXITED(st));
-    CHECK(WEXITSTATUS(st) == 0);
+    CHECK(waiter.exit_code() == 0);
 }
 
 TEST_CASE("lock_fd_inherited passes to children and excludes record locks", "[lock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const path = t / "service-lock";
     sv::unique_fd fd(sv::lock_open(path.c_str()));
     REQUIRE(fd);
@@ -232,11 +227,11 @@ TEST_CASE("lock_fd_inherited passes to children and excludes record locks", "[lo
 
 TEST_CASE("lock_probe tells held, free and missing apart", "[lock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const lock = t / "lock";
 
     CHECK(sv::lock_probe(lock.c_str()) == lock_state::missing);
-    unit::write_file(lock, "");
+    h::write_file(lock, "");
     CHECK(sv::lock_probe(lock.c_str()) == lock_state::free);
 
     // F_GETLK never reports the caller's own locks, so the holder has to be another process.
@@ -255,9 +250,9 @@ TEST_CASE("lock_probe tells held, free and missing apart", "[lock]")
 #ifdef HAVE_STOCK_S6
 TEST_CASE("stock: our locks and skalibs' fd_lock exclude each other", "[lock][stock]")
 {
-    unit::temp_dir t;
+    h::tempdir t;
     std::string const path = t / "lock";
-    unit::write_file(path, "");
+    h::write_file(path, "");
 
     SECTION("we hold it: fd_lock(w, nb) says busy (0), fd_islocked says locked")
     {

@@ -57,15 +57,9 @@ sv::unique_fd ofd_lock(std::string const &path, short type)
     return fd;
 }
 
-struct pipe_pair {
-    sv::unique_fd r, w;
-    pipe_pair()
-    {
-        int p[2];
-        REQUIRE(::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
-        r.reset(p[0]);
-        w.reset(p[1]);
-    }
+// Both ends non-blocking.
+struct pipe_pair : h::pipe_pair {
+    pipe_pair() : h::pipe_pair(O_CLOEXEC | O_NONBLOCK) {}
 };
 
 } // namespace

@@ -19,30 +19,10 @@
 
 namespace {
 
-struct pipe_pair {
-    sv::unique_fd rd, wr;
-    pipe_pair()
-    {
-        int p[2];
-        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-        rd.reset(p[0]);
-        wr.reset(p[1]);
-        REQUIRE(sv::set_nonblock(rd.get(), true));
-    }
+// A pipe whose read end does not block, so that h::drain returns what is there.
+struct pipe_pair : h::pipe_pair {
+    pipe_pair() { REQUIRE(sv::set_nonblock(r.get(), true)); }
 };
-
-// Everything readable right now from a non-blocking fd.
-std::string drain(int fd)
-{
-    std::string s;
-    char buf[4096];
-    for (;;) {
-        ssize_t r = ::read(fd, buf, sizeof buf);
-        if (r <= 0) break;
-        s.append(buf, static_cast<std::size_t>(r));
-    }
-    return s;
-}
 
 // A deterministic pattern, so a reordered or lost chunk shows.
 std::string pattern(std::size_t n)
@@ -57,47 +37,47 @@ std::string pattern(std::size_t n)
 TEST_CASE("out_buf keeps small writes until flush", "[out]")
 {
     pipe_pair p;
-    sv::out_buf o(p.wr.get());
+    sv::out_buf o(p.w.get());
     o.put("abc").put('d').put(std::string_view("ef"));
-    CHECK(drain(p.rd.get()).empty());
+    CHECK(h::drain(p.r.get()).empty());
     CHECK(o.flush());
-    CHECK(drain(p.rd.get()) == "abcdef");
+    CHECK(h::drain(p.r.get()) == "abcdef");
     // A flush with nothing buffered writes nothing and still succeeds.
     CHECK(o.flush());
-    CHECK(drain(p.rd.get()).empty());
+    CHECK(h::drain(p.r.get()).empty());
 }
 
 TEST_CASE("out_buf flushes on destruction", "[out]")
 {
     pipe_pair p;
     {
-        sv::out_buf o(p.wr.get());
+        sv::out_buf o(p.w.get());
         o.put("bye\n");
-        CHECK(drain(p.rd.get()).empty());
+        CHECK(h::drain(p.r.get()).empty());
     }
-    CHECK(drain(p.rd.get()) == "bye\n");
+    CHECK(h::drain(p.r.get()) == "bye\n");
 }
 
 TEST_CASE("out_buf writes a full buffer out only when more comes", "[out]")
 {
     pipe_pair p;
-    sv::out_buf o(p.wr.get());
+    sv::out_buf o(p.w.get());
     std::string const s = pattern(10000);
     o.put(s);
     // Two full 4096-byte buffers went out; the last 1808 bytes wait for the flush.
-    std::string got = drain(p.rd.get());
+    std::string got = h::drain(p.r.get());
     CHECK(got.size() == 8192);
     CHECK(o.flush());
-    got += drain(p.rd.get());
+    got += h::drain(p.r.get());
     CHECK(got == s);
 
     // Exactly 4096 bytes fill the buffer but do not write it.
     o.put(pattern(4096));
-    CHECK(drain(p.rd.get()).empty());
+    CHECK(h::drain(p.r.get()).empty());
     o.put('!');
-    CHECK(drain(p.rd.get()) == pattern(4096));
+    CHECK(h::drain(p.r.get()) == pattern(4096));
     CHECK(o.flush());
-    CHECK(drain(p.rd.get()) == "!");
+    CHECK(h::drain(p.r.get()) == "!");
 }
 
 TEST_CASE("out_buf writes more than a pipe holds, in order", "[out]")
@@ -135,9 +115,7 @@ TEST_CASE("out_buf writes more than a pipe holds, in order", "[out]")
         }
         got.append(buf, static_cast<std::size_t>(r));
     }
-    int st = writer.wait(10000);
-    REQUIRE(WIFEXITED(st));
-    CHECK(WEXITSTATUS(st) == 0);
+    REQUIRE(writer.exit_code() == 0);
     CHECK(got.size() == s.size());
     CHECK(got == s);
 }
@@ -145,13 +123,13 @@ TEST_CASE("out_buf writes more than a pipe holds, in order", "[out]")
 TEST_CASE("out_buf formats integers in decimal", "[out]")
 {
     pipe_pair p;
-    sv::out_buf o(p.wr.get());
+    sv::out_buf o(p.w.get());
     o.num(0).put(' ').num(7).put(' ').num(-42).put(' ');
     o.num(std::uint64_t(UINT64_MAX)).put(' ').num(std::int64_t(INT64_MIN)).put(' ');
     o.num(static_cast<unsigned char>(255)).put(' ').num(static_cast<short>(-32768)).put(' ');
     o.num(pid_t(12345)).put(' ').num(std::uint16_t(65535));
     REQUIRE(o.flush());
-    CHECK(drain(p.rd.get()) ==
+    CHECK(h::drain(p.r.get()) ==
           "0 7 -42 18446744073709551615 -9223372036854775808 255 -32768 12345 65535");
 }
 

@@ -49,15 +49,8 @@ constexpr char const *group_text = "root:x:0:\n"
                                    "g8:x:5008:dupe,xdup,du\n"
                                    "g9:x:5009:spaced,dup";
 
-struct files
-{
-    h::tempdir t;
-    std::string passwd = t / "passwd", group = t / "group";
-    files()
-    {
-        h::write_file(passwd, passwd_text);
-        h::write_file(group, group_text);
-    }
+struct files : h::account_files {
+    files() : account_files(passwd_text, group_text) {}
 };
 
 } // namespace

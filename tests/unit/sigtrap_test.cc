@@ -16,15 +16,14 @@
 
 #include <supervise/sigtrap.hh>
 
-#include "unit_helpers.hh"
+#include "harness.hh"
 
 namespace {
 
 int in_child(int (*fn)())
 {
-    unit::child c(fn);
-    int st = c.wait(10000);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    h::child c(fn);
+    return c.exit_code();
 }
 
 bool blocked(int sig)

@@ -22,22 +22,6 @@ namespace {
 
 using h::make_fake_service;
 
-void notify(std::string const &dir, std::string_view ev)
-{
-    sv::fifodir_notify((dir + "/event").c_str(), ev);
-}
-
-std::size_t count_listeners(std::string const &dir)
-{
-    std::size_t n = 0;
-    DIR *d = ::opendir((dir + "/event").c_str());
-    REQUIRE(d != nullptr);
-    while (dirent *e = ::readdir(d))
-        if (sv::is_listener_name(e->d_name)) n++;
-    ::closedir(d);
-    return n;
-}
-
 constexpr sv::wait_target want_u{true, false, false};
 constexpr sv::wait_target want_U{true, true, false};
 constexpr sv::wait_target want_d{false, false, false};
@@ -125,12 +109,12 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        CHECK(count_listeners(a) == 1);
-        notify(a, "u");
+        CHECK(h::listeners(a) == 1);
+        h::notify(a, "u");
         CHECK(l.wait(want_u, soon()) == 0);
         // Up but not ready: -U waits on.
         CHECK(l.wait(want_U, brief()) == -1);
-        notify(a, "U");
+        h::notify(a, "U");
         CHECK(l.wait(want_U, soon()) == 0);
     }
     SECTION("d and D")
@@ -139,10 +123,10 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "d");
+        h::notify(a, "d");
         CHECK(l.wait(want_d, soon()) == 0);
         CHECK(l.wait(want_D, brief()) == -1);
-        notify(a, "D");
+        h::notify(a, "D");
         CHECK(l.wait(want_D, soon()) == 0);
     }
     SECTION("bytes that are not events are ignored")
@@ -151,10 +135,10 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "sTbz");
+        h::notify(a, "sTbz");
         CHECK(l.wait(want_u, brief()) == -1);
-        notify(a, "s");
-        notify(a, "u");
+        h::notify(a, "s");
+        h::notify(a, "u");
         CHECK(l.wait(want_u, soon()) == 0);
     }
     SECTION("no deadline (-1) still returns on the event")
@@ -163,7 +147,7 @@ TEST_CASE("svlisten follows u U d D events", "[svlisten]")
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "U");
+        h::notify(a, "U");
         CHECK(l.wait(want_U, -1) == 0);
     }
 }
@@ -176,7 +160,7 @@ TEST_CASE("svlisten keeps bytes read past the goal for the next wait", "[svliste
     char const *dirs[] = {a.c_str()};
     sv::svlisten l;
     REQUIRE(l.init(dirs));
-    notify(a, "dU"); // one write, so one read: the 'U' comes in with the 'd'
+    h::notify(a, "dU"); // one write, so one read: the 'U' comes in with the 'd'
     CHECK(l.wait(want_d, soon()) == 0);
     // No more events: the kept 'U' alone must satisfy -U, even with the deadline passed.
     CHECK(l.wait(want_U, sv::mono_ms()) == 0);
@@ -191,22 +175,22 @@ TEST_CASE("svlisten -a needs every service, -o one", "[svlisten]")
     char const *dirs[] = {a.c_str(), b.c_str()};
     sv::svlisten l;
     REQUIRE(l.init(dirs));
-    CHECK(count_listeners(a) == 1);
-    CHECK(count_listeners(b) == 1);
+    CHECK(h::listeners(a) == 1);
+    CHECK(h::listeners(b) == 1);
 
-    notify(a, "u");
+    h::notify(a, "u");
     CHECK(l.wait(want_u, brief()) == -1); // -a: b is still down
     CHECK(l.wait({true, false, true}, soon()) == 0); // -o: a is enough
     CHECK(l.wait({true, true, true}, brief()) == -1); // -o -U: nobody is ready
-    notify(b, "u");
+    h::notify(b, "u");
     CHECK(l.wait(want_u, soon()) == 0);
-    notify(b, "U");
+    h::notify(b, "U");
     CHECK(l.wait({true, true, true}, soon()) == 0);
     CHECK(l.wait(want_U, brief()) == -1); // a is up but not ready
 
     l.clear();
-    CHECK(count_listeners(a) == 0);
-    CHECK(count_listeners(b) == 0);
+    CHECK(h::listeners(a) == 0);
+    CHECK(h::listeners(b) == 0);
 }
 
 TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
@@ -220,7 +204,7 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "O");
+        h::notify(a, "O");
         CHECK(l.wait(want_U, soon()) == 1);
     }
     SECTION("O for two services under -a: two failures")
@@ -230,8 +214,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "O");
-        notify(b, "O");
+        h::notify(a, "O");
+        h::notify(b, "O");
         CHECK(l.wait(want_u, soon()) == 2);
     }
     SECTION("O and a clean up under -a: one failure")
@@ -241,8 +225,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "O");
-        notify(b, "u");
+        h::notify(a, "O");
+        h::notify(b, "u");
         CHECK(l.wait(want_u, soon()) == 1);
     }
     SECTION("O is ignored while waiting for down")
@@ -251,9 +235,9 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "O");
+        h::notify(a, "O");
         CHECK(l.wait(want_d, brief()) == -1);
-        notify(a, "d");
+        h::notify(a, "d");
         CHECK(l.wait(want_d, soon()) == 0);
     }
     SECTION("x while not in the wanted state: one failure")
@@ -262,7 +246,7 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
         char const *dirs[] = {a.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "x");
+        h::notify(a, "x");
         CHECK(l.wait(want_d, soon()) == 1);
     }
     SECTION("x compares readiness exactly, even for -d (s6 2.11)")
@@ -272,8 +256,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "x"); // (0,1) differs from (0,0): counted
-        notify(b, "d");
+        h::notify(a, "x"); // (0,1) differs from (0,0): counted
+        h::notify(b, "d");
         CHECK(l.wait(want_d, soon()) == 1);
     }
     SECTION("x in exactly the wanted state: no failure")
@@ -283,8 +267,8 @@ TEST_CASE("svlisten counts O and x as failures", "[svlisten]")
         char const *dirs[] = {a.c_str(), b.c_str()};
         sv::svlisten l;
         REQUIRE(l.init(dirs));
-        notify(a, "x");
-        notify(b, "d");
+        h::notify(a, "x");
+        h::notify(b, "d");
         CHECK(l.wait(want_d, soon()) == 0);
     }
 }
@@ -323,8 +307,8 @@ TEST_CASE("svlisten init reports which service and which step failed", "[svliste
         // Subscribing came first: b/event was created and holds our FIFO.
         CHECK(h::exists(b + "/event"));
         l.clear();
-        CHECK(count_listeners(a) == 0);
-        CHECK(count_listeners(b) == 0);
+        CHECK(h::listeners(a) == 0);
+        CHECK(h::listeners(b) == 0);
     }
     SECTION("short status file: EPIPE")
     {

@@ -25,17 +25,6 @@ namespace {
 
 using h::make_fake_service;
 
-std::size_t count_listeners(std::string const &dir)
-{
-    std::size_t n = 0;
-    DIR *d = ::opendir((dir + "/event").c_str());
-    if (!d) return 0;
-    while (dirent *e = ::readdir(d))
-        if (sv::is_listener_name(e->d_name)) n++;
-    ::closedir(d);
-    return n;
-}
-
 struct outcome {
     int code; // exit code, or -1 if the child did not exit normally in time
     std::string err;
@@ -67,9 +56,7 @@ outcome run_wait(h::tempdir const &t, std::vector<std::string> const &dirs, char
         sv::wait_goal_run(l, v, g, any, style, sv::wait_deadline(timeout_ms));
         return 0;
     });
-    int st = c.wait(10000);
-    outcome o{-1, {}};
-    if (st != -1 && WIFEXITED(st)) o.code = WEXITSTATUS(st);
+    outcome o{c.exit_code(), {}};
     o.err = h::read_existing(errfile);
     return o;
 }
@@ -140,8 +127,8 @@ TEST_CASE("wait_goal_run returns when the goal is reached", "[svwait]")
         CHECK(o.code == 0);
     }
     // The child's FIFOs are gone either way.
-    CHECK(count_listeners(a) == 0);
-    CHECK(count_listeners(b) == 0);
+    CHECK(h::listeners(a) == 0);
+    CHECK(h::listeners(b) == 0);
 }
 
 TEST_CASE("wait_goal_run exits like s6-svwait on failures and timeouts", "[svwait]")
@@ -171,8 +158,8 @@ TEST_CASE("wait_goal_run exits like s6-svwait on failures and timeouts", "[svwai
         CHECK(o.code == 99);
         CHECK(o.err == "tool: fatal: timed out\n");
     }
-    CHECK(count_listeners(a) == 0);
-    CHECK(count_listeners(b) == 0);
+    CHECK(h::listeners(a) == 0);
+    CHECK(h::listeners(b) == 0);
 }
 
 TEST_CASE("wait_goal_run exits like s6-svlisten1 on failures", "[svwait]")
@@ -253,7 +240,7 @@ TEST_CASE("wait_init_or_die exits 111 with s6's messages", "[svwait]")
         auto o = run_wait(t, {a, b}, 'u', false, svwait, long_wait, {});
         CHECK(o.code == 111);
         CHECK(o.err == "tool: fatal: unable to s6_svstatus_read: No such file or directory\n");
-        CHECK(count_listeners(b) == 0);
+        CHECK(h::listeners(b) == 0);
     }
-    CHECK(count_listeners(a) == 0);
+    CHECK(h::listeners(a) == 0);
 }

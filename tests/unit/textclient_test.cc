@@ -18,6 +18,8 @@
 #include <supervise/tai64n.hh>
 #include <supervise/textclient.hh>
 
+#include "harness.hh"
+
 #ifdef HAVE_STOCK_S6
 extern "C" { // the stock headers are C
 #include <skalibs/textmessage.h>
@@ -32,15 +34,9 @@ namespace {
 std::string const banner1_frame = "\0\0\0\x10"s + "ftrigr v1.0 (b)\n";
 std::string const banner2_frame = "\0\0\0\x10"s + "ftrigr v1.0 (a)\n";
 
-struct pipe_pair {
-    sv::unique_fd r, w;
-    pipe_pair()
-    {
-        int p[2];
-        REQUIRE(::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
-        r.reset(p[0]);
-        w.reset(p[1]);
-    }
+// Both ends non-blocking.
+struct pipe_pair : h::pipe_pair {
+    pipe_pair() : h::pipe_pair(O_CLOEXEC | O_NONBLOCK) {}
 };
 
 std::string read_now(int fd)

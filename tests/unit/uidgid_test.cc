@@ -157,19 +157,17 @@ TEST_CASE("scan_uidgid_defaults parses -D like s6-envuidgid 2.11", "[uidgid]")
 
 namespace {
 
-struct account_files {
-    h::tempdir t;
-    std::string passwd = t / "passwd", group = t / "group";
+struct account_files : h::account_files {
     account_files()
+        : h::account_files("root:x:0:0:root:/root:/bin/sh\n"
+                           "alice:x:1000:100:Alice:/home/alice:/bin/sh\n"
+                           "bob:x:1001:1001::/home/bob:/bin/sh\n",
+                           "root:x:0:\n"
+                           "wheel:x:10:bob,alice\n"
+                           "users:x:100:\n"
+                           "staff:x:50:alice\n"
+                           "bob:x:1001:\n")
     {
-        h::write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
-                                 "alice:x:1000:100:Alice:/home/alice:/bin/sh\n"
-                                 "bob:x:1001:1001::/home/bob:/bin/sh\n");
-        h::write_file(group, "root:x:0:\n"
-                                "wheel:x:10:bob,alice\n"
-                                "users:x:100:\n"
-                                "staff:x:50:alice\n"
-                                "bob:x:1001:\n");
     }
     sv::uidgid_status resolve(std::string_view account, sv::uidgid_spec &spec, std::string &bad)
     {
@@ -302,10 +300,10 @@ int run_envuidgid(h::tempdir const &t, std::vector<char const *> args, std::stri
                          (rest[0] ? rest[0] : "(null)"));
         return written ? 0 : 122;
     });
-    int st = c.wait(10000);
+    int const code = c.exit_code();
     err = h::read_file(errfile);
     out = h::read_file(outfile);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return code;
 }
 
 } // namespace
