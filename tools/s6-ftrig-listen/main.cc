@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     if (r.what == sv::ftrig_wait_result::kind::timed_out) {
         subs.reset();
         errno = ETIMEDOUT;
-        sv::die_sys(1, "unable to get expected event");
+        sv::die_sys(sv::exitcode::event_timeout, "unable to get expected event");
     }
     if (r.what == sv::ftrig_wait_result::kind::error) fail("unable to ftrigr_check");
     return 0;

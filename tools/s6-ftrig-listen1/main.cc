@@ -75,7 +75,7 @@ int main(int argc, char **argv)
         sub.unsubscribe();
         errno = e;
         if (r.what == sv::ftrig_wait_result::kind::timed_out)
-            sv::die_sys(1, "unable to get expected event");
+            sv::die_sys(sv::exitcode::event_timeout, "unable to get expected event");
         sv::die_sys(sv::exitcode::system, "unable to ftrigr_check");
     }
     char const out[2] = {r.last, '\n'};

@@ -43,7 +43,8 @@ int main(int argc, char **argv)
         int const e = errno;
         sub.unsubscribe();
         errno = e;
-        sv::die_sys(r.what == sv::ftrig_wait_result::kind::timed_out ? 1 : sv::exitcode::system,
+        sv::die_sys(r.what == sv::ftrig_wait_result::kind::timed_out ? sv::exitcode::event_timeout
+                                                                     : sv::exitcode::system,
                     "unable to match regexp on ", args[1]);
     }
     char const out[2] = {r.last, '\n'};

@@ -124,6 +124,8 @@ inline constexpr int negative = 1;
 // fails ends them with 1, as execline's `if` does.
 inline constexpr int step_failed = 1;
 inline constexpr int timeout = 99;
+// The s6-ftrig-* programs end a wait that timed out with 1, not 99.
+inline constexpr int event_timeout = 1;
 inline constexpr int usage = 100;
 inline constexpr int bug = 101;
 inline constexpr int system = 111;
