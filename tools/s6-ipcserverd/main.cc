@@ -196,6 +196,59 @@ void serve(server &s, int conn, char const *remote) noexcept
     }
 }
 
+// Reserves everything the loop needs: the tables, and the children's environment (ours
+// less the variables set per connection, then room for those).
+void reserve(server &s)
+{
+    static ipcd::conn conns[ipcd::absolute_maxconn];
+    static ipcd::uid_count uids[ipcd::absolute_maxconn];
+    s.t.conns = {conns, s.t.maxconn};
+    s.t.uids = {uids, s.t.lookup ? s.t.maxconn : 1};
+    for (char **e = environ; *e; e++) {
+        std::string_view const entry = *e;
+        std::string_view const name = entry.substr(0, entry.find('='));
+        bool ours = false;
+        for (auto v : conn_vars) ours = ours || v == name;
+        if (!ours) s.envp.push_back(*e);
+    }
+    s.env_base = s.envp.size();
+    s.envp.resize(s.env_base + std::size(conn_vars) + 1, nullptr);
+    auto fmt = [](char *buf, unsigned n) {
+        buf[0] = '/';
+        *std::to_chars(buf + 1, buf + 15, n).ptr = 0;
+    };
+    fmt(s.status_fmt, s.t.maxconn);
+    fmt(s.local_fmt, s.t.localmaxconn);
+
+}
+
+// Accepts and serves connections until a signal says to stop.
+void serve_until_told(server &s, int sfd) noexcept
+{
+    for (bool cont = true; cont;) {
+        pollfd p[2] = {{sfd, POLLIN, 0}, {0, POLLIN, 0}};
+        if (::poll(p, ipcd::room(s.t) ? 2 : 1, -1) < 0 && errno != EINTR)
+            sv::die_sys(sv::exitcode::system, "unable to iopause");
+        if (p[0].revents & (POLLERR | POLLNVAL)) sv::die(sv::exitcode::system, "trouble with selfpipe");
+        if (p[0].revents & POLLIN) {
+            cont = on_signals(s, sfd);
+            continue;
+        }
+        if (!ipcd::room(s.t)) continue;
+        if (p[1].revents & (POLLERR | POLLNVAL)) sv::die(sv::exitcode::system, "trouble with socket");
+        if (p[1].revents & POLLIN) {
+            char remote[sv::ipc_path_max + 1];
+            int const conn = sv::ipc_accept(0, remote, sizeof remote, false, true);
+            if (conn < 0) {
+                if (s.verbosity) sv::warn_sys("unable to accept");
+            } else {
+                serve(s, conn, remote);
+                ::close(conn);
+            }
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -239,26 +292,7 @@ int main(int argc, char **argv)
     }
     ipcd::normalise(s.t);
 
-    // Everything the loop needs, reserved now.
-    static ipcd::conn conns[ipcd::absolute_maxconn];
-    static ipcd::uid_count uids[ipcd::absolute_maxconn];
-    s.t.conns = {conns, s.t.maxconn};
-    s.t.uids = {uids, s.t.lookup ? s.t.maxconn : 1};
-    for (char **e = environ; *e; e++) {
-        std::string_view const entry = *e;
-        std::string_view const name = entry.substr(0, entry.find('='));
-        bool ours = false;
-        for (auto v : conn_vars) ours = ours || v == name;
-        if (!ours) s.envp.push_back(*e);
-    }
-    s.env_base = s.envp.size();
-    s.envp.resize(s.env_base + std::size(conn_vars) + 1, nullptr);
-    auto fmt = [](char *buf, unsigned n) {
-        buf[0] = '/';
-        *std::to_chars(buf + 1, buf + 15, n).ptr = 0;
-    };
-    fmt(s.status_fmt, s.t.maxconn);
-    fmt(s.local_fmt, s.t.localmaxconn);
+    reserve(s);
 
     int const sfd = sv::signal_trap({SIGCHLD, SIGTERM, SIGHUP, SIGQUIT, SIGABRT});
     if (sfd < 0) sv::die_sys(sv::exitcode::system, "unable to trap signals");
@@ -269,28 +303,7 @@ int main(int argc, char **argv)
     }
     if (ready_fd) sv::notify_ready(1);
 
-    for (bool cont = true; cont;) {
-        pollfd p[2] = {{sfd, POLLIN, 0}, {0, POLLIN, 0}};
-        if (::poll(p, ipcd::room(s.t) ? 2 : 1, -1) < 0 && errno != EINTR)
-            sv::die_sys(sv::exitcode::system, "unable to iopause");
-        if (p[0].revents & (POLLERR | POLLNVAL)) sv::die(sv::exitcode::system, "trouble with selfpipe");
-        if (p[0].revents & POLLIN) {
-            cont = on_signals(s, sfd);
-            continue;
-        }
-        if (!ipcd::room(s.t)) continue;
-        if (p[1].revents & (POLLERR | POLLNVAL)) sv::die(sv::exitcode::system, "trouble with socket");
-        if (p[1].revents & POLLIN) {
-            char remote[sv::ipc_path_max + 1];
-            int const conn = sv::ipc_accept(0, remote, sizeof remote, false, true);
-            if (conn < 0) {
-                if (s.verbosity) sv::warn_sys("unable to accept");
-            } else {
-                serve(s, conn, remote);
-                ::close(conn);
-            }
-        }
-    }
+    serve_until_told(s, sfd);
     if (s.verbosity >= 2) sv::info("exiting");
     return 0;
 }
