@@ -283,6 +283,20 @@ TEST_CASE("s6-svlink and s6-svunlink on trees run by stock s6-svscan and by ours
             }
             CHECK(tool(false, "s6-svunlink", {"-X", sc.dir(), "o-d"}).code == 0);
             CHECK(h::wait_until([&] { return !supervised(t / "o-d"); }));
+
+            // An event/ of the other kind already there, without -f: left as it is, exit 0
+            // (the page says it fails).
+            for (bool stock_link : {false, true}) {
+                std::string const svc = t / (stock_link ? "s-pub" : "o-pub");
+                h::make_service(svc, "exec sleep 100");
+                h::mkdirs(svc + "/event");
+                REQUIRE(::chmod((svc + "/event").c_str(), 01733) == 0);
+                auto const r = tool(stock_link, "s6-svlink", {sc.dir(), svc});
+                CHECK(r.code == 0);
+                CHECK(r.err.empty());
+                CHECK((h::mode_of(svc + "/event") & 07777) == 01733);
+                CHECK(supervised(svc));
+            }
         }
     }
 }
@@ -599,4 +613,32 @@ TEST_CASE("s6-usertree-maker: the tree runs the user's s6-svscan", "[instances]"
     REQUIRE(::stat((usd + "/.s6-svscan/lock").c_str(), &st) == 0);
     CHECK(st.st_uid == 65534);
     CHECK(ready(t / "tree"));
+}
+
+TEST_CASE("s6-instance-control and -status: 127 when our s6-svc or s6-svstat is missing",
+          "[instances]")
+{
+    // A copy of the program alone in a directory finds no sibling and falls back to the
+    // install bindir, which holds no s6pp in the build tree.
+    h::tempdir t;
+    for (auto const &[prog, runs] : {std::pair<std::string, std::string>{"s6-instance-control",
+                                                                          "s6-svc"},
+                                     {"s6-instance-status", "s6-svstat"}}) {
+        INFO(prog);
+        std::string const copy = t / prog;
+        h::write_file(copy, h::read_existing(h::ours(prog)), 0755);
+        auto const r = h::run({copy, "-u", t / "svc", "foo"});
+        // PROG: fatal: unable to exec PATH: No such file or directory
+        std::string const head = prog + ": fatal: unable to exec ";
+        std::string const tail = ": No such file or directory\n";
+        REQUIRE(r.err.rfind(head, 0) == 0);
+        REQUIRE(r.err.size() > head.size() + tail.size());
+        REQUIRE(r.err.compare(r.err.size() - tail.size(), tail.size(), tail) == 0);
+        std::string const path =
+            r.err.substr(head.size(), r.err.size() - head.size() - tail.size());
+        if (h::exists(path)) h::skip(path + " exists: s6pp is installed there");
+        CHECK(r.code == 127);
+        CHECK(path.size() > runs.size());
+        CHECK(path.compare(path.size() - runs.size(), runs.size(), runs) == 0);
+    }
 }
