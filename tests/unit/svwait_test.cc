@@ -63,6 +63,7 @@ outcome run_wait(h::tempdir const &t, std::vector<std::string> const &dirs, char
 
 constexpr auto svwait = sv::wait_style::svwait;
 constexpr auto svlisten1 = sv::wait_style::svlisten1;
+constexpr auto svlisten = sv::wait_style::svlisten;
 constexpr unsigned long_wait = 5000;
 
 } // namespace
@@ -218,6 +219,34 @@ TEST_CASE("-r waits for down first, as each tool defines it", "[svwait]")
         CHECK(o.code == 99);
         auto o2 = run_wait(t, {a}, 'r', false, svlisten1, long_wait, {{a, "dDu"}});
         CHECK(o2.code == 0);
+    }
+}
+
+TEST_CASE("s6-svlisten's style: -r needs down and ready, failures are counted", "[svwait]")
+{
+    h::tempdir t;
+    std::string const a = t / "a", b = t / "b";
+    make_fake_service(a, true, false);
+    make_fake_service(b, true, false);
+
+    SECTION("the first phase of -r needs down and ready")
+    {
+        auto o = run_wait(t, {a}, 'r', false, svlisten, 100, {{a, "du"}});
+        CHECK(o.code == 99);
+        auto o2 = run_wait(t, {a}, 'r', false, svlisten, long_wait, {{a, "dDu"}});
+        CHECK(o2.code == 0);
+    }
+    SECTION("... for every service")
+    {
+        auto o = run_wait(t, {a, b}, 'r', false, svlisten, 100, {{a, "dD"}, {b, "d"}});
+        CHECK(o.code == 99);
+    }
+    SECTION("each failure counts, with s6-svwait's message")
+    {
+        auto o = run_wait(t, {a, b}, 'd', false, svlisten, long_wait, {{a, "x"}, {b, "x"}});
+        CHECK(o.code == 2);
+        CHECK(o.err ==
+              "tool: fatal: some services reported permanent failure or their supervisor died\n");
     }
 }
 
