@@ -130,6 +130,24 @@ TEST_CASE("lock_take: created with the given mode, exclusive across processes", 
     }
 }
 
+TEST_CASE("lock_open: a file we may write but not read is opened write-only, as stock does",
+          "[lock]")
+{
+    h::need_root("to hand a write-only file to another user");
+    h::tempdir t;
+    REQUIRE(::chmod(t.path().c_str(), 0755) == 0);
+    std::string const path = t / "lock";
+    h::write_file(path, "");
+    REQUIRE(::chown(path.c_str(), 65534, 65534) == 0);
+    REQUIRE(::chmod(path.c_str(), 0200) == 0);
+    CHECK(in_child([&] {
+              if (::setgid(65534) < 0 || ::setuid(65534) < 0) return 3;
+              int fd = sv::lock_take(path.c_str());
+              if (fd < 0) return 1;
+              return (::fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY ? 0 : 2;
+          }) == 0);
+}
+
 TEST_CASE("lock_fd: shared locks coexist, an exclusive one excludes them", "[lock]")
 {
     h::tempdir t;

@@ -11,9 +11,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <supervise/diag.hh>
+#include <supervise/fd.hh>
 #include <supervise/sigtrap.hh>
 
 #include "harness.hh"
@@ -122,6 +126,39 @@ TEST_CASE("signal_absorb: the signal does nothing, and exec resets it", "[sigtra
               if (waitpid(pid, &st, 0) != pid) return 5;
               return WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE ? 0 : 6;
           }) == 0);
+}
+
+TEST_CASE("signal_trap_or_die: one wording, exit 111, and the mask left alone on failure",
+          "[sigtrap]")
+{
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    sv::unique_fd rd(p[0]), wr(p[1]);
+    h::child c([&] {
+        rd.reset();
+        if (::dup2(wr.get(), 2) < 0) return 3;
+        // No fd left for the signalfd: signal_trap fails with EMFILE, and undoes its blocking.
+        rlimit rl{};
+        getrlimit(RLIMIT_NOFILE, &rl);
+        int top = 0;
+        for (int fd = 0; fd < 64; fd++)
+            if (fcntl(fd, F_GETFD) >= 0) top = fd;
+        rl.rlim_cur = static_cast<rlim_t>(top + 1);
+        while (fcntl(0, F_DUPFD, 0) >= 0) {} // fill every slot below the limit
+        setrlimit(RLIMIT_NOFILE, &rl);
+        if (sv::signal_trap({SIGUSR1}) >= 0 || errno != EMFILE || blocked(SIGUSR1)) return 4;
+        sv::prog = "prog";
+        sv::signal_trap_or_die({SIGUSR1});
+        return 5;
+    });
+    wr.reset();
+    int st = c.wait(10000);
+    REQUIRE(st != -1);
+    REQUIRE(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 111);
+    std::string err;
+    sv::read_all(rd.get(), err);
+    CHECK(err == "prog: fatal: unable to trap signals: Too many open files\n");
 }
 
 TEST_CASE("signal_next on a bad fd is an error", "[sigtrap]")
