@@ -7,7 +7,9 @@
      interval from that write to the listener's exit (wait4).  Stock's listener gets the event
      through its s6-ftrigrd helper and a pipe; ours reads the FIFO itself.
   2. The same for s6-svlisten1 -u on a service that is down (a supervise/status written by the
-     script, no supervisor): the event is "u".
+     script, no supervisor): the event is "u".  And for s6-svlisten -u -o on two such
+     services, the event going to the first: stock's s6-ftrigrd then holds two subscriptions,
+     ours two FIFOs of its own.
   3. Memory of an idle s6-ftrigrd serving one client: the script is the client.  It spawns the
      helper as libs6's ftrigr_startf() does (three pipes, SKALIBS_CHILD_SPAWN_FDS, the
      "ftrigr v1.0" handshake), subscribes to one fifodir, and then reads the helper's PSS
@@ -180,7 +182,8 @@ def main():
     a = ap.parse_args()
     ours, stock = os.path.abspath(a.ours), a.stock
     for side in (ours, stock):
-        for tool in ("s6-ftrig-listen1", "s6-svlisten1", "s6-ftrigrd", "s6-svscan"):
+        for tool in ("s6-ftrig-listen1", "s6-svlisten1", "s6-svlisten", "s6-ftrigrd",
+                     "s6-svscan"):
             if not os.access(os.path.join(side, tool), os.X_OK):
                 sys.exit(f"no {tool} in {side}")
     root = os.path.realpath(tempfile.mkdtemp(prefix="s6pp-ftrig-bench-"))
@@ -213,6 +216,20 @@ def main():
                 for side, d in zip((ours, stock), svcs)]
         o, s = interleaved(runs, a.rounds)
         print(f"{'s6-svlisten1 -u: event to exit (us)':52} {o:10.0f} {s:10.0f} {ratio(o, s):>11}")
+
+        pairs = []
+        for n in ("ours", "stock"):
+            pair = [os.path.join(root, f"svl-{n}-{k}") for k in ("a", "b")]
+            for d in pair:
+                fake_down_service(d)
+            pairs.append(pair)
+        runs = [lambda side=side, p=p: wake_up(
+                    [os.path.join(side, "s6-svlisten"), "-u", "-o", " " + p[0], " " + p[1], "",
+                     prog], os.path.join(p[0], "event"), b"u")
+                for side, p in zip((ours, stock), pairs)]
+        o, s = interleaved(runs, a.rounds)
+        print(f"{'s6-svlisten -u -o, 2 services: event to exit (us)':52} {o:10.0f} {s:10.0f} "
+              f"{ratio(o, s):>11}")
 
         for tree in (0, a.tree):
             pss = [[], []]
