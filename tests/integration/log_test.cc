@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <regex>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -166,6 +167,7 @@ public:
         in_ = -1;
     }
     void signal(int sig) { kill(pid_, sig); }
+    int input_fd() const { return in_; }
     // The exit code (128 + signal), or -1 if still running at the deadline.
     int wait(int timeout_ms = 10000)
     {
@@ -628,6 +630,46 @@ TEST_CASE("s6-log: a full disk loses nothing once space comes back", "[log]")
     REQUIRE(unlink((t / "mnt/filler").c_str()) == 0);
     CHECK(f.wait(10000) == 0);
     CHECK(all_logs(t / "mnt/d") == input);
+}
+
+TEST_CASE("s6-log: a stuck logdir holds stdin back once its buffer is full; nothing is lost",
+          "[log]")
+{
+    // Ours only: stock s6-log 2.11.3.2 reads on and grows its memory without bound.  The
+    // processor waits for ./go, so the first rotation (about 100 kB in) stops ./d.
+    h::tempdir t;
+    feeder f({h::ours("s6-log"), "?while [ ! -e ../go ]; do sleep 0.01; done; cat", "s100000",
+              "n1000", "./d"},
+             t.path(), t.path());
+    std::string input = numbered_lines(110000); // about 4 MB
+    int fd = f.input_fd();
+    REQUIRE(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+    auto unread = [&] {
+        int n = -1;
+        ioctl(fd, FIONREAD, &n);
+        return n;
+    };
+    // Push until the logger takes no more for a second.
+    std::size_t sent = 0;
+    auto taken = [&] { return sent - static_cast<std::size_t>(unread()); };
+    for (;;) {
+        for (ssize_t w; sent < input.size(); sent += static_cast<std::size_t>(w))
+            if ((w = write(fd, input.data() + sent, input.size() - sent)) <= 0) break;
+        if (sent == input.size()) break;
+        std::size_t before = taken();
+        if (!h::wait_until([&] { return taken() > before; }, 1000)) break;
+    }
+    CHECK(sent < input.size());
+    // What it took: the current that rotated, its 512 KiB queue, its 256 KiB stdin buffer.
+    CHECK(taken() <= 100000 + 512 * 1024 + 256 * 1024);
+    CHECK(f.running());
+    h::write_file(t / "go", "");
+    REQUIRE(fcntl(fd, F_SETFL, 0) == 0);
+    f.send(input.substr(sent));
+    f.close_input();
+    REQUIRE(f.wait(60000) == 0);
+    CHECK(all_logs(t / "d") == input);
+    CHECK(f.err().empty());
 }
 
 TEST_CASE("s6-tai64n and s6-tai64nlocal: each reads the other's stamps", "[log]")
