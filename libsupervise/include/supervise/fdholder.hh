@@ -1,0 +1,102 @@
+// The fd-holder protocol: what s6-fdholderd and its clients (s6-fdholder-store, -retrieve,
+// -delete, -list, -getdump, -setdump, and libs6's s6_fdholder_* calls) say to each other.
+//
+// Every message is one unixmessage (unixmessage.hh: 4-byte length, 2-byte fd count, data,
+// fds).  An id is 1 to 255 bytes, carried as a length byte, the bytes and a NUL.  A limit is
+// a packed TAI64N stamp (12 bytes, tai64n.hh): the wall-clock time at which the daemon closes
+// the fd; "no limit" is sent as now + 2^61 seconds, and readers take anything past now + 2^60
+// seconds as no limit.
+//
+// Requests (the first byte names the operation):
+//   'S' limit(12) idlen(1) id NUL           store, with 1 fd
+//   'D' idlen(1) id NUL                     delete
+//   'R' del(1) idlen(1) id NUL              retrieve (del 1: and delete)
+//   'L'                                     list
+//   '?'                                     getdump
+//   '!' n(4)                                setdump: n fds will follow
+//   '.' entry...                            setdump data, with one fd per entry (at most 255)
+// where an entry is limit(12) idlen(1) id NUL, and every number is big-endian.
+//
+// Answers: a single byte, 0 for success or an errno value (EPERM denied by the rules, ENOENT
+// no such id, EBUSY id taken, ENFILE store full, EAGAIN more setdump data expected); except
+//   retrieve ok      0, with the fd
+//   list ok          0 n(4) id NUL ... (n ids)
+//   getdump ok       0 trips(4) n(4), then trips messages of entries, each with its fds
+//   setdump ok       0 trips(4): how many '.' messages the daemon expects
+// where trips is 1 + (n - 1) / 255 for n > 0, and 0 for none.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <supervise/tai64n.hh>
+
+namespace sv::fdh {
+
+inline constexpr std::size_t id_max = 255;     // the longest id
+inline constexpr std::size_t conn_max = 256;   // s6-fdholderd's ceiling on -c
+inline constexpr std::size_t fds_per_trip = 255; // fds in one getdump/setdump message
+inline constexpr std::size_t entry_max = tain_pack_size + 2 + id_max;
+// The longest request: a store.
+inline constexpr std::size_t request_max = 1 + entry_max;
+
+enum class op : char {
+    store = 'S',
+    del = 'D',
+    retrieve = 'R',
+    list = 'L',
+    getdump = '?',
+    setdump = '!',
+    setdump_data = '.',
+};
+
+// Limits: "no limit" as clients send it, and the point past which a limit means none.
+tain limit_infinite(tain now) noexcept;
+bool limit_is_infinite(tain limit, tain now) noexcept;
+
+// True for an id the protocol carries: 1 to id_max bytes, no NUL.
+bool id_valid(std::string_view id) noexcept;
+
+// Number of data messages for n fds in a dump.
+std::uint32_t trips(std::uint32_t n) noexcept;
+
+// ---- Client side: requests.  Each writes into out (room for request_max bytes) and returns
+// the length; the id must be id_valid.
+std::size_t pack_store(char *out, tain limit, std::string_view id) noexcept;
+std::size_t pack_delete(char *out, std::string_view id) noexcept;
+std::size_t pack_retrieve(char *out, std::string_view id, bool del) noexcept;
+// The 5-byte setdump announcement.
+std::size_t pack_setdump(char *out, std::uint32_t n) noexcept;
+// One entry of a dump (getdump data and setdump data alike), without the leading '.'.
+std::size_t pack_entry(char *out, tain limit, std::string_view id) noexcept;
+
+// ---- Server side: requests.  body is the message less its first byte.  False for a
+// malformed body (the daemon drops the client: EPROTO).
+bool parse_store(std::string_view body, tain &limit, std::string_view &id) noexcept;
+bool parse_delete(std::string_view body, std::string_view &id) noexcept;
+bool parse_retrieve(std::string_view body, std::string_view &id, bool &del) noexcept;
+bool parse_setdump(std::string_view body, std::uint32_t &n) noexcept;
+
+// Takes one entry off the front of rest.  False if rest does not start with a whole, valid
+// entry.
+bool next_entry(std::string_view &rest, tain &limit, std::string_view &id) noexcept;
+
+// ---- Answers.
+// The 9-byte getdump head and the 5-byte setdump acceptance.
+std::size_t pack_getdump_head(char *out, std::uint32_t n) noexcept;
+std::size_t pack_setdump_ok(char *out, std::uint32_t n) noexcept;
+// The 5-byte head of a list answer; the ids follow, each with its NUL.
+std::size_t pack_list_head(char *out, std::uint32_t n) noexcept;
+
+// Client side: reads an answer.  Each returns 0 (ok, outputs set), an errno value the daemon
+// sent, or -1 for a malformed answer (EPROTO).
+int parse_status(std::string_view data, std::size_t nfds) noexcept;
+int parse_retrieve_answer(std::string_view data, std::size_t nfds) noexcept;
+int parse_list_answer(std::string_view data, std::size_t nfds, std::uint32_t &n,
+                      std::string_view &ids) noexcept;
+int parse_getdump_head(std::string_view data, std::size_t nfds, std::uint32_t &trips,
+                       std::uint32_t &n) noexcept;
+int parse_setdump_answer(std::string_view data, std::size_t nfds, std::uint32_t &trips) noexcept;
+
+} // namespace sv::fdh
