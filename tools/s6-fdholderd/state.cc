@@ -1,0 +1,242 @@
+// s6-fdholderd's decisions (state.hh), request by request as stock's daemon takes them:
+// a malformed request drops the client (EPROTO), a refused one gets a one-byte errno answer.
+#include "state.hh"
+
+#include <cerrno>
+#include <cstring>
+
+namespace fdhd {
+
+namespace {
+
+bool answer(state &s, client &c, int e) noexcept
+{
+    char const b = static_cast<char>(e);
+    std::string_view part(&b, 1);
+    return s.io->send(c.fd, {&part, 1}, {});
+}
+
+// regexec wants a C string: the ids are NUL-terminated where they came from.
+bool matches(regex_t const &re, std::string_view id) noexcept
+{
+    char buf[sv::fdh::id_max + 1];
+    std::memcpy(buf, id.data(), id.size());
+    buf[id.size()] = 0;
+    return regexec(&re, buf, 0, nullptr, 0) == 0;
+}
+
+held *free_slot(state &s) noexcept
+{
+    for (held &h : s.fds)
+        if (h.fd < 0) return &h;
+    return nullptr;
+}
+
+void put(state &s, held &h, int fd, sv::tain limit, std::string_view id) noexcept
+{
+    h.fd = fd;
+    h.limit = limit;
+    h.idlen = static_cast<std::uint8_t>(id.size());
+    std::memcpy(h.id, id.data(), id.size());
+    h.id[id.size()] = 0;
+    s.nfds++;
+}
+
+void forget(state &s, held &h, bool close_it) noexcept
+{
+    if (close_it) s.io->close(h.fd);
+    h.fd = -1;
+    s.nfds--;
+}
+
+void close_fds(state &s, sv::umsg const &m) noexcept
+{
+    for (int fd : m.fds) s.io->close(fd);
+}
+
+bool fail(state &s, sv::umsg const &m) noexcept
+{
+    close_fds(s, m);
+    errno = EPROTO;
+    return false;
+}
+
+bool do_store(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
+{
+    sv::tain limit;
+    std::string_view id;
+    if (c.dumping || m.fds.size() != 1 || !sv::fdh::parse_store(body, limit, id))
+        return fail(s, m);
+    int e = 0;
+    held *slot = nullptr;
+    if (!matches(c.wre, id)) e = EPERM;
+    else if (s.nfds >= s.fds.size() || !(slot = free_slot(s))) e = ENFILE;
+    else if (find(s, id)) e = EBUSY;
+    if (e) {
+        close_fds(s, m);
+        return answer(s, c, e);
+    }
+    if (!answer(s, c, 0)) return fail(s, m);
+    put(s, *slot, m.fds[0], limit, id);
+    return true;
+}
+
+bool do_delete(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
+{
+    std::string_view id;
+    if (c.dumping || !m.fds.empty() || !sv::fdh::parse_delete(body, id)) return fail(s, m);
+    if (!matches(c.wre, id)) return answer(s, c, EPERM);
+    held *h = find(s, id);
+    if (!h) return answer(s, c, ENOENT);
+    if (!answer(s, c, 0)) return false;
+    forget(s, *h, true);
+    return true;
+}
+
+bool do_retrieve(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
+{
+    std::string_view id;
+    bool del = false;
+    if (c.dumping || !m.fds.empty() || !sv::fdh::parse_retrieve(body, id, del))
+        return fail(s, m);
+    // Retrieving with deletion needs both rights, as in stock.
+    if (!matches(c.rre, id) || (del && !matches(c.wre, id))) return answer(s, c, EPERM);
+    held *h = find(s, id);
+    if (!h) return answer(s, c, ENOENT);
+    char const zero = 0;
+    std::string_view part(&zero, 1);
+    int const fd = h->fd;
+    if (!s.io->send(c.fd, {&part, 1}, {&fd, 1})) return false;
+    if (del) forget(s, *h, true);
+    return true;
+}
+
+bool do_list(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
+{
+    if (c.dumping || !body.empty() || !m.fds.empty()) return fail(s, m);
+    if (!(c.flags & may_list)) return answer(s, c, EPERM);
+    char head[5];
+    std::size_t n = 0;
+    s.parts[n++] = {head, sv::fdh::pack_list_head(head, s.nfds)};
+    for (held const &h : s.fds)
+        if (h.fd >= 0) s.parts[n++] = {h.id, h.idlen + 1u}; // with its NUL
+    return s.io->send(c.fd, s.parts.first(n), {});
+}
+
+bool do_getdump(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
+{
+    if (c.dumping || !body.empty() || !m.fds.empty()) return fail(s, m);
+    if (!(c.flags & may_getdump)) return answer(s, c, EPERM);
+    char head[9];
+    std::string_view hp(head, sv::fdh::pack_getdump_head(head, s.nfds));
+    if (!s.io->send(c.fd, {&hp, 1}, {})) return false;
+    // Entries as limit+idlen then id+NUL, in slot order, sent 255 fds to a message.
+    std::size_t n = 0;
+    for (held const &h : s.fds) {
+        if (h.fd < 0) continue;
+        char *p = s.packs.data() + n * (sv::tain_pack_size + 1);
+        sv::tain_pack(p, h.limit);
+        p[sv::tain_pack_size] = static_cast<char>(h.idlen);
+        s.parts[2 * n] = {p, sv::tain_pack_size + 1};
+        s.parts[2 * n + 1] = {h.id, h.idlen + 1u};
+        s.fdlist[n++] = h.fd;
+    }
+    for (std::size_t i = 0; i < n; i += sv::fdh::fds_per_trip) {
+        std::size_t const k = n - i < sv::fdh::fds_per_trip ? n - i : sv::fdh::fds_per_trip;
+        if (!s.io->send(c.fd, s.parts.subspan(2 * i, 2 * k), s.fdlist.subspan(i, k)))
+            return false;
+    }
+    return true;
+}
+
+bool do_setdump(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
+{
+    std::uint32_t n = 0;
+    if (c.dumping || !m.fds.empty() || !sv::fdh::parse_setdump(body, n)) return fail(s, m);
+    if (!(c.flags & may_setdump)) return answer(s, c, EPERM);
+    if (n > s.fds.size() || n + s.nfds > s.fds.size()) return answer(s, c, ENFILE);
+    c.dumping = n;
+    char ok[5];
+    std::string_view part(ok, sv::fdh::pack_setdump_ok(ok, n));
+    return s.io->send(c.fd, {&part, 1}, {});
+}
+
+bool do_setdump_data(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
+{
+    std::size_t const k = m.fds.size();
+    if (!k || k > c.dumping || body.size() < k * (sv::tain_pack_size + 3)) return fail(s, m);
+    if (!(c.flags & may_setdump)) {
+        close_fds(s, m);
+        return answer(s, c, EPERM);
+    }
+    if (s.nfds + k > s.fds.size()) {
+        close_fds(s, m);
+        return answer(s, c, ENFILE);
+    }
+    // Check the whole message before taking anything: a bad entry drops the client.
+    std::string_view rest = body;
+    sv::tain limit;
+    std::string_view id;
+    for (std::size_t i = 0; i < k; i++)
+        if (!sv::fdh::next_entry(rest, limit, id)) return fail(s, m);
+    if (!rest.empty()) return fail(s, m);
+    rest = body;
+    for (std::size_t i = 0; i < k; i++) {
+        sv::fdh::next_entry(rest, limit, id);
+        // A dumped id replaces one already held, as in stock.
+        if (held *old = find(s, id)) forget(s, *old, true);
+        put(s, *free_slot(s), m.fds[i], limit, id);
+    }
+    c.dumping -= static_cast<std::uint32_t>(k);
+    return answer(s, c, c.dumping ? EAGAIN : 0);
+}
+
+} // namespace
+
+held *find(state &s, std::string_view id) noexcept
+{
+    for (held &h : s.fds)
+        if (h.fd >= 0 && h.name() == id) return &h;
+    return nullptr;
+}
+
+bool handle(state &s, client &c, sv::umsg const &m) noexcept
+{
+    if (m.data.empty()) return fail(s, m);
+    std::string_view const body = m.data.substr(1);
+    switch (static_cast<sv::fdh::op>(m.data[0])) {
+    case sv::fdh::op::store: return do_store(s, c, m, body);
+    case sv::fdh::op::del: return do_delete(s, c, m, body);
+    case sv::fdh::op::retrieve: return do_retrieve(s, c, m, body);
+    case sv::fdh::op::list: return do_list(s, c, m, body);
+    case sv::fdh::op::getdump: return do_getdump(s, c, m, body);
+    case sv::fdh::op::setdump: return do_setdump(s, c, m, body);
+    case sv::fdh::op::setdump_data: return do_setdump_data(s, c, m, body);
+    }
+    return fail(s, m);
+}
+
+sv::tain expire(state &s, sv::tain now) noexcept
+{
+    sv::tain next{};
+    for (held &h : s.fds) {
+        if (h.fd < 0) continue;
+        if (!(now < h.limit)) forget(s, h, true);
+        else if (next == sv::tain{} || h.limit < next) next = h.limit;
+    }
+    return next;
+}
+
+void drop(state &s, client &c) noexcept
+{
+    s.io->close(c.fd);
+    c.fd = -1;
+    c.dumping = 0;
+    regfree(&c.rre);
+    regfree(&c.wre);
+    s.nclients--;
+}
+
+int exit_code(state const &s) noexcept { return (s.nfds ? 1 : 0) | (s.nclients ? 2 : 0); }
+
+} // namespace fdhd

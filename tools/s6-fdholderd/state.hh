@@ -1,0 +1,77 @@
+// s6-fdholderd's state and decisions: the held fds, the clients, and what each request does
+// to them.  The system calls the decisions make (send an answer, close an fd, read the
+// clock) go through the seam below, so the unit tests drive every request without a socket.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include <regex.h>
+
+#include <supervise/fdholder.hh>
+#include <supervise/tai64n.hh>
+#include <supervise/unixmessage.hh>
+
+namespace fdhd {
+
+// One held fd.  fd < 0: a free slot.
+struct held {
+    int fd = -1;
+    sv::tain limit;
+    std::uint8_t idlen = 0;
+    char id[sv::fdh::id_max + 1];
+    std::string_view name() const noexcept { return {id, idlen}; }
+};
+
+// What a client may do, from the S6_FDHOLDER_* variables of its access rule.
+enum : unsigned { may_getdump = 1, may_setdump = 2, may_list = 4 };
+
+// One connected client.  fd < 0: a free slot.
+struct client {
+    int fd = -1;
+    unsigned flags = 0;
+    std::uint32_t dumping = 0; // setdump fds still expected
+    std::int64_t deadline_ms = -1;
+    regex_t rre, wre;          // retrieve and store/delete regexes
+    sv::umsg_receiver rx;
+};
+
+// The system calls the decisions make.
+struct sys {
+    // Sends one message (parts concatenated) with fds to a client; false to drop it.
+    bool (*send)(int sock, std::span<std::string_view const> parts, std::span<int const> fds);
+    void (*close)(int fd);
+};
+
+struct state {
+    std::span<held> fds;      // maxfds slots, reserved at start-up
+    std::span<client> clients; // maxconn slots
+    std::uint32_t nfds = 0;
+    std::uint32_t nclients = 0;
+    sys const *io = nullptr;
+    // Scratch for list and getdump answers, reserved at start-up: room for every held fd.
+    std::span<std::string_view> parts;
+    std::span<int> fdlist;
+    std::span<char> packs; // maxfds * (tain_pack_size + 1)
+};
+
+// The held fd with this id, or nullptr.
+held *find(state &s, std::string_view id) noexcept;
+
+// Handles one message from client c: false when the client must be dropped (a protocol
+// error, errno EPROTO, or an answer that could not be sent).  The message's fds become the
+// state's or are closed.  now is the wall clock, for nothing but setdump's default.
+bool handle(state &s, client &c, sv::umsg const &m) noexcept;
+
+// Closes and forgets every held fd whose limit is not after now; the earliest limit left
+// (tain{} when nothing is held).
+sv::tain expire(state &s, sv::tain now) noexcept;
+
+// Drops client c: closes its socket and the fds it still had in flight, frees its regexes.
+void drop(state &s, client &c) noexcept;
+
+// The exit code after SIGTERM: 1 if fds are still held, 2 if clients remain, or'ed.
+int exit_code(state const &s) noexcept;
+
+} // namespace fdhd
