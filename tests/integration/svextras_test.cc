@@ -186,6 +186,16 @@ TEST_CASE("s6-svlisten: usage and bad input match stock", "[svextras]")
         h::compare("s6-svlisten", {plain, " " + plain, missing, "", "true"}, o);
         h::compare("s6-svlisten", {plain, ""}, o);
     }
+    // prog cannot be started: 111, once every service is subscribed to (already in the state
+    // or not).
+    std::string const fake = td / "fake";
+    h::make_fake_service(fake, false, true);
+    for (char const *prog : {"/nonexistent", "/", "no-such-program-here"}) {
+        h::compare("s6-svlisten", {"-d", "-t", "200", " " + fake, "", prog}, in_td);
+        h::compare("s6-svlisten", {"-u", "-t", "200", " " + fake, "", prog}, in_td);
+    }
+    CHECK(h::wait_until([&] { return h::listeners(fake) == 0; }, 5000)); // none left behind
+
     auto r = h::run_ours("s6-svlisten", {" a", " b", "prog"});
     CHECK(r.code == 100);
     CHECK(r.err == "s6-svlisten: fatal: unterminated servicedir block\n");
