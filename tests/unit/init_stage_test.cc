@@ -1032,3 +1032,60 @@ TEST_CASE("init events: deaths", "[init_stage]")
         CHECK(init::status_code(0x137f) == 255); // stopped: neither
     }
 }
+
+TEST_CASE("init events: the kept child (the catch-all logger) restarts at most once a second",
+          "[init_stage]")
+{
+    reset();
+    stderr_capture err;
+    init::context c;
+    char const *argv[] = {"logutil-service", "-f", "/run/s6/uncaught-logs-fifo", nullptr};
+    init::keep_running(c, argv, {}, -1, -1);
+    CHECK(w.trace ==
+          std::vector<std::string>{"spawn logutil-service -f /run/s6/uncaught-logs-fifo"});
+    pid_t const first = c.kept.pid;
+    REQUIRE(first > 0);
+    SECTION("while it runs, nothing to do")
+    {
+        CHECK(init::tend_kept(c, w.now + 5000) == -1);
+        CHECK(w.trace.size() == 1);
+    }
+    SECTION("dead within its first second: started again once the second is over")
+    {
+        init::on_reaped(c, first, killed(SIGKILL));
+        CHECK(init::tend_kept(c, w.now + 300) == 700);
+        CHECK(c.kept.pid == 0);
+        CHECK(w.trace.size() == 1);
+        CHECK(init::tend_kept(c, w.now + 1000) == -1);
+        CHECK(w.trace.size() == 2);
+        CHECK(c.kept.pid > first);
+    }
+    SECTION("dead later: started again at once")
+    {
+        w.now += 4000;
+        init::on_reaped(c, first, exited(1));
+        CHECK(init::tend_kept(c, w.now) == -1);
+        CHECK(w.trace.size() == 2);
+    }
+    SECTION("a spawn that fails is said, and tried again a second later")
+    {
+        init::on_reaped(c, first, exited(1));
+        w.now += 2000;
+        w.endings["logutil-service"] = {.spawn_errno = ENOMEM};
+        CHECK(init::tend_kept(c, w.now) == -1);
+        CHECK(c.kept.pid == 0);
+        CHECK(err.has("init: warning: unable to spawn logutil-service: "));
+        CHECK(init::tend_kept(c, w.now + 999) == 1);
+        w.endings["logutil-service"] = {};
+        CHECK(init::tend_kept(c, w.now + 1000) == -1);
+        CHECK(c.kept.pid > 0);
+        CHECK(w.trace.size() == 3);
+    }
+    SECTION("after stop_keeping, it is left dead")
+    {
+        init::stop_keeping(c);
+        init::on_reaped(c, first, exited(0));
+        CHECK(init::tend_kept(c, w.now + 5000) == -1);
+        CHECK(w.trace.size() == 1);
+    }
+}

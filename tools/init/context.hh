@@ -91,7 +91,7 @@ struct events {
     sv::unique_fd null_in; // /dev/null (or an empty pipe) for stdin, opened on first use
 };
 
-// The one child /init keeps running on its own, the catch-all logger (loop.cc,
+// The one child /init keeps running on its own, the catch-all logger (events.cc,
 // keep_running).
 struct keeper {
     char const *const *argv = nullptr; // nullptr: nothing kept
@@ -176,7 +176,8 @@ void write_exitcode(context const &c, int code) noexcept;
 // but a number 100 (with a warning).
 int read_exitcode(context const &c) noexcept;
 
-// events.cc: what a signal or a child's death means (the wait loop calls these).
+// events.cc: what a signal or a child's death means (the wait loop calls these), and the
+// kept child.
 
 // A signal read from the signalfd (SIGCHLD excepted: the loop reaps).
 void on_signal(context &c, int sig) noexcept;
@@ -189,5 +190,20 @@ void request_stop(context &c) noexcept;
 bool take_reaped(context &c, pid_t pid, int &wstatus) noexcept;
 // The decimal exit code a wait status stands for: its exit code, or 128 + signal.
 int status_code(int wstatus) noexcept;
+
+// The one child /init keeps running on its own, the catch-all logger: started now with argv
+// (which must stay valid) as how says, and started again, at most once a second, whenever it
+// dies while sys::wait_for or sys::reap_until_empty runs, until stop_keeping().  While it is
+// down, the wait loop copies what can be read from its input, drain_from, to drain_to, so
+// that nothing waits for it: with a logger that cannot run at all, the lines end up there,
+// not blocked.  drain_from must be non-blocking, and a description of its own (the writers
+// must not see its flags).
+void keep_running(context &c, char const *const *argv, spawn_how how, int drain_from,
+                  int drain_to) noexcept;
+void stop_keeping(context &c) noexcept;
+// The wait loop's turn at the kept child, at monotonic time now: restarts it if it has died
+// and may be restarted; returns the ms until it may be (the wait loop's poll timeout), or -1
+// if nothing is pending.
+int tend_kept(context &c, std::int64_t now) noexcept;
 
 } // namespace init

@@ -1,11 +1,14 @@
-// What a signal or the death of a child means to /init (see context.hh).  The wait loop
-// (loop.cc) reads the signals from the signalfd and reaps the children; the decisions are
-// here, over the context, and signals are sent through the seam.
+// What a signal or the death of a child means to /init, and when the kept child (the
+// catch-all logger) starts again (see context.hh).  The wait loop (loop.cc) reads the signals
+// from the signalfd and reaps the children; the decisions are here, over the context, and
+// signals and spawns go through the seam.
 #include "context.hh"
 #include "sys.hh"
 
 #include <csignal>
 #include <sys/wait.h>
+
+#include <supervise/diag.hh>
 
 namespace init {
 
@@ -66,6 +69,49 @@ int status_code(int wstatus) noexcept
     if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
     if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
     return 255;
+}
+
+namespace {
+
+void start_kept(context &c) noexcept
+{
+    keeper &k = c.kept;
+    k.next = sys::now_ms() + 1000;
+    k.pid = sys::spawn(c, k.argv, nullptr, k.how);
+    if (k.pid < 0) {
+        sv::warn_sys("unable to spawn ", k.argv[0]);
+        k.pid = 0;
+    }
+}
+
+} // namespace
+
+void keep_running(context &c, char const *const *argv, spawn_how how, int from, int to) noexcept
+{
+    c.kept.argv = argv;
+    c.kept.how = how;
+    c.kept.drain_from = from;
+    c.kept.drain_to = to;
+    start_kept(c);
+}
+
+void stop_keeping(context &c) noexcept
+{
+    c.kept.argv = nullptr;
+}
+
+int tend_kept(context &c, std::int64_t now) noexcept
+{
+    keeper &k = c.kept;
+    if (!k.argv) return -1;
+    if (k.pid > 0) {
+        int ws;
+        if (!take_reaped(c, k.pid, ws)) return -1;
+        k.pid = 0;
+    }
+    if (now < k.next) return static_cast<int>(k.next - now);
+    start_kept(c);
+    return -1;
 }
 
 } // namespace init

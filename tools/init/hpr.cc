@@ -46,7 +46,8 @@ int hpr_main(int argc, char **argv)
         // LSB: shutdown [ -h | -p | -r ] [ -fnk ] [ -t sec ] [ TIME [ MESSAGE... ] ], or -c.
         // Only the action matters in a container: the stop is always immediate.
         constexpr std::string_view usage =
-            "shutdown [ -h | -p | -r | -c | -k ] [ -f ] [ -n ] [ -t sec ] [ now | +min | hh:mm [ message... ] ]";
+            "shutdown [ -h | -p | -r | -c | -k ] [ -f ] [ -n ] [ -t sec ] "
+            "[ now | +min | hh:mm [ message... ] ]";
         int i = 1;
         for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
             std::string_view a = argv[i];

@@ -1,7 +1,7 @@
-// The processes of /init (the real side of the seam's process calls, and runtime.hh's): one
+// The processes of /init (the real side of the seam's process calls, and signals_init): one
 // signalfd-driven wait loop that reaps every child (we are PID 1 or a subreaper), spawning,
-// the kept child (the catch-all logger) and the kill-everything broadcast.  What a signal or
-// a death means is decided in events.cc.
+// and the kill-everything broadcast.  What a signal or a death means, and when the kept
+// child (the catch-all logger) is started again, is decided in events.cc.
 #include "runtime.hh"
 #include "sys.hh"
 
@@ -83,33 +83,6 @@ bool others_in_namespace() noexcept
     return found;
 }
 
-void start_kept(context &c) noexcept
-{
-    keeper &k = c.kept;
-    k.next = sv::mono_ms() + 1000;
-    k.pid = sys::spawn(c, k.argv, nullptr, k.how);
-    if (k.pid < 0) {
-        sv::warn_sys("unable to spawn ", k.argv[0]);
-        k.pid = 0;
-    }
-}
-
-// Restarts the kept child if it is gone and may be restarted now; returns the poll timeout
-// that wakes us when it may (or -1 if nothing is pending).
-int tend_kept(context &c, std::int64_t now) noexcept
-{
-    keeper &k = c.kept;
-    if (!k.argv) return -1;
-    if (k.pid > 0) {
-        int ws;
-        if (!take_reaped(c, k.pid, ws)) return -1;
-        k.pid = 0;
-    }
-    if (now < k.next) return static_cast<int>(k.next - now);
-    start_kept(c);
-    return -1;
-}
-
 // Polls the signalfd, c.ev.wake_fd, and the kept child's input while that child is down,
 // until timeout (-1: none); copies what that input holds meanwhile.  True if wake_fd is
 // readable.
@@ -187,20 +160,6 @@ void signals_init(context &c) noexcept
     for (int i = 0; i < 3; i++) sigaddset(&set, halt_signal(i));
     c.ev.signals.reset(sv::signal_trap_or_die(set));
     c.ev.started.reserve(64);
-}
-
-void keep_running(context &c, char const *const *argv, spawn_how how, int from, int to) noexcept
-{
-    c.kept.argv = argv;
-    c.kept.how = how;
-    c.kept.drain_from = from;
-    c.kept.drain_to = to;
-    start_kept(c);
-}
-
-void stop_keeping(context &c) noexcept
-{
-    c.kept.argv = nullptr;
 }
 
 namespace sys {

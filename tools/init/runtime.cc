@@ -59,7 +59,8 @@ void setup_run_dir(context &c) noexcept
 {
     char const *cfg = getenv("S6_RUNTIME_DIR");
     if (cfg && *cfg) {
-        if (cfg[0] != '/') sv::die(sv::exitcode::usage, "S6_RUNTIME_DIR must be an absolute path: ", cfg);
+        if (cfg[0] != '/')
+            sv::die(sv::exitcode::usage, "S6_RUNTIME_DIR must be an absolute path: ", cfg);
         std::string &rd = c.cfg.run_dir;
         rd = cfg;
         while (rd.size() > 1 && rd.back() == '/') rd.pop_back();

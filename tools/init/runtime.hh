@@ -1,6 +1,6 @@
 // The real side of /init that stage 1 and main.cc use directly (the stages' decisions go
-// through the seam, sys.hh): the signalfd, the kept child, stage 1's file-system work and the
-// catch-all logger.
+// through the seam, sys.hh): the signalfd, stage 1's file-system work and the catch-all
+// logger.
 #pragma once
 
 #include <string>
@@ -14,16 +14,6 @@ namespace init {
 // Traps the signals /init handles (read from c.ev.signals).  Dies (111) on failure.
 void signals_init(context &c) noexcept;
 
-// The one child /init keeps running on its own, the catch-all logger: started now with argv
-// (which must stay valid) as how says, and started again, at most once a second, whenever it
-// dies while sys::wait_for or sys::reap_until_empty runs, until stop_keeping().  While it is
-// down, we copy what can be read from its input, drain_from, to drain_to ourselves, so that
-// nothing waits for it: with a logger that cannot run at all, the lines end up there, not
-// blocked.  drain_from must be non-blocking, and a description of its own (the writers must
-// not see its flags).
-void keep_running(context &c, char const *const *argv, spawn_how how, int drain_from,
-                  int drain_to) noexcept;
-void stop_keeping(context &c) noexcept;
 
 // runtime.cc: stage 1's file-system work, in the order stage 1 calls them.
 
