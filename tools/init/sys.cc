@@ -1,11 +1,9 @@
 // The real side of the seam's file calls (sys.hh); the tree operations (rm -rf, copy -R) are
 // libsupervise's (tree.hh).
-#include "runtime.hh"
 #include "sys.hh"
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,12 +17,7 @@
 #include <supervise/tai64n.hh>
 #include <supervise/tree.hh>
 
-#ifndef S6PP_BINDIR
-#define S6PP_BINDIR "/usr/local/bin"
-#endif
-
 namespace init {
-
 namespace sys {
 
 std::int64_t now_ms() noexcept
@@ -121,7 +114,7 @@ bool install_service(context const &c, std::string const &from, std::string cons
 std::string our_program(char const *name, bool &search) noexcept
 {
     sv::path_buf exe;
-    search = !sv::sibling_path(name, S6PP_BINDIR, exe) || access(exe.c_str(), X_OK) < 0;
+    search = !sv::sibling_path(name, sv::install_bindir, exe) || access(exe.c_str(), X_OK) < 0;
     return search ? std::string(name) : std::string(exe.view());
 }
 
