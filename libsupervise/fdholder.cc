@@ -1,7 +1,13 @@
 // The fd-holder protocol's pack and unpack (layout in fdholder.hh).
 #include <supervise/fdholder.hh>
 
+#include <cerrno>
 #include <cstring>
+#include <memory>
+
+#include <unistd.h>
+
+#include <supervise/unixmessage.hh>
 
 namespace sv::fdh {
 
@@ -200,6 +206,175 @@ int parse_setdump_answer(std::string_view data, std::size_t nfds, std::uint32_t 
     if (data.size() != 5) return -1;
     t = get32(data.data() + 1);
     return 0;
+}
+
+// ---- Client calls.
+
+namespace {
+
+// A receiver for one client call: room for the largest answer a daemon with a million ids
+// could send a list of.  Pages never written are never touched.
+struct receiver {
+    static constexpr std::size_t size = std::size_t{1} << 24;
+    std::unique_ptr<char[]> buf;
+    int fds[umsg_max_fds + 1];
+    umsg_receiver rx;
+    explicit receiver(int sock)
+        : buf(new char[size]), rx({buf.get(), size}, {fds, umsg_max_fds + 1}, sock)
+    {
+    }
+};
+
+// Sends data (with fds) and waits for the answer.
+bool exchange(int sock, receiver &r, std::string_view data, std::span<int const> fds,
+              umsg &m, std::int64_t deadline_ms)
+{
+    if (!umsg_send(sock, data, fds, deadline_ms)) return false;
+    return umsg_receive_until(r.rx, m, deadline_ms);
+}
+
+// What a parse_* result means for the caller: true for 0, else false with errno set.
+bool outcome(int e, umsg const &m)
+{
+    if (e == 0) return true;
+    for (int fd : m.fds) ::close(fd);
+    errno = e < 0 ? EPROTO : e;
+    return false;
+}
+
+bool check_id(std::string_view id)
+{
+    if (id.size() > id_max) errno = ENAMETOOLONG;
+    else if (!id_valid(id)) errno = EINVAL;
+    else return true;
+    return false;
+}
+
+} // namespace
+
+bool store(int sock, int fd, std::string_view id, tain limit, std::int64_t deadline_ms)
+{
+    if (!check_id(id)) return false;
+    char buf[request_max];
+    receiver r(sock);
+    umsg m;
+    if (!exchange(sock, r, {buf, pack_store(buf, limit, id)}, {&fd, 1}, m, deadline_ms))
+        return false;
+    return outcome(parse_status(m.data, m.fds.size()), m);
+}
+
+bool remove(int sock, std::string_view id, std::int64_t deadline_ms)
+{
+    if (!check_id(id)) return false;
+    char buf[request_max];
+    receiver r(sock);
+    umsg m;
+    if (!exchange(sock, r, {buf, pack_delete(buf, id)}, {}, m, deadline_ms)) return false;
+    return outcome(parse_status(m.data, m.fds.size()), m);
+}
+
+int retrieve(int sock, std::string_view id, bool del, std::int64_t deadline_ms)
+{
+    if (!check_id(id)) return -1;
+    char buf[request_max];
+    receiver r(sock);
+    umsg m;
+    if (!exchange(sock, r, {buf, pack_retrieve(buf, id, del)}, {}, m, deadline_ms)) return -1;
+    if (!outcome(parse_retrieve_answer(m.data, m.fds.size()), m)) return -1;
+    return m.fds[0];
+}
+
+bool list(int sock, std::vector<std::string> &ids, std::int64_t deadline_ms)
+{
+    receiver r(sock);
+    umsg m;
+    if (!exchange(sock, r, "L", {}, m, deadline_ms)) return false;
+    std::uint32_t n = 0;
+    std::string_view all;
+    if (!outcome(parse_list_answer(m.data, m.fds.size(), n, all), m)) return false;
+    while (!all.empty()) {
+        std::size_t const end = all.find('\0');
+        ids.emplace_back(all.substr(0, end));
+        all.remove_prefix(end + 1);
+    }
+    return true;
+}
+
+bool getdump(int sock, std::vector<dump_entry> &out, std::int64_t deadline_ms)
+{
+    receiver r(sock);
+    umsg m;
+    if (!exchange(sock, r, "?", {}, m, deadline_ms)) return false;
+    std::uint32_t t = 0, n = 0;
+    if (!outcome(parse_getdump_head(m.data, m.fds.size(), t, n), m)) return false;
+    std::size_t const first = out.size();
+    auto undo = [&] {
+        for (std::size_t i = first; i < out.size(); i++) ::close(out[i].fd);
+        out.resize(first);
+        return false;
+    };
+    for (std::uint32_t i = 0; i < t; i++) {
+        if (!umsg_receive_until(r.rx, m, deadline_ms)) return undo();
+        std::string_view rest = m.data;
+        bool ok = out.size() - first + m.fds.size() <= n;
+        std::size_t k = 0;
+        for (; ok && k < m.fds.size(); k++) {
+            tain limit;
+            std::string_view id;
+            if (!next_entry(rest, limit, id)) break;
+            out.push_back({m.fds[k], limit, std::string(id)});
+        }
+        if (k < m.fds.size()) {
+            for (std::size_t j = k; j < m.fds.size(); j++) ::close(m.fds[j]);
+            undo();
+            errno = EPROTO;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool setdump(int sock, std::span<dump_entry const> dump, std::int64_t deadline_ms)
+{
+    if (dump.empty()) return true;
+    for (auto const &e : dump)
+        if (!id_valid(e.id)) {
+            errno = EINVAL;
+            return false;
+        }
+    receiver r(sock);
+    umsg m;
+    char head[5];
+    auto const n = static_cast<std::uint32_t>(dump.size());
+    if (!exchange(sock, r, {head, pack_setdump(head, n)}, {}, m, deadline_ms)) return false;
+    std::uint32_t t = 0;
+    if (!outcome(parse_setdump_answer(m.data, m.fds.size(), t), m)) return false;
+    if (t != trips(n)) {
+        errno = EPROTO;
+        return false;
+    }
+    std::string data;
+    std::vector<int> fds;
+    for (std::uint32_t i = 0; i < t; i++) {
+        std::size_t const from = i * fds_per_trip;
+        std::size_t const k = std::min(fds_per_trip, dump.size() - from);
+        data.assign(1, static_cast<char>(op::setdump_data));
+        fds.clear();
+        for (std::size_t j = from; j < from + k; j++) {
+            char e[entry_max];
+            data.append(e, pack_entry(e, dump[j].limit, dump[j].id));
+            fds.push_back(dump[j].fd);
+        }
+        if (!exchange(sock, r, data, fds, m, deadline_ms)) return false;
+        int const e = parse_status(m.data, m.fds.size());
+        // Every answer but the last must be EAGAIN (more expected), the last 0.
+        bool const last = i + 1 == t;
+        if (e < 0 || (last && e == EAGAIN) || (!last && e == 0)) return outcome(-1, m);
+        if (last || e != EAGAIN) {
+            if (!outcome(e, m)) return false;
+        }
+    }
+    return true;
 }
 
 } // namespace sv::fdh

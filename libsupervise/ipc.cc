@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,6 +12,7 @@
 
 #include <supervise/fd.hh>
 #include <supervise/lock.hh>
+#include <supervise/tai64n.hh>
 
 namespace sv {
 
@@ -99,6 +101,45 @@ bool ipc_connect(int s, char const *path) noexcept
         return false;
     }
     return true;
+}
+
+int ipc_connect_until(char const *path, std::int64_t deadline_ms) noexcept
+{
+    unique_fd s{ipc_socket(false, true, true)};
+    if (!s) return -1;
+    bool done = ipc_connect(s.get(), path);
+    while (!done) {
+        if (errno != EINPROGRESS && errno != EAGAIN) return -1;
+        // EINPROGRESS: the connection is made when the socket turns writable.  EAGAIN: the
+        // server's backlog is full; try again a little later.
+        bool const full = errno == EAGAIN;
+        std::int64_t const now = mono_ms();
+        if (deadline_ms >= 0 && now >= deadline_ms) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        int wait = poll_timeout(deadline_ms, now);
+        if (full && (wait < 0 || wait > 10)) wait = 10;
+        pollfd p{s.get(), POLLOUT, 0};
+        int const r = ::poll(&p, 1, wait);
+        if (r < 0 && errno != EINTR) return -1;
+        if (full) {
+            done = ipc_connect(s.get(), path);
+        } else if (r > 0) {
+            int e = 0;
+            socklen_t len = sizeof e;
+            if (::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &e, &len) < 0) return -1;
+            if (e) {
+                errno = e;
+                return -1;
+            }
+            done = true;
+        } else {
+            errno = EINPROGRESS;
+        }
+    }
+    if (!set_nonblock(s.get(), false)) return -1;
+    return s.release();
 }
 
 int ipc_local(int s, char *buf, std::size_t len) noexcept

@@ -28,7 +28,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <supervise/tai64n.hh>
 
@@ -98,5 +101,29 @@ int parse_list_answer(std::string_view data, std::size_t nfds, std::uint32_t &n,
 int parse_getdump_head(std::string_view data, std::size_t nfds, std::uint32_t &trips,
                        std::uint32_t &n) noexcept;
 int parse_setdump_answer(std::string_view data, std::size_t nfds, std::uint32_t &trips) noexcept;
+
+
+// ---- Client calls, for the one-shot s6-fdholder-* tools (they allocate).  sock is a
+// connection to the daemon (ipc_connect_until); deadline_ms an absolute monotonic deadline
+// (-1 = none).  Each returns false (or -1) with errno set: the errno value the daemon
+// answered (EPERM, ENOENT, EBUSY, ENFILE...), EPROTO for a malformed answer, ETIMEDOUT, or
+// what a send or receive said.
+bool store(int sock, int fd, std::string_view id, tain limit, std::int64_t deadline_ms);
+bool remove(int sock, std::string_view id, std::int64_t deadline_ms);
+// The fd retrieved (close-on-exec), or -1.
+int retrieve(int sock, std::string_view id, bool del, std::int64_t deadline_ms);
+// The held ids, in the daemon's order.
+bool list(int sock, std::vector<std::string> &ids, std::int64_t deadline_ms);
+
+// One fd of a dump.
+struct dump_entry {
+    int fd = -1;
+    tain limit;
+    std::string id;
+};
+// Every held fd with its id and limit; the fds are the caller's (close-on-exec).
+bool getdump(int sock, std::vector<dump_entry> &out, std::int64_t deadline_ms);
+// Gives the daemon these fds (ids must be id_valid; EINVAL otherwise).
+bool setdump(int sock, std::span<dump_entry const> dump, std::int64_t deadline_ms);
 
 } // namespace sv::fdh

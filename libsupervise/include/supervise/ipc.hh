@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <sys/types.h>
 
 namespace sv {
@@ -28,6 +29,11 @@ int ipc_bind_reuse(int s, char const *path, unsigned perms, int *lockfd) noexcep
 // Connects s to the socket at path.  False with errno set (EPROTO: path too long;
 // EINPROGRESS for a non-blocking socket still connecting, or an interrupted connect).
 bool ipc_connect(int s, char const *path) noexcept;
+
+// A new stream socket (close-on-exec, blocking) connected to path, waiting for the server to
+// take the connection until the absolute monotonic deadline (ms, -1 = none), as skalibs'
+// ipc_timed_connect.  The fd, or -1 with errno set (ETIMEDOUT at the deadline).
+int ipc_connect_until(char const *path, std::int64_t deadline_ms) noexcept;
 
 // The path s is bound to, up to its first NUL, into buf (len bytes, NUL-terminated, cut to
 // fit).  -1 with errno set.
