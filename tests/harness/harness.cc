@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -441,6 +442,34 @@ int count_zombies_of(pid_t parent)
     }
     closedir(d);
     return n;
+}
+
+int count_fds(pid_t pid)
+{
+    int n = 0;
+    DIR *d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+    if (!d) return -1;
+    while (dirent *e = readdir(d))
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+bool unix_listening(std::string const &path)
+{
+    std::string const table = read_file("/proc/net/unix");
+    std::size_t i = 0, j;
+    while ((j = table.find('\n', i)) != table.npos) {
+        std::string const line = table.substr(i, j - i);
+        i = j + 1;
+        if (line.size() < path.size() || line.compare(line.size() - path.size(), path.size(), path))
+            continue;
+        unsigned long num, ref, proto, flags;
+        if (std::sscanf(line.c_str(), "%lx: %lx %lx %lx", &num, &ref, &proto, &flags) == 4 &&
+            (flags & 0x10000))
+            return true;
+    }
+    return false;
 }
 
 // --- waiting -------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 //   files        tempdir, write_file / read_file / read_existing, write_full_fd, exists,
 //                mkdirs, mode_of, account_files
 //   processes    run (to completion, output captured), proc (a background program),
-//                child (a forked function), pipe_pair, umask_guard, count_zombies_of
+//                child (a forked function), pipe_pair, umask_guard, count_zombies_of,
+//                count_fds, unix_listening
 //   waiting      wait_until, wait_readable, drain
 //   services     make_service, make_fake_service, fake_status, status_of, wait_status,
 //                start_supervise, service, start_waiter, listeners, notify, notify_drained
@@ -183,6 +184,12 @@ struct pipe_pair {
 
 // Counts the zombie children of pid (via /proc).
 int count_zombies_of(pid_t parent);
+// How many fds pid has open (entries of /proc/PID/fd), -1 if it cannot be read.
+int count_fds(pid_t pid);
+// Whether a Unix socket is listening at path (/proc/net/unix, flag __SO_ACCEPTCON): the
+// socket file exists a moment before its server listens, and a probing connection would
+// start a served program.
+bool unix_listening(std::string const &path);
 
 // --- waiting -------------------------------------------------------------------------------
 

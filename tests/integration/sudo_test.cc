@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdio>
 #include <vector>
 #include <string>
 #include <sys/socket.h>
@@ -22,24 +21,6 @@
 
 namespace {
 
-// Whether a Unix socket is listening at path (/proc/net/unix: flag __SO_ACCEPTCON).
-bool listening(std::string const &path)
-{
-    std::string const table = h::read_file("/proc/net/unix");
-    std::size_t i = 0, j;
-    while ((j = table.find('\n', i)) != table.npos) {
-        std::string const line = table.substr(i, j - i);
-        i = j + 1;
-        if (line.size() < path.size() || line.compare(line.size() - path.size(), path.size(), path))
-            continue;
-        unsigned long num, ref, proto, flags;
-        if (std::sscanf(line.c_str(), "%lx: %lx %lx %lx", &num, &ref, &proto, &flags) == 4 &&
-            (flags & 0x10000))
-            return true;
-    }
-    return false;
-}
-
 // A server on td/NAME: stock s6-ipcserver running sudod (ours or stock) with FOO set empty
 // (so the client's FOO goes through) and BAR set (so the client's BAR does not).
 struct server {
@@ -55,7 +36,7 @@ struct server {
         p = std::make_unique<h::proc>(argv, td.path());
         // The socket file exists a moment before the server listens on it; a probing
         // connection would start an s6-sudod, so ask the kernel instead.
-        REQUIRE(h::wait_until([&] { return listening(sock); }));
+        REQUIRE(h::wait_until([&] { return h::unix_listening(sock); }));
     }
 };
 

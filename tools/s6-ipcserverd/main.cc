@@ -144,7 +144,8 @@ void serve(server &s, int conn, char const *remote) noexcept
     }
     unsigned count;
     if (!ipcd::admit(s.t, uid, count)) {
-        errno = EPERM;
+        // Stock logs this line with whatever errno holds, which is 0 there: ": Success".
+        errno = 0;
         sv::info_sys("deny ", s.t.lookup ? std::string_view(sv::dec(uid)) : "?", ":",
                      s.t.lookup ? std::string_view(sv::dec(gid)) : "?", " count ",
                      s.t.lookup ? std::string_view(sv::dec(count)) : "?", s.local_fmt);
