@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""s6-ipcserver and s6-ipcclient benchmarks, s6pp against stock s6 in one run, as ratios.
+
+  1. Connection rate: `s6-ipcclient SOCKET CLIENT` against `s6-ipcserver SOCKET SERVED`, each
+     side with its own client and server.  SERVED writes one byte on its stdout (the
+     connection) and exits; CLIENT reads that byte from fd 6 and exits: one connection, one
+     exchange, exit.  Each run is timed from the spawn of s6-ipcclient to its exit; the rate
+     is 1 / the median.  CLIENT and SERVED are tiny static programs written by the script, the
+     same for both sides, so that the figures are the IPC programs' own.
+  2. Idle s6-ipcserverd: the proportional set size (Pss, /proc/PID/smaps_rollup) of a server
+     that listens and has served its connections, in all and its anonymous part alone
+     (Pss_Anon: heap, stack, data written to).  The rest is file-backed: for our static
+     binary that is its own text, counted whole when no other process maps it, for stock's
+     dynamic one mostly libc and libskarnet, shared with every other process using them.
+
+Runs alternate between the sides (ours first in even rounds, stock first in odd ones) so that
+both see the same machine load.  Our s6-ipcserver finds our socketbinder and s6-ipcserverd
+next to itself; stock's finds stock's.
+
+Usage: bench/ipc_bench.py [--ours BUILD/tools] [--stock /usr/bin] [--rounds N]
+"""
+import argparse, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+from procinfo import pss_kib
+
+SERVED_C = "#include <unistd.h>\nint main(void) { return write(1, \"x\", 1) == 1 ? 0 : 1; }\n"
+CLIENT_C = ("#include <unistd.h>\n"
+            "int main(void) { char c; return read(6, &c, 1) == 1 ? 0 : 1; }\n")
+
+
+def make_static(root, name, source):
+    """A static program from C source; exits if no C compiler can make one."""
+    src, exe = os.path.join(root, name + ".c"), os.path.join(root, name)
+    with open(src, "w") as f:
+        f.write(source)
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc or subprocess.run([cc, "-O2", "-static", "-o", exe, src],
+                                stderr=subprocess.DEVNULL).returncode != 0:
+        sys.exit("no C compiler able to link a static program")
+    return exe
+
+
+def listening(path):
+    """Whether a Unix socket listens at path (/proc/net/unix, flag __SO_ACCEPTCON)."""
+    with open("/proc/net/unix") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 8 and parts[-1] == path and int(parts[3], 16) & 0x10000:
+                return True
+    return False
+
+
+def start_server(bindir, sock, served):
+    p = subprocess.Popen([os.path.join(bindir, "s6-ipcserver"), "-c", "1000", sock, served],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not listening(sock):
+        if time.monotonic() > deadline or p.poll() is not None:
+            sys.exit(f"{bindir}/s6-ipcserver did not start listening")
+        time.sleep(0.01)
+    return p
+
+
+def one_run(argv):
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ)
+    _, st = os.waitpid(pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(st) != 0:
+        sys.exit(f"{argv} exited {os.waitstatus_to_exitcode(st)}")
+    return wall
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a is not None and b else "n/a"
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ours", default=os.path.join(here, "..", "build", "tools"))
+    ap.add_argument("--stock", default="/usr/bin")
+    ap.add_argument("--rounds", type=int, default=500)
+    a = ap.parse_args()
+    sides = (os.path.abspath(a.ours), a.stock)
+    for side in sides:
+        for t in ("s6-ipcserver", "s6-ipcclient", "s6-ipcserverd", "s6-ipcserver-socketbinder"):
+            if not os.access(os.path.join(side, t), os.X_OK):
+                sys.exit(f"no {t} in {side}")
+    root = tempfile.mkdtemp(prefix="s6pp-ipc-bench-")
+    servers = []
+    try:
+        served = make_static(root, "served", SERVED_C)
+        client = make_static(root, "client", CLIENT_C)
+        socks = [os.path.join(root, f"sock-{n}") for n in range(2)]
+        servers = [start_server(side, sock, served) for side, sock in zip(sides, socks)]
+        argvs = [[os.path.join(side, "s6-ipcclient"), sock, client]
+                 for side, sock in zip(sides, socks)]
+        for argv in argvs:  # one connection each before anything is measured
+            one_run(argv)
+        walls = [[], []]
+        for r in range(a.rounds):
+            for i in (0, 1) if r % 2 == 0 else (1, 0):
+                walls[i].append(one_run(argvs[i]))
+        med = [statistics.median(w) for w in walls]
+        rate = [1 / m for m in med]
+        time.sleep(0.2)  # the last served programs reaped
+        pss = [pss_kib(p.pid) for p in servers]
+        anon = [pss_kib(p.pid, "Pss_Anon:") for p in servers]
+        print(f"ours:  {sides[0]}\nstock: {sides[1]}\nrounds: {a.rounds} (medians shown)\n")
+        print(f"{'measure':48} {'ours':>10} {'stock':>10} {'ours/stock':>11}")
+        print(f"{'connect + one exchange + exit, wall (us)':48} {med[0] * 1e6:10.0f} "
+              f"{med[1] * 1e6:10.0f} {ratio(med[0], med[1]):>11}")
+        print(f"{'connection rate (per second)':48} {rate[0]:10.0f} {rate[1]:10.0f} "
+              f"{ratio(rate[0], rate[1]):>11}")
+        print(f"{'idle s6-ipcserverd Pss (KiB)':48} {pss[0]:10d} {pss[1]:10d} "
+              f"{ratio(pss[0], pss[1]):>11}")
+        print(f"{'idle s6-ipcserverd Pss_Anon (KiB)':48} {anon[0]:10d} {anon[1]:10d} "
+              f"{ratio(anon[0], anon[1]):>11}")
+    finally:
+        for p in servers:
+            p.terminate()
+            p.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
