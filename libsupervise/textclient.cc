@@ -265,17 +265,23 @@ bool text_client::start(char const *const *argv, char const *const *envp,
     out_ = rq_w.release();
     sync_.set_fd(an_r.release());
     async_.set_fd(as_r.release());
-    // rq_r, an_w and as_w close here: only the child holds them now.
+    // Only the child holds its ends now, so that its death reads as end of file at once.
+    rq_r.reset();
+    an_w.reset();
+    as_w.reset();
     if (!set_nonblock(out_, true) || !set_nonblock(sync_.fd(), true) ||
         !set_nonblock(async_.fd(), true)) {
         int const se = errno;
         end();
         return errno = se, false;
     }
-    std::string_view msg;
-    bool ok = send({banner1}, deadline_ms);
-    if (ok) ok = text_receive_until(async_, msg, deadline_ms) && (msg == banner2 || (errno = EPROTO, false));
-    if (ok) ok = text_receive_until(sync_, msg, deadline_ms) && (msg == banner2 || (errno = EPROTO, false));
+    // Banner1 out; banner2 back on the asynchronous channel, then on the answer channel.
+    auto banner_from = [&](text_receiver &r) {
+        std::string_view msg;
+        if (!text_receive_until(r, msg, deadline_ms)) return false;
+        return msg == banner2 || (errno = EPROTO, false);
+    };
+    bool const ok = send({banner1}, deadline_ms) && banner_from(async_) && banner_from(sync_);
     if (!ok) {
         int const se = errno;
         end();
@@ -284,7 +290,8 @@ bool text_client::start(char const *const *argv, char const *const *envp,
     return true;
 }
 
-bool text_client::send(std::initializer_list<std::string_view> parts, std::int64_t deadline_ms) noexcept
+bool text_client::send(std::initializer_list<std::string_view> parts,
+                       std::int64_t deadline_ms) noexcept
 {
     std::size_t len = 0;
     for (auto p : parts) len += p.size();
@@ -326,7 +333,8 @@ bool text_client::exchange(std::initializer_list<std::string_view> parts, std::s
     return send(parts, deadline_ms) && text_receive_until(sync_, answer, deadline_ms);
 }
 
-bool text_client::command(std::initializer_list<std::string_view> parts, std::int64_t deadline_ms) noexcept
+bool text_client::command(std::initializer_list<std::string_view> parts,
+                          std::int64_t deadline_ms) noexcept
 {
     std::string_view ans;
     if (!exchange(parts, ans, deadline_ms)) return false;

@@ -219,7 +219,8 @@ TEST_CASE("s6-mkfifodir: modes, groups and -f as stock", "[ftrig]")
     setup(a.path());
     setup(b.path());
     for (h::strings const &args : {h::strings{"pub"}, h::strings{"-g", "100", "grp"},
-                                   h::strings{"-g", "100", "old"}, h::strings{"-f", "-g", "100", "oldf"},
+                                   h::strings{"-g", "100", "old"},
+                                   h::strings{"-f", "-g", "100", "oldf"},
                                    h::strings{"pub", "ignored", "words"}, h::strings{"-f", "mine"},
                                    h::strings{"-f", "-g", "0", "mine"}}) {
         INFO(join(args));
@@ -239,7 +240,8 @@ TEST_CASE("s6-mkfifodir: modes, groups and -f as stock", "[ftrig]")
             auto const r = h::run_ours("s6-mkfifodir", args, at(b.path()));
             h::check_same(r, s);
             CHECK(r.code == 111);
-            CHECK(r.err == "s6-mkfifodir: fatal: unable to create fifodir at old: Permission denied\n");
+            CHECK(r.err ==
+                  "s6-mkfifodir: fatal: unable to create fifodir at old: Permission denied\n");
         }
     }
 }
@@ -392,7 +394,8 @@ TEST_CASE("ftrig listeners and supervisors, ours and stock, both ways", "[ftrig]
             ours_supervise ? h::stock("s6-ftrig-listen1") : h::ours("s6-ftrig-listen1");
         INFO((ours_supervise ? "our s6-supervise, stock s6-ftrig-listen1"
                              : "stock s6-supervise, our s6-ftrig-listen1"));
-        auto r = h::run({listen1, "-t", "5000", svc + "/event", "u", h::stock("s6-svc"), "-u", svc});
+        auto r =
+            h::run({listen1, "-t", "5000", svc + "/event", "u", h::stock("s6-svc"), "-u", svc});
         CHECK(r.code == 0);
         CHECK(r.out == "u\n");
         r = h::run({listen1, "-t", "5000", svc + "/event", "d.*D", h::stock("s6-svc"), "-d", svc});
@@ -615,6 +618,7 @@ TEST_CASE("s6-ftrigrd: garbage on the protocol ends the helper, never hangs", "[
         int code = -2;
         std::string err;
         bool client_failed = false;
+        std::int64_t ms = 0; // how long the client's bad step took
     };
     // Takes a helper through one bad step as its client, and reports how it all ended.
     auto bad = [&](std::string const &helper, step_fn const &step) {
@@ -623,7 +627,9 @@ TEST_CASE("s6-ftrigrd: garbage on the protocol ends the helper, never hangs", "[
         {
             stderr_to redirect(errfile);
             sv::text_client c;
+            std::int64_t const t0 = sv::mono_ms();
             o.client_failed = !step(c, helper);
+            o.ms = sv::mono_ms() - t0;
             c.end();
             int const wstat = c.last_status();
             o.code = WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1;
@@ -642,11 +648,18 @@ TEST_CASE("s6-ftrigrd: garbage on the protocol ends the helper, never hangs", "[
         CHECK(r.err == err);
         CHECK(wait_fifos(t / "fd", 0));
     };
-    SECTION("a wrong banner")
+    SECTION("a wrong banner: the client hears of it at once, not at its deadline")
     {
         both([&](sv::text_client &c, std::string const &helper) {
             return start(c, helper, "ftrigr v1.0 (c)\n");
         }, 111, "s6-ftrigrd: fatal: unable to sync with client: Protocol error\n");
+        auto const quick = [&](sv::text_client &c, std::string const &hp) {
+            bool const ok = start(c, hp, "ftrigr v1.0 (c)\n");
+            CHECK(errno == EPIPE);
+            return ok;
+        };
+        outcome const r = bad(h::ours("s6-ftrigrd"), quick);
+        CHECK(r.ms < 2000);
     }
     SECTION("an unknown command, with a subscription open")
     {
@@ -679,9 +692,9 @@ TEST_CASE("s6-ftrigrd: garbage on the protocol ends the helper, never hangs", "[
              std::vector<std::pair<std::string, std::string>>{
                  {"< /dev/null", "Broken pipe"}, {"sleep 2.5 |", "Connection timed out"}}) {
             auto run_helper = [&](std::string const &helper) {
-                return h::run({"/bin/sh", "-c",
-                               "exec 3>&2; " + input + " /usr/bin/env SKALIBS_CHILD_SPAWN_FDS=3 \"$0\"",
-                               helper});
+                std::string const script =
+                    "exec 3>&2; " + input + " /usr/bin/env SKALIBS_CHILD_SPAWN_FDS=3 \"$0\"";
+                return h::run({"/bin/sh", "-c", script, helper});
             };
             auto const s = run_helper(h::stock("s6-ftrigrd"));
             auto const r = run_helper(h::ours("s6-ftrigrd"));
@@ -812,7 +825,8 @@ TEST_CASE("s6-ftrigrd: stock libs6 clients run unchanged on ours", "[ftrig][ftri
         {
             auto const r = h::run(wrap({h::stock("s6-ftrig-wait"), "-t", "200", fd, "a"}));
             CHECK(r.code == 1);
-            CHECK(r.err == "s6-ftrig-wait: fatal: unable to match regexp on a: Connection timed out\n");
+            CHECK(r.err ==
+                  "s6-ftrig-wait: fatal: unable to match regexp on a: Connection timed out\n");
             CHECK(wait_fifos(fd, 0));
         }
         SECTION("s6-svwait")

@@ -131,8 +131,8 @@ TEST_CASE("s6-ftrigrd: no more than 1000 subscriptions (ENFILE)", "[ftrigrd]")
 {
     fixture f;
     for (std::size_t i = 0; i < sv::ftrigr_max; i++) {
-        REQUIRE(ftd::handle_request(f.h, subscribe_msg(static_cast<std::uint16_t>(i), 0, f.ev, "z")) ==
-                ftd::outcome::ok);
+        auto const id = static_cast<std::uint16_t>(i);
+        REQUIRE(ftd::handle_request(f.h, subscribe_msg(id, 0, f.ev, "z")) == ftd::outcome::ok);
         f.answers = sv::text_sender{f.abuf};
     }
     CHECK(f.request(subscribe_msg(1000, 0, f.ev, "z")) == "\0\0\0\x01\x17"s); // ENFILE

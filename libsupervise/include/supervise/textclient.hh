@@ -154,9 +154,9 @@ int text_async_fd(char const *const *envp) noexcept;
 // the asynchronous fd from envp, sets the three fds non-blocking, waits until the absolute
 // monotonic deadline for the message banner1 on the request fd, then sends banner2 on the
 // asynchronous channel and then on the answer fd.  The request and answer fds are those of
-// s.in and s.sync if set (tests), else 0 and 1.  Bytes the client sent after banner1 stay in s.in.  False with errno set:
-// EPROTO (another banner), ETIMEDOUT, EPIPE (the client went away), EBADF (the asynchronous
-// fd is not open), or what text_async_fd reports.
+// s.in and s.sync if set (tests), else 0 and 1.  Bytes the client sent after banner1 stay in
+// s.in.  False with errno set: EPROTO (another banner), ETIMEDOUT, EPIPE (the client went
+// away), EBADF (the asynchronous fd is not open), or what text_async_fd reports.
 bool text_server_init(text_server &s, char const *const *envp, std::string_view banner1,
                       std::string_view banner2, std::int64_t deadline_ms) noexcept;
 
