@@ -446,3 +446,22 @@ TEST_CASE("s6-ioconnect under s6-ipcclient: the write half is shut down, the rea
         }
     }
 }
+
+TEST_CASE("s6-ipcserver -P and -p: the served environment is stock's", "[ipc]")
+{
+    h::need_stock("s6-ipcserver");
+    for (std::string const flag : {"-P", "-p"}) {
+        INFO(flag);
+        std::string outs[2];
+        for (bool ours : {true, false}) {
+            server srv({ours ? h::ours("s6-ipcserver") : h::stock("s6-ipcserver"), flag, "s",
+                        "/bin/sh", "-c", show_env});
+            auto const r = h::run_stock("s6-ipcclient", {"s", "/bin/sh", "-c", "cat <&6"},
+                                        in_dir(srv.td.path()));
+            CHECK(r.code == 0);
+            outs[ours ? 0 : 1] = r.out;
+        }
+        CHECK(outs[0] == outs[1]);
+        CHECK(outs[0].find("PROTO=IPC\n") != std::string::npos);
+    }
+}
