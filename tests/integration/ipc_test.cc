@@ -465,3 +465,39 @@ TEST_CASE("s6-ipcserver -P and -p: the served environment is stock's", "[ipc]")
         CHECK(outs[0].find("PROTO=IPC\n") != std::string::npos);
     }
 }
+
+TEST_CASE("s6-ipcserverd: TERM, HUP, QUIT and ABRT act as on stock's", "[ipc]")
+{
+    h::need_stock("s6-ipcserverd");
+    for (int sig : {SIGTERM, SIGHUP, SIGQUIT, SIGABRT}) {
+        INFO("signal " << sig);
+        std::string logs[2];
+        int codes[2];
+        for (bool ours : {true, false}) {
+            auto const bin = [&](std::string const &t) { return ours ? h::ours(t) : h::stock(t); };
+            server srv({bin("s6-ipcserver-socketbinder"), "s", bin("s6-ipcserverd"), "-v", "2",
+                        "/bin/sh", "-c", "echo hi; exec cat >/dev/null"});
+            auto held = connect_to(srv.sock());
+            CHECK(read_line(held.get()) == "hi\n");
+            srv.p->signal(sig);
+            held.reset();
+            // HUP only ends the connections: the server stays (-1: still running).
+            codes[ours ? 0 : 1] = srv.p->wait(sig == SIGHUP ? 500 : 10000);
+            if (sig == SIGHUP) CHECK(codes[ours ? 0 : 1] == -1);
+            std::string log = mask_pids(srv.p->err());
+            // Whether the child's end is logged before the exit depends on timing: keep the
+            // server's own lines.
+            std::string kept;
+            std::size_t i = 0, j;
+            while ((j = log.find('\n', i)) != log.npos) {
+                std::string const line = log.substr(i, j + 1 - i);
+                i = j + 1;
+                if (line.find("info: end pid") == line.npos && line.find("status:") == line.npos)
+                    kept += line;
+            }
+            logs[ours ? 0 : 1] = kept;
+        }
+        CHECK(codes[0] == codes[1]);
+        CHECK(logs[0] == logs[1]);
+    }
+}
