@@ -23,6 +23,7 @@
 #include <linux/close_range.h>
 
 #include <supervise/control.hh>
+#include <supervise/diag.hh>
 #include <supervise/fifodir.hh>
 #include <supervise/tai64n.hh>
 
@@ -90,12 +91,18 @@ result run_tool(std::string const &bin, strings const &args, run_opts const &o)
 // test case into a skipped one.
 int failures_in_test_case = 0;
 
-struct failure_watch : Catch::TestEventListenerBase {
+// The program name diagnostics start with (sv::prog) before any test changed it.
+std::string_view const default_prog = sv::prog;
+
+struct test_case_watch : Catch::TestEventListenerBase {
     using TestEventListenerBase::TestEventListenerBase;
+    // Each test case starts afresh: no failures yet, and sv::prog as at start-up whatever an
+    // earlier test case set it to (so that no test depends on which ran before it).
     void testCaseStarting(Catch::TestCaseInfo const &info) override
     {
         TestEventListenerBase::testCaseStarting(info);
         failures_in_test_case = 0;
+        sv::prog = default_prog;
     }
     bool assertionEnded(Catch::AssertionStats const &stats) override
     {
@@ -106,7 +113,7 @@ struct failure_watch : Catch::TestEventListenerBase {
 
 } // namespace
 
-CATCH_REGISTER_LISTENER(failure_watch)
+CATCH_REGISTER_LISTENER(test_case_watch)
 
 // --- skipping ------------------------------------------------------------------------------
 
