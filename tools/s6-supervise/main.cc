@@ -289,6 +289,66 @@ void quit() noexcept
 
 } // namespace svd::sys
 
+namespace {
+
+// The service's readiness pipe is readable: a newline means ready; EOF or an error closes it.
+void read_notification() noexcept
+{
+    char buf[512];
+    ssize_t got = ::read(notify_rd, buf, sizeof buf);
+    if (got > 0 && std::memchr(buf, '\n', static_cast<std::size_t>(got))) {
+        svd::sys::close_notification();
+        svd::on_ready(sup);
+    } else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        svd::sys::close_notification();
+    }
+}
+
+// Every pending signal, as events: deaths of run or finish (every child reaped), and the
+// four signals s6-supervise acts on.
+void read_signals(int sfd) noexcept
+{
+    int sig;
+    while ((sig = sv::signal_next(sfd)) > 0) {
+        switch (sig) {
+        case SIGCHLD:
+            for (;;) {
+                int wstat;
+                pid_t pid = waitpid(-1, &wstat, WNOHANG);
+                if (pid <= 0) break;
+                if (static_cast<std::uint64_t>(pid) == sup.status.pid &&
+                    sup.st != svd::state::down) {
+                    sup.wstat = wstat;
+                    svd::dispatch(sup, svd::ev_died);
+                }
+            }
+            break;
+        case SIGTERM: svd::dispatch(sup, svd::ev_term); break;
+        case SIGHUP: svd::dispatch(sup, svd::ev_hup); break;
+        case SIGQUIT: svd::dispatch(sup, svd::ev_quit); break;
+        case SIGINT: svd::dispatch(sup, svd::ev_int); break;
+        default: break;
+        }
+    }
+}
+
+// Every byte waiting on supervise/control, one command letter each; others are ignored.
+void read_control(int ctl) noexcept
+{
+    char buf[64];
+    ssize_t got;
+    while ((got = ::read(ctl, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < got; i++) {
+            int ev = svd::event_of_letter(static_cast<unsigned char>(buf[i]));
+            if (ev >= 0) svd::dispatch(sup, ev);
+        }
+    }
+    if (got < 0 && errno != EAGAIN && errno != EINTR)
+        sv::die_sys(sv::exitcode::system, "unable to read supervise/control");
+}
+
+} // namespace
+
 // s6-svscan also calls this, in a forked child, instead of exec'ing this executable: the
 // process then has s6-svscan's memory, but nothing here relies on a fresh one.
 int supervise_main(int argc, char **argv)
@@ -350,55 +410,9 @@ int supervise_main(int argc, char **argv)
         if (r < 0 && errno != EINTR) sv::die_sys(sv::exitcode::system, "unable to poll");
 
         // Readiness before deaths, so a run that prints its newline and exits is seen ready.
-        if (n == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-            char buf[512];
-            ssize_t got = ::read(notify_rd, buf, sizeof buf);
-            if (got > 0 && std::memchr(buf, '\n', static_cast<std::size_t>(got))) {
-                svd::sys::close_notification();
-                svd::on_ready(sup);
-            } else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-                svd::sys::close_notification();
-            }
-        }
-
-        if (p[0].revents & POLLIN) {
-            int sig;
-            while ((sig = sv::signal_next(sfd)) > 0) {
-                switch (sig) {
-                case SIGCHLD:
-                    for (;;) {
-                        int wstat;
-                        pid_t pid = waitpid(-1, &wstat, WNOHANG);
-                        if (pid <= 0) break;
-                        if (static_cast<std::uint64_t>(pid) == sup.status.pid &&
-                            sup.st != svd::state::down) {
-                            sup.wstat = wstat;
-                            svd::dispatch(sup, svd::ev_died);
-                        }
-                    }
-                    break;
-                case SIGTERM: svd::dispatch(sup, svd::ev_term); break;
-                case SIGHUP: svd::dispatch(sup, svd::ev_hup); break;
-                case SIGQUIT: svd::dispatch(sup, svd::ev_quit); break;
-                case SIGINT: svd::dispatch(sup, svd::ev_int); break;
-                default: break;
-                }
-            }
-        }
-
-        if (p[1].revents & POLLIN) {
-            char buf[64];
-            ssize_t got;
-            while ((got = ::read(ctl, buf, sizeof buf)) > 0) {
-                for (ssize_t i = 0; i < got; i++) {
-                    int ev = svd::event_of_letter(static_cast<unsigned char>(buf[i]));
-                    if (ev >= 0) svd::dispatch(sup, ev);
-                }
-            }
-            if (got < 0 && errno != EAGAIN && errno != EINTR)
-                sv::die_sys(sv::exitcode::system, "unable to read supervise/control");
-        }
-
+        if (n == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) read_notification();
+        if (p[0].revents & POLLIN) read_signals(sfd);
+        if (p[1].revents & POLLIN) read_control(ctl);
         if (sup.timer >= 0 && sv::mono_ms() >= sup.timer) svd::dispatch(sup, svd::ev_timeout);
     }
 }
