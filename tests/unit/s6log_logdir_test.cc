@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <supervise/diag.hh>
+
 #include "../../tools/s6-log/logdir.hh"
 
 namespace {
@@ -241,6 +243,7 @@ s6log::logdir fresh(std::uint32_t s = 4096, std::uint32_t l = 2000, std::uint32_
                     std::uint64_t S = 0, std::uint32_t r = 2000)
 {
     w = fake_world{};
+    sv::prog = "s6-log"; // other test cases set their own
     s6log::verbosity = 1;
     s6log::file_mode = 0644;
     s6log::logdir ld;
@@ -517,7 +520,7 @@ TEST_CASE("s6-log logdir: write errors keep every byte and retry after r ms", "[
         for (int e : {ENOSPC, EIO}) {
             w.fail["write"] = e;
             auto text = stderr_of([&] { s6log::rotate_or_flush(ld); });
-            CHECK(text == std::string("s6pp: warning: unable to write to /log/current: ") +
+            CHECK(text == std::string("s6-log: warning: unable to write to /log/current: ") +
                               std::strerror(e) + "\n");
             CHECK(ld.out.size() == input.size());
             CHECK(ld.deadline == w.now + 300);
@@ -533,7 +536,7 @@ TEST_CASE("s6-log logdir: write errors keep every byte and retry after r ms", "[
     {
         w.write_max = 0;
         auto text = stderr_of([&] { s6log::rotate_or_flush(ld); });
-        CHECK(text == "s6pp: warning: unable to write to /log/current: Input/output error\n");
+        CHECK(text == "s6-log: warning: unable to write to /log/current: Input/output error\n");
         CHECK(ld.out.size() == input.size());
     }
     SECTION("short writes: the rest follows in order")
@@ -559,7 +562,7 @@ TEST_CASE("s6-log logdir: a failed rotation step is retried from where it failed
     auto input = lines(ld, 30);
     w.fail["rename:/log/current"] = EXDEV;
     auto text = stderr_of([&] { s6log::rotate_or_flush(ld); });
-    CHECK(text == "s6pp: warning: unable to rename /log/current to /log/previous: Invalid "
+    CHECK(text == "s6-log: warning: unable to rename /log/current to /log/previous: Invalid "
                   "cross-device link\n");
     CHECK(ld.state == rot::rename); // fsync done, rename to do
     CHECK(ld.deadline == w.now + 500);
@@ -578,7 +581,7 @@ TEST_CASE("s6-log logdir: a failed rotation step is retried from where it failed
         lines(ld2, 30);
         w.fail["link:/log/previous"] = EIO;
         auto t2 = stderr_of([&] { s6log::rotate_or_flush(ld2); });
-        CHECK(t2 == "s6pp: warning: unable to finish previous .s to logdir /log: Input/output "
+        CHECK(t2 == "s6-log: warning: unable to finish previous .s to logdir /log: Input/output "
                     "error\n");
         CHECK(ld2.state == rot::finishprevious);
         CHECK(ld2.b == 0); // the new current is open
@@ -602,7 +605,7 @@ TEST_CASE("s6-log logdir: SIGALRM's rotation and finalization", "[s6log]")
 
     w.fail["fsync"] = EIO;
     auto text = stderr_of([&] { CHECK_FALSE(s6log::finalize(ld)); });
-    CHECK(text == "s6pp: warning: unable to fd_sync /log/current: Input/output error\n");
+    CHECK(text == "s6-log: warning: unable to fd_sync /log/current: Input/output error\n");
     CHECK(ld.deadline == w.now + 2000);
     w.fail.clear();
     CHECK(s6log::finalize(ld));
@@ -653,7 +656,7 @@ TEST_CASE("s6-log logdir: the processor's flow, its failures and retries", "[s6l
     SECTION("a failure or a crash: warned, and run again after r ms on the same previous")
     {
         auto t1 = stderr_of([&] { s6log::processor_died(ld, 1 << 8); });
-        CHECK(t1 == "s6pp: warning: processor failed in /log\n");
+        CHECK(t1 == "s6-log: warning: processor failed in /log\n");
         CHECK(ld.state == rot::runprocessor);
         CHECK(ld.deadline == w.now + 700);
         CHECK(w.has(path("previous")));
@@ -662,7 +665,7 @@ TEST_CASE("s6-log logdir: the processor's flow, its failures and retries", "[s6l
         CHECK(w.spawned.size() == 2);
         CHECK(ld.pid == 501);
         auto t2 = stderr_of([&] { s6log::processor_died(ld, SIGKILL); });
-        CHECK(t2 == "s6pp: warning: processor crashed in /log\n");
+        CHECK(t2 == "s6-log: warning: processor crashed in /log\n");
         w.now += 700;
         s6log::rotate_or_flush(ld);
         CHECK(w.spawned.size() == 3);
@@ -678,7 +681,7 @@ TEST_CASE("s6-log logdir: the processor's flow, its failures and retries", "[s6l
         w.fail["fork"] = EAGAIN;
         w.now += 700;
         auto t = stderr_of([&] { s6log::rotate_or_flush(ld); });
-        CHECK(t == "s6pp: warning: unable to fork processor for logdir /log: Resource "
+        CHECK(t == "s6-log: warning: unable to fork processor for logdir /log: Resource "
                    "temporarily unavailable\n");
         CHECK(ld.state == rot::runprocessor);
         CHECK(ld.deadline == w.now + 700);
@@ -692,7 +695,7 @@ TEST_CASE("s6-log logdir: the processor's flow, its failures and retries", "[s6l
         run_processor();
         w.fail["fsync"] = EIO;
         auto t = stderr_of([&] { s6log::processor_died(ld, 0); });
-        CHECK(t == "s6pp: warning: unable to fd_sync /log/processed: Input/output error\n");
+        CHECK(t == "s6-log: warning: unable to fd_sync /log/processed: Input/output error\n");
         CHECK(ld.state == rot::syncprocessed);
         w.fail.clear();
         w.now += 700;
