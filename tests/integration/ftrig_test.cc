@@ -8,6 +8,8 @@
 // protocol.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -531,10 +533,13 @@ std::string ask(sv::text_client &c, std::string const &msg)
     return ans[0] ? std::to_string(static_cast<unsigned char>(ans[0])) : "ok";
 }
 
-// Reads events until n have come (or the deadline); each as "ID!c".
+// Reads events until n have come (or the deadline); each as "ID!c".  Each subscription has a
+// FIFO of its own and the helper reads whichever poll() reports first, so the order between
+// subscriptions is a race in stock and in ours: the events are given grouped by id, each
+// subscription's own events in the order they came.
 std::string events(sv::text_client &c, std::size_t n)
 {
-    std::string out;
+    std::vector<std::pair<std::uint32_t, std::string>> seen;
     std::size_t got = 0;
     std::int64_t const deadline = soon();
     while (got < n) {
@@ -542,12 +547,16 @@ std::string events(sv::text_client &c, std::size_t n)
         if (!sv::text_receive_until(c.async(), m, deadline)) break;
         sv::ftrigr_event e;
         if (!sv::ftrigr_unpack_event(m, e)) {
-            out += "[bad event]";
+            seen.emplace_back(~0u, "[bad event]");
             break;
         }
-        out += std::to_string(e.id) + e.what + static_cast<char>(e.info) + " ";
+        seen.emplace_back(e.id, std::to_string(e.id) + e.what + static_cast<char>(e.info) + " ");
         got++;
     }
+    std::stable_sort(seen.begin(), seen.end(),
+                     [](auto const &x, auto const &y) { return x.first < y.first; });
+    std::string out;
+    for (auto const &[id, text] : seen) out += text;
     return out;
 }
 
