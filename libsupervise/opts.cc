@@ -60,4 +60,11 @@ bool scan_uint64(std::string_view s, unsigned long long &out) noexcept
     return ec == std::errc{} && p == s.data() + s.size();
 }
 
+bool scan_octal(std::string_view s, unsigned &out) noexcept
+{
+    if (s.empty() || s[0] < '0' || s[0] > '7') return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 8);
+    return ec == std::errc{} && p == s.data() + s.size();
+}
+
 } // namespace sv

@@ -22,18 +22,6 @@ namespace {
 constexpr std::string_view usage = "s6-ipcserver-socketbinder [ -d | -D ] [ -b backlog ] "
                                    "[ -M | -m ] [ -a perms ] [ -B ] path prog...";
 
-// An octal number making up all of s.
-bool scan_octal(char const *s, unsigned &out) noexcept
-{
-    unsigned long v = 0;
-    if (!*s) return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '7' || v > UINT_MAX / 8) return false;
-        v = v * 8 + static_cast<unsigned>(*s - '0');
-    }
-    out = static_cast<unsigned>(v);
-    return true;
-}
 } // namespace
 
 int main(int argc, char **argv)
@@ -54,7 +42,7 @@ int main(int argc, char **argv)
             if (!sv::scan_uint(opts.arg(), backlog)) sv::die_usage(usage);
             break;
         case 'a':
-            if (!scan_octal(opts.arg(), perms)) sv::die_usage(usage);
+            if (!sv::scan_octal(opts.arg(), perms)) sv::die_usage(usage);
             break;
         default: sv::die_usage(usage);
         }

@@ -20,19 +20,6 @@ constexpr std::string_view usage =
     "[ -C localmaxconn ] [ -b backlog ] [ -a socketperms ] [ -G gid,gid,... ] [ -g gid ] "
     "[ -u uid ] [ -U ] path prog...";
 
-// An octal number making up all of s.
-bool scan_octal(char const *s, unsigned &out) noexcept
-{
-    unsigned v = 0;
-    if (!*s) return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '7' || v > (~0u >> 3)) return false;
-        v = v * 8 + static_cast<unsigned>(*s - '0');
-    }
-    out = v;
-    return true;
-}
-
 // A comma-separated list of decimal gids, or the empty string.
 bool gid_list(std::string_view s) noexcept
 {
@@ -123,7 +110,7 @@ int main(int argc, char **argv)
             o.have_backlog = true;
             break;
         case 'a':
-            if (!scan_octal(opts.arg(), o.perms)) sv::die_usage(usage);
+            if (!sv::scan_octal(opts.arg(), o.perms)) sv::die_usage(usage);
             break;
         case 'u':
             if (!sv::scan_uint(opts.arg(), o.uid)) sv::die_usage(usage);

@@ -44,5 +44,7 @@ private:
 // Parses an unsigned decimal number that makes up the whole of s; false if it does not.
 bool scan_uint(std::string_view s, unsigned &out) noexcept;
 bool scan_uint64(std::string_view s, unsigned long long &out) noexcept;
+// The same for an octal number (file modes given on the command line).
+bool scan_octal(std::string_view s, unsigned &out) noexcept;
 
 } // namespace sv
