@@ -105,24 +105,25 @@ bool envdir_read(char const *dir, unsigned flags, char nullis,
 
 std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept
 {
-    std::vector<std::string> out;
-    for (char **e = environ; e && *e; e++) {
-        std::string_view entry = *e;
-        std::string_view name = entry.substr(0, entry.find('='));
-        bool changed = false;
-        for (auto const &c : changes)
-            changed = changed || c.name == name;
-        if (!changed) out.emplace_back(entry);
+    // skalibs' env_mergen, step for step: the environment as it is, then each change in turn
+    // takes the first entry of its name out (the last entry moves into its place) and, if
+    // it sets, goes at the end.  Programs that print their environment see stock's order.
+    std::vector<std::string> set;
+    set.reserve(changes.size()); // views into it stay valid
+    std::vector<std::string_view> v;
+    for (char **e = environ; e && *e; e++) v.emplace_back(*e);
+    for (auto const &c : changes) {
+        for (std::size_t j = 0; j < v.size(); j++) {
+            if (v[j].size() > c.name.size() && v[j][c.name.size()] == '=' &&
+                v[j].starts_with(c.name)) {
+                v[j] = v.back();
+                v.pop_back();
+                break;
+            }
+        }
+        if (!c.unset) v.emplace_back(set.emplace_back(c.name + "=" + c.value));
     }
-    for (std::size_t i = 0; i < changes.size(); i++) {
-        auto const &c = changes[i];
-        // If a name comes twice, the last change wins.
-        bool later = false;
-        for (std::size_t j = i + 1; j < changes.size(); j++)
-            later = later || changes[j].name == c.name;
-        if (!c.unset && !later) out.push_back(c.name + "=" + c.value);
-    }
-    return out;
+    return {v.begin(), v.end()};
 }
 
 std::vector<env_change> env_changes_parse(std::string_view list)

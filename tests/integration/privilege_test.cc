@@ -339,6 +339,8 @@ TEST_CASE("s6-envdir: same environment and exit codes as stock", "[privilege]")
         same("s6-envdir", plus(args, env_probe), {"D=was-set", "A=old"});
     }
     same("s6-envdir", plus({"-c", "", d}, env_probe));
+    // Unsorted: the order of the environment is skalibs' merge order too.
+    same("s6-envdir", {d, "/usr/bin/env"}, {"D=was-set", "A=old"});
     same("s6-envdir", plus({"-x", d}, env_probe));
     same("s6-envdir", plus({t / "missing"}, env_probe));
     same("s6-envdir", plus({"-I", t / "missing"}, env_probe));

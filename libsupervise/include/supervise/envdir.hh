@@ -56,8 +56,9 @@ bool envdir_value(std::string_view content, unsigned flags, char nullis, std::st
 bool envdir_read(char const *dir, unsigned flags, char nullis,
                  std::vector<env_change> &out) noexcept;
 
-// This process's environment with changes applied, as skalibs merges them for an exec: the
-// entries no change names, in their order, then every variable set by changes, in order.
+// This process's environment with changes applied, in the order skalibs' env_merge gives:
+// for each change in turn, the first entry of its name is taken out and the last entry
+// moved into its place; a change that sets a variable appends it.
 std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept;
 
 // The changes in skalibs' modification-list form ("NAME=VALUE\0" sets, "NAME\0" unsets), as
