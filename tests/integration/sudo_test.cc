@@ -253,3 +253,65 @@ TEST_CASE("s6-sudoc: the request is byte for byte what stock s6-sudoc sends", "[
         CHECK(client.wait() == 128 + 9);
     }
 }
+
+TEST_CASE("s6-sudo: one process, the same request as stock's three", "[sudo]")
+{
+    // Stock s6-sudo execs s6-ipcclient, which execs s6-sudoc; ours does their work itself.
+    // The server must not see the difference: the same environment (PROTO and IPCLOCALPATH
+    // merged as an exec would: moved to the end), -p and -l honoured, and a closed stdin
+    // sent as /dev/null rather than the socket.
+    h::need_stock("s6-sudo");
+    h::tempdir td;
+    std::string const sock = td / "fake.sock";
+    sv::unique_fd l(sv::ipc_socket(false, true, true));
+    int lockfd = -1;
+    REQUIRE(sv::ipc_bind_reuse(l.get(), sock.c_str(), 0, &lockfd) == 0);
+    sv::unique_fd lock(lockfd);
+    REQUIRE(::listen(l.get(), 4) == 0);
+    struct stat devnull;
+    REQUIRE(::stat("/dev/null", &devnull) == 0);
+
+    struct variant {
+        h::strings opts;
+        bool close_stdin;
+    };
+    std::string const bound = td / "client.sock";
+    for (variant const &v : {variant{{}, false}, variant{{"-l", "name"}, false},
+                             variant{{"-p", bound}, false}, variant{{"-e"}, false},
+                             variant{{}, true}}) {
+        std::string seen[2];
+        for (bool ours : {false, true}) {
+            INFO((ours ? "ours " : "stock ") << (v.opts.empty() ? "" : v.opts[0])
+                                              << (v.close_stdin ? " stdin closed" : ""));
+            ::unlink(bound.c_str());
+            h::strings argv{"/usr/bin/env", "-i", "PROTO=old", "A=1", "/bin/sh", "-c",
+                            v.close_stdin ? "exec \"$@\" <&-" : "exec \"$@\"", "sh",
+                            ours ? h::ours("s6-sudo") : h::stock("s6-sudo")};
+            argv.insert(argv.end(), v.opts.begin(), v.opts.end());
+            argv.insert(argv.end(), {sock, "x", "y z"});
+            h::proc client(argv, td.path());
+            sv::unique_fd c;
+            REQUIRE(h::wait_until([&] {
+                c.reset(sv::ipc_accept(l.get(), nullptr, 0, true, true));
+                return bool(c);
+            }));
+            REQUIRE(sv::write_full(c.get(), sv::sudo_banner_server));
+            static char buf[65536];
+            int fdbuf[8];
+            sv::umsg_receiver r(buf, fdbuf, c.get());
+            sv::umsg m;
+            REQUIRE(sv::umsg_receive_until(r, m, sv::mono_ms() + 5000));
+            seen[ours] = std::string(m.data);
+            REQUIRE(m.fds.size() == 3);
+            struct stat st;
+            REQUIRE(::fstat(m.fds[0], &st) == 0);
+            if (v.close_stdin) CHECK((S_ISCHR(st.st_mode) && st.st_rdev == devnull.st_rdev));
+            else CHECK(!S_ISSOCK(st.st_mode));
+            for (int fd : m.fds) ::close(fd);
+            char answer[5] = {0, 0, 0, 7, 0}; // started, then exited 7
+            REQUIRE(sv::write_full(c.get(), answer, sizeof answer));
+            CHECK(client.wait() == 7);
+        }
+        CHECK(seen[1] == seen[0]);
+    }
+}
