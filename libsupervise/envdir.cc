@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
@@ -103,26 +104,33 @@ bool envdir_read(char const *dir, unsigned flags, char nullis,
     return true;
 }
 
-std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept
+void env_merge_into(std::vector<char const *> &v, std::span<char const *const> modifs)
 {
-    // skalibs' env_mergen, step for step: the environment as it is, then each change in turn
-    // takes the first entry of its name out (the last entry moves into its place) and, if
-    // it sets, goes at the end.  Programs that print their environment see stock's order.
-    std::vector<std::string> set;
-    set.reserve(changes.size()); // views into it stay valid
-    std::vector<std::string_view> v;
-    for (char **e = environ; e && *e; e++) v.emplace_back(*e);
-    for (auto const &c : changes) {
+    for (char const *m : modifs) {
+        std::string_view const mod = m;
+        std::size_t const split = std::min(mod.find('='), mod.size());
         for (std::size_t j = 0; j < v.size(); j++) {
-            if (v[j].size() > c.name.size() && v[j][c.name.size()] == '=' &&
-                v[j].starts_with(c.name)) {
+            if (!std::strncmp(m, v[j], split) && v[j][split] == '=') {
                 v[j] = v.back();
                 v.pop_back();
                 break;
             }
         }
-        if (!c.unset) v.emplace_back(set.emplace_back(c.name + "=" + c.value));
+        if (split < mod.size()) v.push_back(m);
     }
+}
+
+std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept
+{
+    // Programs that print their environment see stock's order.
+    std::vector<std::string> mods;
+    mods.reserve(changes.size());
+    std::vector<char const *> modp;
+    for (auto const &c : changes)
+        modp.push_back(mods.emplace_back(c.unset ? c.name : c.name + "=" + c.value).c_str());
+    std::vector<char const *> v;
+    for (char **e = environ; e && *e; e++) v.push_back(*e);
+    env_merge_into(v, modp);
     return {v.begin(), v.end()};
 }
 

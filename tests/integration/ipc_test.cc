@@ -501,3 +501,26 @@ TEST_CASE("s6-ipcserverd: TERM, HUP, QUIT and ABRT act as on stock's", "[ipc]")
         CHECK(logs[0] == logs[1]);
     }
 }
+
+TEST_CASE("s6-ipcserverd: the served environment is in stock's order", "[ipc]")
+{
+    // skalibs merges a connection's variables by moving the environment's last entry into
+    // the slot of one it replaces: with PROTO and IPCREMOTEPATH already set, the order shows.
+    h::need_stock("s6-ipcserver");
+    for (std::string const flag : {"-P", "-p"}) {
+        INFO(flag);
+        std::string outs[2];
+        for (bool ours : {true, false}) {
+            server srv({"/usr/bin/env", "-i", "A=1", "PROTO=old", "B=2", "IPCREMOTEPATH=x",
+                        "IPCREMOTEEUID=9", "C=3",
+                        ours ? h::ours("s6-ipcserver") : h::stock("s6-ipcserver"), flag, "s",
+                        "/usr/bin/env"});
+            auto const r = h::run_stock("s6-ipcclient", {"s", "/bin/sh", "-c", "cat <&6"},
+                                        in_dir(srv.td.path()));
+            CHECK(r.code == 0);
+            outs[ours ? 0 : 1] = r.out;
+        }
+        CHECK(outs[0] == outs[1]);
+        CHECK(outs[0].starts_with("A=1\n"));
+    }
+}

@@ -61,6 +61,12 @@ bool envdir_read(char const *dir, unsigned flags, char nullis,
 // moved into its place; a change that sets a variable appends it.
 std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept;
 
+// The same merge on pointers, as skalibs' env_mergen does it: v holds an environment; each
+// modification ("NAME=VALUE" sets, "NAME" unsets) takes the first entry of its name out of v,
+// moving the last entry into its place, and a set appends the modification's own pointer
+// (so a daemon can merge once and rewrite the values in place later).
+void env_merge_into(std::vector<char const *> &v, std::span<char const *const> modifs);
+
 // The changes in skalibs' modification-list form ("NAME=VALUE\0" sets, "NAME\0" unsets), as
 // access rules carry them.  A last entry without its NUL counts as if it had one.
 std::vector<env_change> env_changes_parse(std::string_view list);
