@@ -134,6 +134,22 @@ std::vector<std::string> env_merged(std::span<env_change const> changes) noexcep
     return {v.begin(), v.end()};
 }
 
+bool env_replace_merged(std::span<env_change const> changes) noexcept
+{
+    // Kept for the life of the process: environ points into them.
+    static std::vector<std::string> store;
+    static std::vector<char *> ptrs;
+    std::vector<std::string> merged = env_merged(changes);
+    std::vector<char *> p;
+    p.reserve(merged.size() + 1);
+    for (auto &e : merged) p.push_back(e.data());
+    p.push_back(nullptr);
+    store.swap(merged);
+    ptrs.swap(p);
+    environ = ptrs.data();
+    return true;
+}
+
 std::vector<env_change> env_changes_parse(std::string_view list)
 {
     std::vector<env_change> out;

@@ -75,6 +75,10 @@ std::vector<env_change> env_changes_parse(std::string_view list);
 [[noreturn]] void exec_changed_or_die(char const *const *argv,
                                       std::span<env_change const> changes) noexcept;
 
+// Replaces this process's environment (environ) with env_merged(changes), so that what it
+// execs next sees stock's order.  False with errno set on failure.
+bool env_replace_merged(std::span<env_change const> changes) noexcept;
+
 // Applies changes to this process's environment (setenv / unsetenv, in order).  False with
 // errno set on failure.
 bool env_apply(std::span<env_change const> changes) noexcept;
