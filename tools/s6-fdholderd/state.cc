@@ -25,12 +25,8 @@ bool matches(regex_t const &re, std::string_view id) noexcept
     return regexec(&re, buf, 0, nullptr, 0) == 0;
 }
 
-held *free_slot(state &s) noexcept
-{
-    for (held &h : s.fds)
-        if (h.fd < 0) return &h;
-    return nullptr;
-}
+// Pops the slot freed last (s.nfree > 0).
+held &take_slot(state &s) noexcept { return s.fds[s.free[--s.nfree]]; }
 
 void put(state &s, held &h, int fd, sv::tain limit, std::string_view id) noexcept
 {
@@ -47,6 +43,7 @@ void forget(state &s, held &h, bool close_it) noexcept
     if (close_it) s.io->close(h.fd);
     h.fd = -1;
     s.nfds--;
+    s.free[s.nfree++] = static_cast<std::uint32_t>(&h - s.fds.data());
 }
 
 void close_fds(state &s, sv::umsg const &m) noexcept
@@ -68,16 +65,15 @@ bool do_store(state &s, client &c, sv::umsg const &m, std::string_view body) noe
     if (c.dumping || m.fds.size() != 1 || !sv::fdh::parse_store(body, limit, id))
         return fail(s, m);
     int e = 0;
-    held *slot = nullptr;
     if (!matches(c.wre, id)) e = EPERM;
-    else if (s.nfds >= s.fds.size() || !(slot = free_slot(s))) e = ENFILE;
+    else if (s.nfds >= s.fds.size() || !s.nfree) e = ENFILE;
     else if (find(s, id)) e = EBUSY;
     if (e) {
         close_fds(s, m);
         return answer(s, c, e);
     }
     if (!answer(s, c, 0)) return fail(s, m);
-    put(s, *slot, m.fds[0], limit, id);
+    put(s, take_slot(s), m.fds[0], limit, id);
     return true;
 }
 
@@ -183,15 +179,23 @@ bool do_setdump_data(state &s, client &c, sv::umsg const &m, std::string_view bo
     rest = body;
     for (std::size_t i = 0; i < k; i++) {
         sv::fdh::next_entry(rest, limit, id);
-        // A dumped id replaces one already held, as in stock.
+        // A dumped id replaces one already held, as in stock, which takes the new slot
+        // before it frees the old one.
+        held &slot = take_slot(s);
         if (held *old = find(s, id)) forget(s, *old, true);
-        put(s, *free_slot(s), m.fds[i], limit, id);
+        put(s, slot, m.fds[i], limit, id);
     }
     c.dumping -= static_cast<std::uint32_t>(k);
     return answer(s, c, c.dumping ? EAGAIN : 0);
 }
 
 } // namespace
+
+void init_slots(state &s) noexcept
+{
+    s.nfree = static_cast<std::uint32_t>(s.fds.size());
+    for (std::uint32_t i = 0; i < s.nfree; i++) s.free[i] = s.nfree - 1 - i;
+}
 
 held *find(state &s, std::string_view id) noexcept
 {
@@ -218,13 +222,14 @@ bool handle(state &s, client &c, sv::umsg const &m) noexcept
 
 sv::tain expire(state &s, sv::tain now) noexcept
 {
-    sv::tain next{};
-    for (held &h : s.fds) {
-        if (h.fd < 0) continue;
-        if (!(now < h.limit)) forget(s, h, true);
-        else if (next == sv::tain{} || h.limit < next) next = h.limit;
+    for (;;) {
+        held *first = nullptr;
+        for (held &h : s.fds)
+            if (h.fd >= 0 && (!first || h.limit < first->limit)) first = &h;
+        if (!first) return {};
+        if (now < first->limit) return first->limit;
+        forget(s, *first, true);
     }
-    return next;
 }
 
 void drop(state &s, client &c) noexcept
