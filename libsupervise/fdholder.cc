@@ -242,11 +242,12 @@ bool outcome(int e, umsg const &m)
     return false;
 }
 
+// As in libs6, only a length over id_max is refused here; an empty id goes out as it is and
+// the daemon drops the connection (the caller then sees EPIPE, as stock's clients do).
 bool check_id(std::string_view id)
 {
-    if (id.size() > id_max) errno = ENAMETOOLONG;
-    else if (!id_valid(id)) errno = EINVAL;
-    else return true;
+    if (id.size() <= id_max) return true;
+    errno = ENAMETOOLONG;
     return false;
 }
 

@@ -345,6 +345,50 @@ TEST_CASE("fdholder: rules that deny each operation, as stock denies", "[fdholde
     }
 }
 
+TEST_CASE("fdholder: bad ids and dump variables, as stock's clients take them", "[fdholder]")
+{
+    h::need_stock("s6-fdholderd");
+    std::string const id255(255, 'i'), id256(256, 'i');
+    for (bool ours_daemon : {true, false}) {
+        INFO("our daemon " << ours_daemon);
+        h::tempdir d;
+        holder dm(ours_daemon, d, "s");
+        // An empty id goes out and the daemon hangs up; one over 255 bytes never leaves.
+        for (auto const &[tool, args] : std::vector<std::pair<std::string, h::strings>>{
+                 {"s6-fdholder-store", {dm.sock, ""}},
+                 {"s6-fdholder-delete", {dm.sock, ""}},
+                 {"s6-fdholder-retrieve", {dm.sock, "", "true"}},
+                 {"s6-fdholder-store", {dm.sock, id256}},
+                 {"s6-fdholder-delete", {dm.sock, id256}},
+                 {"s6-fdholder-retrieve", {dm.sock, id256, "true"}}}) {
+            INFO(tool << " with an id of " << args[1].size() << " bytes");
+            auto o = client(true, tool, args), st = client(false, tool, args);
+            CHECK(o.code == 1);
+            h::check_same(o, st);
+        }
+        CHECK(client(true, "s6-fdholder-store", {dm.sock, id255}).code == 0);
+        CHECK(client(false, "s6-fdholder-delete", {dm.sock, id255}).code == 0);
+        // s6-fdholder-setdump's variables.
+        std::string const label = "@400000010000000000000000"; // year 2106
+        for (h::strings const &env : std::vector<h::strings>{
+                 {"S6_FD#=1"},
+                 {"S6_FD#=1", "S6_FD_0=x", "S6_FDID_0=a"},
+                 {"S6_FD#=1", "S6_FD_0=0"},
+                 {"S6_FD#=1", "S6_FD_0=0", "S6_FDID_0="},
+                 {"S6_FD#=1", "S6_FD_0=0", "S6_FDID_0=" + id256},
+                 {"S6_FD#=1", "S6_FD_0=0", "S6_FDID_0=a", "S6_FDLIMIT_0=@12"},
+                 {"S6_FD#=1", "S6_FD_0=0", "S6_FDID_0=a", "S6_FDLIMIT_0=" + label + "junk"},
+                 {"S6_FD#=0"}}) {
+            INFO(env.back());
+            h::run_opts o;
+            o.env = env;
+            h::check_same(client(true, "s6-fdholder-setdump", {dm.sock}, o),
+                          client(false, "s6-fdholder-setdump", {dm.sock}, o));
+        }
+        CHECK(list(dm.sock) == "a\n"); // the one with a label and junk after it
+    }
+}
+
 TEST_CASE("fdholder: the daemons' options, limits and exit codes match stock", "[fdholder]")
 {
     h::need_stock("s6-fdholderd");
