@@ -450,6 +450,42 @@ TEST_CASE("fdholder: the daemons' options, limits and exit codes match stock", "
     }
 }
 
+TEST_CASE("fdholder: rules from a cdb, reloaded on SIGHUP; the rules' warnings", "[fdholder]")
+{
+    h::need_stock("s6-fdholderd");
+    for (bool ours : {true, false}) {
+        INFO("our daemon " << ours);
+        h::tempdir d;
+        std::string const cdb = d / "rules.cdb";
+        make_rules(d / "fs", {});
+        REQUIRE(h::run_ours("s6-accessrules-cdb-from-fs", {cdb, d / "fs"}).code == 0);
+        holder dm(ours, d, "s", {}, {"-x", cdb}); // the last of -i and -x wins
+        CHECK(client(true, "s6-fdholder-list", {dm.sock}).code == 0);
+        make_rules(d / "fs2", {.list = false});
+        REQUIRE(h::run_ours("s6-accessrules-cdb-from-fs", {cdb, d / "fs2"}).code == 0);
+        CHECK(client(true, "s6-fdholder-list", {dm.sock}).code == 0); // still the old map
+        dm.p->signal(SIGHUP);
+        CHECK(h::wait_until(
+            [&] { return client(true, "s6-fdholder-list", {dm.sock}).code == 1; }, 5000));
+    }
+    // An exec string is unused; an invalid regex refuses the client.
+    std::string errs[2];
+    for (bool ours : {true, false}) {
+        h::tempdir d;
+        holder dm(ours, d, "s", {.store = "("});
+        h::write_file(d / "rules-s/uid/0/exec", "true\n");
+        CHECK(client(true, "s6-fdholder-list", {dm.sock}).code == 1);
+        CHECK(h::wait_until([&] { return dm.p->err().find("parse_env") != std::string::npos; },
+                            5000));
+        errs[ours] = dm.p->err();
+    }
+    CHECK(errs[1] == "s6-fdholderd: warning: unused exec string in rules for uid 0 gid 0\n"
+                     "s6-fdholderd: warning: invalid S6_FDHOLDER_STORE_REGEX value: (: "
+                     "Unmatched ( or \\(\n"
+                     "s6-fdholderd: warning: unable to parse_env: Success\n");
+    CHECK(errs[1] == errs[0]);
+}
+
 TEST_CASE("fdholder: our s6-fdholder-daemon runs our own programs", "[fdholder]")
 {
     h::tempdir d;
