@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""s6-ipcserver and s6-ipcclient benchmarks, s6pp against stock s6 in one run, as ratios.
+"""s6-ipcserver, s6-ipcclient and s6-fdholderd benchmarks, s6pp against stock s6 in one run, as ratios.
 
   1. Connection rate: `s6-ipcclient SOCKET CLIENT` against `s6-ipcserver SOCKET SERVED`, each
      side with its own client and server.  SERVED writes one byte on its stdout (the
@@ -12,6 +12,9 @@
      (Pss_Anon: heap, stack, data written to).  The rest is file-backed: for our static
      binary that is its own text, counted whole when no other process maps it, for stock's
      dynamic one mostly libc and libskarnet, shared with every other process using them.
+
+  3. Idle s6-fdholderd: the same two measures for a fd-holder daemon (started by each side's
+     s6-fdholder-daemon, default limits) that holds two pipe ends and has answered a list.
 
 Runs alternate between the sides (ours first in even rounds, stock first in odd ones) so that
 both see the same machine load.  Our s6-ipcserver finds our socketbinder and s6-ipcserverd
@@ -61,6 +64,34 @@ def start_server(bindir, sock, served):
     return p
 
 
+def start_fdholder(bindir, root, n):
+    """A fd-holder daemon from bindir, holding two pipe ends; returns the Popen and socket."""
+    rules = os.path.join(root, f"rules-{n}", "uid", str(os.getuid()))
+    os.makedirs(os.path.join(rules, "env"))
+    open(os.path.join(rules, "allow"), "w").close()
+    for var, value in (("STORE_REGEX", ".*"), ("RETRIEVE_REGEX", ".*"), ("LIST", "1")):
+        with open(os.path.join(rules, "env", "S6_FDHOLDER_" + var), "w") as f:
+            f.write(value + "\n")
+    sock = os.path.join(root, f"fdholder-{n}")
+    p = subprocess.Popen([os.path.join(bindir, "s6-fdholder-daemon"), "-i",
+                          os.path.join(root, f"rules-{n}"), sock],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not listening(sock):
+        if time.monotonic() > deadline or p.poll() is not None:
+            sys.exit(f"{bindir}/s6-fdholder-daemon did not start listening")
+        time.sleep(0.01)
+    r, w = os.pipe()
+    for fd, name in ((r, "pipe-r"), (w, "pipe-w")):
+        subprocess.run([os.path.join(bindir, "s6-fdholder-store"), "-d", str(fd), sock, name],
+                       pass_fds=(fd,), check=True)
+    os.close(r)
+    os.close(w)
+    subprocess.run([os.path.join(bindir, "s6-fdholder-list"), sock], check=True,
+                   stdout=subprocess.DEVNULL)
+    return p
+
+
 def one_run(argv):
     t0 = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, os.environ)
@@ -84,7 +115,8 @@ def main():
     a = ap.parse_args()
     sides = (os.path.abspath(a.ours), a.stock)
     for side in sides:
-        for t in ("s6-ipcserver", "s6-ipcclient", "s6-ipcserverd", "s6-ipcserver-socketbinder"):
+        for t in ("s6-ipcserver", "s6-ipcclient", "s6-ipcserverd", "s6-ipcserver-socketbinder",
+                  "s6-fdholder-daemon", "s6-fdholderd", "s6-fdholder-store", "s6-fdholder-list"):
             if not os.access(os.path.join(side, t), os.X_OK):
                 sys.exit(f"no {t} in {side}")
     root = tempfile.mkdtemp(prefix="s6pp-ipc-bench-")
@@ -107,6 +139,11 @@ def main():
         time.sleep(0.2)  # the last served programs reaped
         pss = [pss_kib(p.pid) for p in servers]
         anon = [pss_kib(p.pid, "Pss_Anon:") for p in servers]
+        holders = [start_fdholder(side, root, n) for n, side in enumerate(sides)]
+        servers += holders
+        time.sleep(0.2)  # the clients' connections closed
+        fpss = [pss_kib(p.pid) for p in holders]
+        fanon = [pss_kib(p.pid, "Pss_Anon:") for p in holders]
         print(f"ours:  {sides[0]}\nstock: {sides[1]}\nrounds: {a.rounds} (medians shown)\n")
         print(f"{'measure':48} {'ours':>10} {'stock':>10} {'ours/stock':>11}")
         print(f"{'connect + one exchange + exit, wall (us)':48} {med[0] * 1e6:10.0f} "
@@ -117,6 +154,10 @@ def main():
               f"{ratio(pss[0], pss[1]):>11}")
         print(f"{'idle s6-ipcserverd Pss_Anon (KiB)':48} {anon[0]:10d} {anon[1]:10d} "
               f"{ratio(anon[0], anon[1]):>11}")
+        print(f"{'idle s6-fdholderd Pss (KiB)':48} {fpss[0]:10d} {fpss[1]:10d} "
+              f"{ratio(fpss[0], fpss[1]):>11}")
+        print(f"{'idle s6-fdholderd Pss_Anon (KiB)':48} {fanon[0]:10d} {fanon[1]:10d} "
+              f"{ratio(fanon[0], fanon[1]):>11}")
     finally:
         for p in servers:
             p.terminate()

@@ -25,8 +25,17 @@ bool matches(regex_t const &re, std::string_view id) noexcept
     return regexec(&re, buf, 0, nullptr, 0) == 0;
 }
 
-// Pops the slot freed last (s.nfree > 0).
-held &take_slot(state &s) noexcept { return s.fds[s.free[--s.nfree]]; }
+// Pops the slot freed last (s.nfree > 0).  A fresh slot is always s.top itself (the stack
+// hands them out in order), so every slot below s.top has been written.
+held &take_slot(state &s) noexcept
+{
+    std::uint32_t const i = s.free[--s.nfree];
+    if (i >= s.top) s.top = i + 1;
+    return s.fds[i];
+}
+
+// The slots ever used: the others have never been written (nor their pages touched).
+std::span<held> slots(state &s) noexcept { return s.fds.first(s.top); }
 
 void put(state &s, held &h, int fd, sv::tain limit, std::string_view id) noexcept
 {
@@ -114,7 +123,7 @@ bool do_list(state &s, client &c, sv::umsg const &m, std::string_view body) noex
     char head[5];
     std::size_t n = 0;
     s.parts[n++] = {head, sv::fdh::pack_list_head(head, s.nfds)};
-    for (held const &h : s.fds)
+    for (held const &h : slots(s))
         if (h.fd >= 0) s.parts[n++] = {h.id, h.idlen + 1u}; // with its NUL
     return s.io->send(c.fd, s.parts.first(n), {});
 }
@@ -128,7 +137,7 @@ bool do_getdump(state &s, client &c, sv::umsg const &m, std::string_view body) n
     if (!s.io->send(c.fd, {&hp, 1}, {})) return false;
     // Entries as limit+idlen then id+NUL, in slot order, sent 255 fds to a message.
     std::size_t n = 0;
-    for (held const &h : s.fds) {
+    for (held const &h : slots(s)) {
         if (h.fd < 0) continue;
         char *p = s.packs.data() + n * (sv::tain_pack_size + 1);
         sv::tain_pack(p, h.limit);
@@ -193,13 +202,14 @@ bool do_setdump_data(state &s, client &c, sv::umsg const &m, std::string_view bo
 
 void init_slots(state &s) noexcept
 {
+    s.top = 0;
     s.nfree = static_cast<std::uint32_t>(s.fds.size());
     for (std::uint32_t i = 0; i < s.nfree; i++) s.free[i] = s.nfree - 1 - i;
 }
 
 held *find(state &s, std::string_view id) noexcept
 {
-    for (held &h : s.fds)
+    for (held &h : slots(s))
         if (h.fd >= 0 && h.name() == id) return &h;
     return nullptr;
 }
@@ -224,7 +234,7 @@ sv::tain expire(state &s, sv::tain now) noexcept
 {
     for (;;) {
         held *first = nullptr;
-        for (held &h : s.fds)
+        for (held &h : slots(s))
             if (h.fd >= 0 && (!first || h.limit < first->limit)) first = &h;
         if (!first) return {};
         if (now < first->limit) return first->limit;

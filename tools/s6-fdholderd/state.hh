@@ -15,7 +15,9 @@
 
 namespace fdhd {
 
-// One held fd.  fd < 0: a free slot.
+// One held fd.  fd < 0: a free slot.  The daemon reserves its maxfds slots without
+// constructing them (a slot is first written when taken, see state::top), so that an idle
+// daemon's memory is not charged for 1000 empty ids.
 struct held {
     int fd = -1;
     sv::tain limit;
@@ -51,6 +53,7 @@ struct state {
     // the slots in order, so the order of their answers is stock's after any deletions too.
     std::span<std::uint32_t> free; // maxfds entries
     std::uint32_t nfree = 0;
+    std::uint32_t top = 0; // slots [0, top) have been used; the rest were never written
     std::span<client> clients; // maxconn slots
     std::uint32_t nfds = 0;
     std::uint32_t nclients = 0;
