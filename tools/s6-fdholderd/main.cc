@@ -14,6 +14,11 @@
 // at once.  The tables and every client's receive
 // buffer are reserved at start-up; what a new connection allocates (the rule's environment,
 // the two compiled regexes) is what stock allocates too.
+//
+// It is one of the programs of the shared executable (tools/entries.hh): installed as a link
+// to s6-supervise, so that the daemon shares its pages with the supervision tree it runs
+// under instead of being charged, as a static binary alone in its file, for all of its text.
+#include "entries.hh"
 #include "state.hh"
 
 #include <cerrno>
@@ -385,7 +390,7 @@ int server::run()
 
 } // namespace
 
-int main(int argc, char **argv)
+int fdholderd_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholderd";
     options o;
