@@ -103,6 +103,19 @@ int parse_getdump_head(std::string_view data, std::size_t nfds, std::uint32_t &t
 int parse_setdump_answer(std::string_view data, std::size_t nfds, std::uint32_t &trips) noexcept;
 
 
+// ---- The one-shot s6-fdholder-* tools' start.
+// The operands of a tool whose only option is -t timeout (at least min of them), with the
+// timeout in ms (0: none); dies with usage when they are wrong.
+std::span<char const *const> timeout_and_operands(int argc, char **argv, std::size_t min,
+                                                 std::string_view usage, unsigned &timeout_ms);
+// The absolute monotonic deadline for a -t of ms milliseconds: -1 (none) for 0.
+std::int64_t deadline_in(unsigned ms) noexcept;
+// Connects to the daemon at path before deadline_ms, or dies (111) with stock's message,
+// "unable to connect to WHAT at PATH" (what: "a fd-holder daemon", or s6-fdholder-
+// transferdump's "a source fd-holder daemon" and "a destination fd-holder daemon").
+int connect_or_die(char const *path, std::int64_t deadline_ms,
+                   std::string_view what = "a fd-holder daemon") noexcept;
+
 // ---- Client calls, for the one-shot s6-fdholder-* tools (they allocate).  sock is a
 // connection to the daemon (ipc_connect_until); deadline_ms an absolute monotonic deadline
 // (-1 = none).  Each returns false (or -1) with errno set: the errno value the daemon
