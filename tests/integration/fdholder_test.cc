@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdlib>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <supervise/fdholder.hh>
@@ -132,7 +133,24 @@ bool closed_by_peer(int s)
     return recv(s, &c, 1, MSG_DONTWAIT) <= 0;
 }
 
-bool send_bytes(int s, std::string const &b, std::vector<int> const &fds = {})
+bool send_bytes(int s, std::string const &b, std::vector<int> const &fds = {});
+std::string frame(std::string const &data, unsigned nfds);
+
+// A connection the daemon has taken in: it has answered a list on it.  Left open.
+sv::unique_fd served_client(std::string const &sock)
+{
+    sv::unique_fd s = raw_connect(sock);
+    REQUIRE(send_bytes(s.get(), frame("L", 0)));
+    char buf[4096];
+    int fds[4];
+    sv::umsg_receiver rx({buf, sizeof buf}, {fds, 4}, s.get());
+    sv::umsg m;
+    REQUIRE(sv::umsg_receive_until(rx, m, sv::mono_ms() + 5000));
+    CHECK((!m.data.empty() && m.data[0] == 0));
+    return s;
+}
+
+bool send_bytes(int s, std::string const &b, std::vector<int> const &fds)
 {
     msghdr mh{};
     iovec iov{const_cast<char *>(b.data()), b.size()};
@@ -429,11 +447,37 @@ TEST_CASE("fdholder: the daemons' options, limits and exit codes match stock", "
         CHECK(full.err ==
               "s6-fdholder-store: fatal: unable to store fd: Too many open files in system\n");
         // SIGTERM with fds held and a client connected: 1 | 2.
-        sv::unique_fd idle = raw_connect(dm.sock);
-        CHECK(list(dm.sock) == "a\nb\n"); // the idle client has been accepted by now
+        sv::unique_fd idle = served_client(dm.sock);
         dm.p->signal(SIGTERM);
         CHECK(dm.p->wait(5000) == 3);
         CHECK(h::count_zombies_of(getpid()) == 0);
+    }
+    for (bool ours : {true, false}) {
+        INFO("our daemon " << ours);
+        h::tempdir t;
+        REQUIRE(::chmod(t.c_str(), 0755) == 0); // the rules, readable by the daemon's user
+        // -c 1: while one client is connected, the next one is not served.  -u/-g: the
+        // daemon runs as that user once the socket is bound (after an exec or two).
+        holder dm(ours, t, "s", {}, {"-c", "1", "-u", "65534", "-g", "65534"});
+        CHECK(h::wait_until([&] {
+            return h::read_file("/proc/" + std::to_string(dm.p->pid()) + "/status")
+                       .find("\nUid:\t65534\t65534\t65534\t65534\n") != std::string::npos;
+        }, 5000));
+        CHECK(list(dm.sock).empty());
+        {
+            sv::unique_fd idle = served_client(dm.sock);
+            auto l = client(true, "s6-fdholder-list", {"-t", "300", dm.sock});
+            CHECK(l.code == 1);
+            CHECK(l.err == "s6-fdholder-list: fatal: unable to get fd list: Connection timed "
+                           "out\n");
+        }
+        CHECK(h::wait_until(
+            [&] { return client(true, "s6-fdholder-list", {"-t", "1000", dm.sock}).code == 0; },
+            5000));
+        // SIGTERM with a client connected and no fd: 2.
+        sv::unique_fd idle = served_client(dm.sock);
+        dm.p->signal(SIGTERM);
+        CHECK(dm.p->wait(5000) == 2);
     }
     for (bool ours : {true, false}) {
         h::tempdir t;
