@@ -386,6 +386,18 @@ TEST_CASE("fdholder: bad ids and dump variables, as stock's clients take them", 
             CHECK(o.code == 1);
             h::check_same(o, st);
         }
+        // A program that cannot be run: 127 not found, 126 not executable.
+        CHECK(client(true, "s6-fdholder-store", {dm.sock, "p"}).code == 0);
+        for (std::string const bad : {"/nonexistent", "/etc/passwd"}) {
+            for (auto const &[tool, args] : std::vector<std::pair<std::string, h::strings>>{
+                     {"s6-fdholder-retrieve", {dm.sock, "p", bad}},
+                     {"s6-fdholder-getdump", {dm.sock, bad}}}) {
+                auto o = client(true, tool, args), st = client(false, tool, args);
+                CHECK(o.code == (bad[1] == 'n' ? 127 : 126));
+                h::check_same(o, st);
+            }
+        }
+        CHECK(client(true, "s6-fdholder-delete", {dm.sock, "p"}).code == 0);
         CHECK(client(true, "s6-fdholder-store", {dm.sock, id255}).code == 0);
         CHECK(client(false, "s6-fdholder-delete", {dm.sock, id255}).code == 0);
         // s6-fdholder-setdump's variables.
@@ -432,6 +444,22 @@ TEST_CASE("fdholder: the daemons' options, limits and exit codes match stock", "
     h::compare("s6-fdholder-setdump", {d / "nosocket"}, env);
     env.env = {"S6_FD#=x"};
     h::compare("s6-fdholder-setdump", {d / "nosocket"}, env);
+
+    // The fd limit is checked first, then stdin, then stdout for -1.
+    auto daemon_cmd = [&](bool ours, std::string const &cmd) {
+        return h::run({"/bin/sh", "-c", "exec >&-; " + cmd + " " + prog(ours, "s6-fdholderd") +
+                                            " -1 -i " + d.path()});
+    };
+    for (std::string const &cmd : h::strings{
+             "ulimit -n 6; exec", "exec " + h::ours("s6-ipcserver-socketbinder") + " " + (d / "s1")}) {
+        INFO(cmd);
+        ::unlink((d / "s1").c_str());
+        auto const o = daemon_cmd(true, cmd);
+        ::unlink((d / "s1").c_str());
+        auto const st = daemon_cmd(false, cmd);
+        CHECK(o.code == (cmd[0] == 'u' ? 111 : 100));
+        h::check_same(o, st);
+    }
 
     for (bool ours : {true, false}) {
         INFO("our daemon " << ours);
