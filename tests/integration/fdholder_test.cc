@@ -653,3 +653,31 @@ TEST_CASE("fdholder: -t drops a client that says nothing, in ours as in stock", 
         CHECK(list(dm.sock).empty());
     }
 }
+
+TEST_CASE("fdholder: our daemon drops a client that leaves its answers unread", "[fdholder]")
+{
+    // Ours on purpose: answers are not queued without bound (stock's are), so a client that
+    // floods requests without reading is dropped once its socket stays full for 2 s; the
+    // others are served meanwhile.
+    h::tempdir d;
+    holder dm(true, d, "s");
+    sv::unique_fd flood = raw_connect(dm.sock);
+    std::string burst;
+    for (int i = 0; i < 3000; i++) burst += frame("L", 0);
+    REQUIRE(send_bytes(flood.get(), burst));
+    std::int64_t const t0 = sv::mono_ms();
+    CHECK(client(true, "s6-fdholder-list", {"-t", "5000", dm.sock}).code == 0);
+    CHECK(sv::mono_ms() - t0 < 5000);
+    // The answers it did get, then the end: the daemon hung up.
+    std::size_t got = 0;
+    bool eof = false;
+    while (!eof && h::wait_readable(flood.get(), sv::mono_ms() + 5000)) {
+        char buf[65536];
+        ssize_t const n = recv(flood.get(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) eof = true;
+        else got += static_cast<std::size_t>(n);
+    }
+    CHECK(eof);
+    CHECK(got > 0);
+    CHECK(got < 3000 * 11); // not every answer: 11 bytes each, framed
+}
