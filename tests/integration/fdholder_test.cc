@@ -178,10 +178,11 @@ std::string frame(std::string const &data, unsigned nfds)
     return std::string(head, sizeof head) + data;
 }
 
-std::string store_request(std::string const &id)
+std::string store_request(std::string const &id, sv::tain limit = {})
 {
+    if (limit == sv::tain{}) limit = sv::fdh::limit_infinite(sv::tain_now());
     char buf[sv::fdh::request_max];
-    return {buf, sv::fdh::pack_store(buf, sv::fdh::limit_infinite(sv::tain_now()), id)};
+    return {buf, sv::fdh::pack_store(buf, limit, id)};
 }
 
 } // namespace
@@ -308,6 +309,26 @@ TEST_CASE("fdholder: dumps move between a stock and our daemon, limits carried",
         r = client(true, "s6-fdholder-retrieve", {mine.sock, "c", "/bin/sh", "-c", "echo c >&0"});
         CHECK(read_pipe(q.r.get()) == "c\n");
     }
+}
+
+TEST_CASE("fdholder: equal limits are made distinct as stock makes them", "[fdholder]")
+{
+    h::need_stock("s6-fdholderd");
+    std::string dumps[2];
+    for (bool ours : {true, false}) {
+        h::tempdir d;
+        holder dm(ours, d, "s");
+        h::pipe_pair p;
+        sv::tain const limit{sv::tai64_base + (std::uint64_t{1} << 33), 999999999};
+        for (auto id : {"a", "b", "c"}) {
+            sv::unique_fd s = served_client(dm.sock);
+            REQUIRE(send_bytes(s.get(), frame(store_request(id, limit), 1), {p.w.get()}));
+            REQUIRE(h::wait_readable(s.get(), sv::mono_ms() + 5000));
+        }
+        dumps[ours] = dump_vars(true, dm.sock).out;
+    }
+    CHECK(dumps[1].find("S6_FDLIMIT_2=@400000020000000100000001\n") != std::string::npos);
+    CHECK(dumps[1] == dumps[0]);
 }
 
 TEST_CASE("fdholder: rules that deny each operation, as stock denies", "[fdholder]")

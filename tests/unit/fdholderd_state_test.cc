@@ -124,9 +124,23 @@ TEST_CASE("s6-fdholderd: the store is bounded, and limits expire", "[fdholderd]"
     CHECK(fdhd::exit_code(f.s) == 3);
     CHECK(fdhd::expire(f.s, {99, 0}) == sv::tain{100, 0});
     CHECK(f.s.nfds == 4);
-    fdhd::expire(f.s, {100, 0});
+    // The same limit four times: 100.0, then a nanosecond later each time.
+    CHECK(fdhd::expire(f.s, {100, 1}) == sv::tain{100, 2});
+    CHECK(f.s.nfds == 2);
+    fdhd::expire(f.s, {100, 3});
     CHECK(f.s.nfds == 0);
     CHECK(fdhd::exit_code(f.s) == 2);
+}
+
+TEST_CASE("s6-fdholderd: a stored limit already held moves on by a nanosecond", "[fdholderd]")
+{
+    fixture f;
+    REQUIRE(f.store("a", 10, {100, 999999999}));
+    REQUIRE(f.store("b", 11, {100, 999999999}));
+    REQUIRE(f.store("c", 12, {100, 999999999}));
+    CHECK(fdhd::find(f.s, "a")->limit == sv::tain{100, 999999999});
+    CHECK(fdhd::find(f.s, "b")->limit == sv::tain{101, 0});
+    CHECK(fdhd::find(f.s, "c")->limit == sv::tain{101, 1});
 }
 
 TEST_CASE("s6-fdholderd: list and getdump", "[fdholderd]")

@@ -82,6 +82,14 @@ bool do_store(state &s, client &c, sv::umsg const &m, std::string_view body) noe
         return answer(s, c, e);
     }
     if (!answer(s, c, 0)) return fail(s, m);
+    // As in stock, whose index of limits wants them distinct: a limit some held fd already
+    // has moves on by a nanosecond, as often as needed.  (A setdump's limits stay as sent.)
+    for (bool taken = true; taken;) {
+        taken = false;
+        for (held const &h : slots(s))
+            if (h.fd >= 0 && h.limit == limit) taken = true;
+        if (taken) limit = ++limit.nano < 1000000000 ? limit : sv::tain{limit.sec + 1, 0};
+    }
     put(s, take_slot(s), m.fds[0], limit, id);
     return true;
 }
