@@ -702,3 +702,41 @@ TEST_CASE("fdholder: our daemon drops a client that leaves its answers unread", 
     CHECK(got > 0);
     CHECK(got < 3000 * 11); // not every answer: 11 bytes each, framed
 }
+
+TEST_CASE("fdholder: dumps of more than 253 fds, which stock cannot send", "[fdholder]")
+{
+    // A dump message carries up to 255 fds, and the kernel passes at most 253 in one sendmsg:
+    // stock's daemon and clients fail there (EINVAL; the peer sees the connection drop).
+    // Ours send the last fds of such a message on its last byte, which stock's receivers
+    // take too.
+    h::need_stock("s6-fdholderd");
+    h::tempdir d;
+    holder ours(true, d, "ours"), stock(false, d, "stock"), ours2(true, d, "ours2");
+    h::pipe_pair p;
+    std::vector<sv::fdh::dump_entry> dump(300);
+    sv::tain const limit{sv::tai64_base + (std::uint64_t{1} << 33), 0};
+    for (std::size_t i = 0; i < dump.size(); i++)
+        dump[i] = {p.w.get(), {limit.sec + i, 0}, "id" + std::to_string(i)};
+    for (auto const *dm : {&ours, &stock}) {
+        INFO(dm->sock);
+        sv::unique_fd s{sv::fdh::connect_or_die(dm->sock.c_str(), sv::mono_ms() + 5000)};
+        CHECK(sv::fdh::setdump(s.get(), dump, sv::mono_ms() + 5000));
+    }
+    std::string const all = list(stock.sock);
+    CHECK(std::count(all.begin(), all.end(), '\n') == 300);
+    CHECK(list(ours.sock) == all);
+    // Our daemon's dump, to stock's client and ours, and on to another daemon by ours.
+    auto const want = dump_vars(true, ours.sock);
+    CHECK(want.out.find("S6_FD#=300\n") != std::string::npos);
+    CHECK(want.out.find("S6_FDLIMIT_299=@40000002000001") != std::string::npos);
+    CHECK(dump_vars(false, ours.sock).out == want.out);
+    REQUIRE(client(true, "s6-fdholder-transferdump", {ours.sock, ours2.sock}).code == 0);
+    CHECK(dump_vars(true, ours2.sock).out == want.out);
+    // Stock's own: its daemon cannot send the dump, its client cannot set it.
+    auto const g = client(false, "s6-fdholder-getdump", {stock.sock, "true"});
+    CHECK(g.code == 1);
+    CHECK(g.err == "s6-fdholder-getdump: fatal: unable to get dump: Broken pipe\n");
+    auto const t = client(false, "s6-fdholder-transferdump", {ours.sock, ours2.sock});
+    CHECK(t.code == 1);
+    CHECK(t.err == "s6-fdholder-transferdump: fatal: unable to set dump: Invalid argument\n");
+}

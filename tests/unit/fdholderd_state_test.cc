@@ -35,9 +35,8 @@ struct fixture {
     fdhd::held held[4];
     std::uint32_t free[4];
     fdhd::client cl[1];
-    std::string_view parts[9];
-    int fdlist[4];
-    char packs[4 * 13];
+    int fdlist[sv::fdh::fds_per_trip];
+    char scratch[fdhd::scratch_size(4)];
     fdhd::state s;
     fixture(char const *store_re = ".*", char const *retrieve_re = ".*", unsigned flags = 7)
     {
@@ -49,9 +48,8 @@ struct fixture {
         fdhd::init_slots(s);
         s.clients = cl;
         s.io = &fake;
-        s.parts = parts;
         s.fdlist = fdlist;
-        s.packs = packs;
+        s.scratch = scratch;
         cl[0].fd = 3;
         cl[0].flags = flags;
         regcomp(&cl[0].wre, store_re, REG_EXTENDED | REG_NOSUB);
