@@ -24,8 +24,9 @@ namespace {
 
 std::string_view name = "envsubst"; // argv[0], for the messages
 
+// After "Usage: " and the program's name, as GNU's --help starts.
 constexpr std::string_view help_text =
-    "Usage: envsubst [OPTION] [SHELL-FORMAT]\n"
+    " [OPTION] [SHELL-FORMAT]\n"
     "\n"
     "Copies standard input to standard output, replacing $NAME and ${NAME} with the value\n"
     "of the environment variable NAME.\n"
@@ -214,7 +215,7 @@ int main(int argc, char **argv)
     command const c = parse(argc, argv);
     sv::out_buf out{1};
     if (c.version) out.put(version_text), finish(out);
-    if (c.help) out.put(help_text), finish(out);
+    if (c.help) out.put("Usage: ").put(name).put(help_text), finish(out);
     if (c.operands.size() > 1) say({"too many arguments"}), std::_Exit(1);
     if (c.variables) {
         if (c.operands.empty()) say({"missing arguments"}), std::_Exit(1);
