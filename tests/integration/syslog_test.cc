@@ -509,3 +509,147 @@ TEST_CASE("envsubst: --help and --version answer as GNU's do, in our words", "[s
         CHECK(gnu.out.rfind("envsubst (GNU gettext-runtime) ", 0) == 0);
     }
 }
+
+// --- the syslog service of examples/syslog -----------------------------------------------------
+
+namespace {
+
+std::string tools_dir()
+{
+    std::string const s = h::ours("s6-svscan");
+    return s.substr(0, s.rfind('/'));
+}
+
+// examples/syslog/syslogd copied into DIR/scan, run by our s6-svscan with env (NAME=VALUE
+// entries) and PATH = our tools first; optionally as another user (through our
+// s6-setuidgid).  Stopped with s6-svscanctl -t on destruction.
+struct syslog_service {
+    std::string scan;
+    std::unique_ptr<h::proc> p;
+    syslog_service(h::tempdir const &td, h::strings const &env, std::string const &user = "")
+    {
+        scan = td / "scan";
+        h::mkdirs(scan);
+        REQUIRE(h::run({"/bin/cp", "-a", std::string(EXAMPLES_DIR) + "/syslog/syslogd", scan})
+                    .code == 0);
+        if (!user.empty()) REQUIRE(h::run({"/bin/chown", "-R", user, td.path()}).code == 0);
+        h::strings argv{"/usr/bin/env", "PATH=" + tools_dir() + ":/usr/bin:/bin"};
+        argv.insert(argv.end(), env.begin(), env.end());
+        if (!user.empty()) argv.insert(argv.end(), {h::ours("s6-setuidgid"), user});
+        argv.push_back(h::ours("s6-svscan"));
+        argv.push_back(scan);
+        p = std::make_unique<h::proc>(argv, td.path());
+    }
+    ~syslog_service()
+    {
+        h::run({h::ours("s6-svscanctl"), "-t", scan});
+        if (p->wait(10000) < 0) p->signal(SIGKILL);
+    }
+    // Waits for the service to be up and ready (s6-socklog's -d 3) with its socket at sock.
+    bool ready(std::string const &sock)
+    {
+        return h::wait_until([&] {
+            if (!h::exists(sock) || !h::exists(scan + "/syslogd/supervise/status")) return false;
+            sv::status const st = h::status_of(scan + "/syslogd");
+            return st.is_up() && st.ready;
+        });
+    }
+};
+
+bool has_line(std::string const &text, std::string const &line)
+{
+    return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("examples/syslog: as root, lines on stdout and in a rotated logdir", "[syslog]")
+{
+    h::need_root("the service drops from root to nobody");
+    h::tempdir td;
+    std::string const sock = td / "log";
+    syslog_service svc(td, {"SYSLOG_SOCKET=" + sock, "SYSLOG_LOGDIR=" + (td / "logdir")});
+    REQUIRE(svc.ready(sock));
+    REQUIRE(send_dgram(sock, "<30>app: hello from a daemon"));
+    // util-linux logger, as a real client would (its own header after the PRI).
+    auto r = h::run({"/usr/bin/logger", "-u", sock, "-t", "tagged", "-p", "local3.err", "hi"});
+    CHECK(r.code == 0);
+    CHECK(h::wait_until([&] {
+        std::string const out = svc.p->out();
+        return has_line(out, "daemon.info: app: hello from a daemon") &&
+               out.find("local3.err: ") != std::string::npos &&
+               out.find("tagged: hi\n") != std::string::npos;
+    }));
+    CHECK(h::wait_until([&] {
+        return h::read_file(td / "logdir/current").find(" daemon.info: app: hello from a daemon\n") !=
+               std::string::npos;
+    }));
+    // s6-socklog (the service's pid) runs as nobody, not root.
+    std::string const st = h::read_file("/proc/" + std::to_string(h::status_of(svc.scan + "/syslogd").pid) + "/status");
+    CHECK(st.find("\nUid:\t65534\t65534\t65534\t65534\n") != std::string::npos);
+    CHECK(st.find("\nGroups:\t65534 \n") != std::string::npos);
+}
+
+TEST_CASE("examples/syslog: SYSLOG_OUTPUT=stderr sends the lines to stderr only", "[syslog]")
+{
+    h::tempdir td;
+    std::string const sock = td / "log";
+    syslog_service svc(td, {"SYSLOG_SOCKET=" + sock, "SYSLOG_OUTPUT=stderr"});
+    REQUIRE(svc.ready(sock));
+    REQUIRE(send_dgram(sock, "<11>to stderr"));
+    CHECK(h::wait_until([&] { return has_line(svc.p->err(), "user.err: to stderr"); }));
+    CHECK(svc.p->out().find("to stderr") == std::string::npos);
+}
+
+TEST_CASE("examples/syslog: as a non-root user, a socket under $TMPDIR", "[syslog]")
+{
+    h::need_root("the test starts the service as nobody");
+    h::tempdir td;
+    h::mkdirs(td / "tmp");
+    std::string const sock = td / "tmp/syslog/log";
+    syslog_service svc(td, {"TMPDIR=" + (td / "tmp")}, "nobody");
+    // /dev and /run are not writable for nobody here, so $TMPDIR is taken.
+    REQUIRE(svc.ready(sock));
+    REQUIRE(send_dgram(sock, "<13>as nobody"));
+    CHECK(h::wait_until([&] { return has_line(svc.p->out(), "user.notice: as nobody"); }));
+}
+
+TEST_CASE("examples/syslog: read-only root, tmpfs on /run, read-only /dev", "[syslog]")
+{
+    h::need_root("the test makes a mount namespace");
+    h::tempdir td;
+    std::string const script = R"(
+set -eu
+mount --make-rprivate /
+mount -t tmpfs tmpfs /run
+mount -o remount,bind,ro /dev
+mount -o remount,bind,ro /
+if touch /.rw-probe 2>/dev/null; then echo "root still writable"; exit 3; fi
+mkdir /run/service
+cp -a "$1" /run/service/syslogd
+PATH=$2:/usr/bin:/bin s6-svscan /run/service > /run/out 2>&1 &
+i=0
+until [ -S /run/syslog/log ] && s6-svwait -U -t 100 /run/service/syslogd 2>/dev/null; do
+  i=$((i + 1)); [ $i -lt 200 ] || { echo "no socket"; cat /run/out; exit 4; }
+  sleep 0.05
+done
+logger -u /run/syslog/log -p daemon.warning -t ro "read-only works"
+i=0
+until grep -q "read-only works" /run/out; do
+  i=$((i + 1)); [ $i -lt 200 ] || { echo "no line"; cat /run/out; exit 5; }
+  sleep 0.05
+done
+PATH=$2:$PATH s6-svscanctl -t /run/service
+wait
+cat /run/out
+)";
+    auto probe = h::run({"/usr/bin/unshare", "-m", "/bin/true"});
+    if (probe.code != 0) h::skip("no mount namespace here (unshare -m): " + probe.err);
+    auto r = h::run({"/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh",
+                     std::string(EXAMPLES_DIR) + "/syslog/syslogd", tools_dir()},
+                    {.timeout_ms = 30000});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("daemon.warn: ") != std::string::npos);
+    CHECK(r.out.find("ro: read-only works\n") != std::string::npos);
+}
