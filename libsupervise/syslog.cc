@@ -9,13 +9,13 @@ namespace {
 
 // glibc's facility names by facility number (PRI >> 3); the empty ones are "unknown".
 constexpr std::string_view facility_names[25] = {
-    "kern", "user",     "mail", "daemon", "auth",   "syslog", "lpr",    "news",   "uucp",
-    "cron", "authpriv", "ftp",  "",       "",       "",       "",       "local0", "local1",
-    "local2", "local3", "local4", "local5", "local6", "local7", "mark",
+    "kern",   "user",     "mail",   "daemon", "auth",   "syslog", "lpr",  "news",   "uucp",
+    "cron",   "authpriv", "ftp",    "",       "",       "",       "",     "local0", "local1",
+    "local2", "local3",   "local4", "local5", "local6", "local7", "mark",
 };
 
-constexpr std::string_view priority_names[8] = {"emerg",  "alert", "crit", "err",
-                                                "warn",   "notice", "info", "debug"};
+constexpr std::string_view priority_names[8] = {"emerg", "alert",  "crit", "err",
+                                                "warn",  "notice", "info", "debug"};
 
 constexpr std::string_view unknown = "unknown";
 

@@ -6,18 +6,18 @@
 // from stock we make on purpose (an empty datagram, the UDP prefix).
 #include <catch2/catch.hpp>
 
-#include <csignal>
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
 #include <arpa/inet.h>
-#include <netinet/in.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,7 +48,8 @@ bool send_dgram(std::string const &path, std::string_view msg, int fd = -1)
 }
 
 // An s6-socklog (ours or stock) on DIR/log, its output in DIR/proc.out.
-struct socklog {
+struct socklog
+{
     h::tempdir td;
     std::unique_ptr<h::proc> p;
     std::string sock;
@@ -75,10 +76,11 @@ std::vector<std::string> sample_datagrams()
 {
     using namespace std::string_literals;
     std::vector<std::string> d = {
-        "<13>hello", "plain", "a\nb\0c\n\0\n"s, "<4>x\n", "<13>\n", "\x01\xff\x7f"s, "\n\n",
-        "<1023>x", "<99999999999>y", "<4294967296>z", "<>x", "<+1>y", "< 1>z",
-        "<013>lead", "<0>emerg", "<191>local7", "<85>authpriv", "<91>ftp", "<197>mark",
-        "<101>unknown", "\0\0\0"s, "<13>a\0b"s,
+        "<13>hello",     "plain",        "a\nb\0c\n\0\n"s, "<4>x\n",         "<13>\n",
+        "\x01\xff\x7f"s, "\n\n",         "<1023>x",        "<99999999999>y", "<4294967296>z",
+        "<>x",           "<+1>y",        "< 1>z",          "<013>lead",      "<0>emerg",
+        "<191>local7",   "<85>authpriv", "<91>ftp",        "<197>mark",      "<101>unknown",
+        "\0\0\0"s,       "<13>a\0b"s,
     };
     for (std::size_t n : {75u, 76u, 77u, 78u, 100u, 1023u, 1024u, 1025u, 1026u, 5000u})
         d.push_back("<14>" + std::string(n, 'm'));
@@ -108,10 +110,11 @@ std::string first_difference(std::string const &a, std::string const &b)
     std::size_t i = 0;
     while (i < a.size() && i < b.size() && a[i] == b[i])
         ++i;
-    std::size_t const start = a.rfind('\n', i ? i - 1 : 0) == std::string::npos
-                                  ? 0
-                                  : a.rfind('\n', i ? i - 1 : 0) + 1;
-    auto line = [&](std::string const &s) { return s.substr(start, s.find('\n', start) - start).substr(0, 200); };
+    std::size_t const start =
+        a.rfind('\n', i ? i - 1 : 0) == std::string::npos ? 0 : a.rfind('\n', i ? i - 1 : 0) + 1;
+    auto line = [&](std::string const &s) {
+        return s.substr(start, s.find('\n', start) - start).substr(0, 200);
+    };
     return "at byte " + std::to_string(i) + ": " + line(a) + " | " + line(b);
 }
 
@@ -130,11 +133,26 @@ void compare_socklog(h::strings const &args, std::vector<std::string> const &in)
 TEST_CASE("s6-socklog: same lines as stock for ordinary and bad datagrams", "[syslog]")
 {
     auto const in = sample_datagrams();
-    SECTION("default") { compare_socklog({}, in); }
-    SECTION("-r") { compare_socklog({"-r"}, in); }
-    SECTION("-l 10 (76)") { compare_socklog({"-l", "10"}, in); }
-    SECTION("-l 100") { compare_socklog({"-l", "100"}, in); }
-    SECTION("-l 3000000 (1048576)") { compare_socklog({"-l", "3000000", "-t", "5000"}, in); }
+    SECTION("default")
+    {
+        compare_socklog({}, in);
+    }
+    SECTION("-r")
+    {
+        compare_socklog({"-r"}, in);
+    }
+    SECTION("-l 10 (76)")
+    {
+        compare_socklog({"-l", "10"}, in);
+    }
+    SECTION("-l 100")
+    {
+        compare_socklog({"-l", "100"}, in);
+    }
+    SECTION("-l 3000000 (1048576)")
+    {
+        compare_socklog({"-l", "3000000", "-t", "5000"}, in);
+    }
 }
 
 TEST_CASE("s6-socklog: usage and start-up errors as stock", "[syslog]")
@@ -142,11 +160,21 @@ TEST_CASE("s6-socklog: usage and start-up errors as stock", "[syslog]")
     h::need_stock("s6-socklog");
     h::tempdir td;
     std::string const s = td / "s";
-    for (h::strings args : std::vector<h::strings>{
-             {"-l", "x"}, {"-t", "-1"}, {"-d", "x"}, {"-u", "x"}, {"-g", "1x"}, {"-G", "x"},
-             {"-i", "x"}, {"-i", "1.2.3.4_x"}, {"-q"}, {"-d"}, {"-d", "1", "-x", s},
-             {"-d", "9", "-x", s}, {"-U", "-x", s}, {"-x", td / "no/such/dir/s"},
-             {"-x", td / std::string(120, 'p')}})
+    for (h::strings args : std::vector<h::strings>{{"-l", "x"},
+                                                   {"-t", "-1"},
+                                                   {"-d", "x"},
+                                                   {"-u", "x"},
+                                                   {"-g", "1x"},
+                                                   {"-G", "x"},
+                                                   {"-i", "x"},
+                                                   {"-i", "1.2.3.4_x"},
+                                                   {"-q"},
+                                                   {"-d"},
+                                                   {"-d", "1", "-x", s},
+                                                   {"-d", "9", "-x", s},
+                                                   {"-U", "-x", s},
+                                                   {"-x", td / "no/such/dir/s"},
+                                                   {"-x", td / std::string(120, 'p')}})
         h::compare("s6-socklog", args);
     h::run_opts env;
     env.env = {"UID=a"};
@@ -170,8 +198,8 @@ TEST_CASE("s6-socklog: a socket in use is refused (EBUSY), as stock", "[syslog]"
     for (bool first_ours : {true, false}) {
         socklog running(first_ours, {});
         for (bool ours : {true, false}) {
-            auto r = h::run({ours ? h::ours("s6-socklog") : h::stock("s6-socklog"), "-x",
-                             running.sock});
+            auto r =
+                h::run({ours ? h::ours("s6-socklog") : h::stock("s6-socklog"), "-x", running.sock});
             CHECK(r.code == 111);
             CHECK(r.err == "s6-socklog: fatal: unable to bind socket to " + running.sock +
                                ": Device or resource busy\n");
@@ -194,8 +222,8 @@ TEST_CASE("s6-socklog: readiness on fd notif once the socket is bound", "[syslog
 {
     h::tempdir td;
     std::string const sock = td / "s", ready = td / "ready";
-    h::proc p({"/bin/sh", "-c", "exec \"$0\" -d 3 -x \"$1\" 3>\"$2\"", h::ours("s6-socklog"),
-               sock, ready},
+    h::proc p({"/bin/sh", "-c", "exec \"$0\" -d 3 -x \"$1\" 3>\"$2\"", h::ours("s6-socklog"), sock,
+               ready},
               td.path());
     REQUIRE(h::wait_until([&] { return h::read_file(ready) == "\n" || !p.running(); }));
     CHECK(h::read_file(ready) == "\n");
@@ -212,7 +240,8 @@ TEST_CASE("s6-socklog: an empty datagram is ignored (stock exits 111)", "[syslog
     REQUIRE(send_dgram(ours.sock, "<13>before"));
     REQUIRE(send_dgram(ours.sock, ""));
     REQUIRE(send_dgram(ours.sock, "<13>after"));
-    CHECK(h::wait_until([&] { return ours.p->out() == "user.notice: before\nuser.notice: after\n"; }));
+    CHECK(h::wait_until(
+        [&] { return ours.p->out() == "user.notice: before\nuser.notice: after\n"; }));
     CHECK(ours.p->running());
     CHECK(ours.stop() == 0);
     CHECK(ours.p->err().empty());
@@ -302,8 +331,9 @@ TEST_CASE("s6-socklog: 10 000 messages from 10 concurrent clients, none lost or 
             // A blocking socket, as syslog(3) uses: a full queue makes the sender wait.
             int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
             for (int i = 0; i < each; ++i)
-                if (!send_dgram(s.sock, "<14>client " + std::to_string(c) + " message " +
-                                            std::to_string(i), fd))
+                if (!send_dgram(s.sock,
+                                "<14>client " + std::to_string(c) + " message " + std::to_string(i),
+                                fd))
                     return 1;
             return 0;
         }));
@@ -360,8 +390,8 @@ TEST_CASE("s6-socklog: -i binds UDP and names the sender ADDR_PORT", "[syslog]")
     sockaddr_in from{};
     socklen_t fl = sizeof from;
     REQUIRE(::getsockname(probe.get(), reinterpret_cast<sockaddr *>(&from), &fl) == 0);
-    std::string const want = "127.0.0.1_" + std::to_string(ntohs(from.sin_port)) +
-                             ": user.notice: over udp\n";
+    std::string const want =
+        "127.0.0.1_" + std::to_string(ntohs(from.sin_port)) + ": user.notice: over udp\n";
     INFO(p.err());
     CHECK(got.substr(0, want.size()) == want);
     p.signal(SIGTERM);
@@ -399,8 +429,8 @@ TEST_CASE("ucspilogd: write errors as stock", "[syslog]")
     for (std::string redirect : {">&-", ">/dev/full"}) {
         for (std::string input : {"abc\n", "abc"}) {
             auto run = [&](std::string const &prog) {
-                return h::run({"/bin/sh", "-c", "printf '" + input + "' | \"$0\" " + redirect,
-                               prog});
+                return h::run(
+                    {"/bin/sh", "-c", "printf '" + input + "' | \"$0\" " + redirect, prog});
             };
             INFO(redirect << " " << input);
             h::check_same(run(h::ours("ucspilogd")), run(h::stock("ucspilogd")));
@@ -472,9 +502,16 @@ TEST_CASE("envsubst: -v / --variables as GNU's", "[syslog][envsubst]")
 TEST_CASE("envsubst: errors and exit codes as GNU's", "[syslog][envsubst]")
 {
     if (!h::exists("/usr/bin/envsubst")) h::skip("GNU envsubst (gettext-base) is not installed");
-    for (h::strings args : std::vector<h::strings>{
-             {"a", "b"}, {"-x"}, {"-vx", "a"}, {"--foo"}, {"--foo=1"}, {"--v"}, {"--help=1"},
-             {"--variables=a"}, {"a", "b", "c"}, {"-v", "a", "b"}})
+    for (h::strings args : std::vector<h::strings>{{"a", "b"},
+                                                   {"-x"},
+                                                   {"-vx", "a"},
+                                                   {"--foo"},
+                                                   {"--foo=1"},
+                                                   {"--v"},
+                                                   {"--help=1"},
+                                                   {"--variables=a"},
+                                                   {"a", "b", "c"},
+                                                   {"-v", "a", "b"}})
         compare_envsubst(args);
     // Write and read errors.
     for (bool ours : {true, false}) {
@@ -484,15 +521,16 @@ TEST_CASE("envsubst: errors and exit codes as GNU's", "[syslog][envsubst]")
         CHECK(full.err == prog + ": write error: No space left on device\n");
         auto closed = h::run({"/bin/sh", "-c", "\"$0\" <&-", prog});
         CHECK(closed.code == 1);
-        CHECK(closed.err == prog + ": error while reading \"standard input\": Bad file descriptor\n");
+        CHECK(closed.err ==
+              prog + ": error while reading \"standard input\": Bad file descriptor\n");
     }
 }
 
 TEST_CASE("envsubst: --help and --version answer as GNU's do, in our words", "[syslog][envsubst]")
 {
     if (!h::exists("/usr/bin/envsubst")) h::skip("GNU envsubst (gettext-base) is not installed");
-    for (h::strings args : std::vector<h::strings>{{"--help"}, {"-h"}, {"-h", "a", "b"},
-                                                   {"--he"}, {"-vh"}}) {
+    for (h::strings args :
+         std::vector<h::strings>{{"--help"}, {"-h"}, {"-h", "a", "b"}, {"--he"}, {"-vh"}}) {
         auto const mine = run_envsubst(true, args, {}), gnu = run_envsubst(false, args, {});
         CHECK(mine.code == 0);
         CHECK(gnu.code == 0);
@@ -500,8 +538,8 @@ TEST_CASE("envsubst: --help and --version answer as GNU's do, in our words", "[s
         CHECK(first(mine.out) == first(gnu.out));
         CHECK(first(mine.out) == "Usage: envsubst [OPTION] [SHELL-FORMAT]");
     }
-    for (h::strings args : std::vector<h::strings>{{"--version"}, {"-V"}, {"-V", "-h"},
-                                                   {"--vers", "a", "b"}}) {
+    for (h::strings args :
+         std::vector<h::strings>{{"--version"}, {"-V"}, {"-V", "-h"}, {"--vers", "a", "b"}}) {
         auto const mine = run_envsubst(true, args, {}), gnu = run_envsubst(false, args, {});
         CHECK(mine.code == 0);
         CHECK(gnu.code == 0);
@@ -523,15 +561,17 @@ std::string tools_dir()
 // examples/syslog/syslogd copied into DIR/scan, run by our s6-svscan with env (NAME=VALUE
 // entries) and PATH = our tools first; optionally as another user (through our
 // s6-setuidgid).  Stopped with s6-svscanctl -t on destruction.
-struct syslog_service {
+struct syslog_service
+{
     std::string scan;
     std::unique_ptr<h::proc> p;
     syslog_service(h::tempdir const &td, h::strings const &env, std::string const &user = "")
     {
         scan = td / "scan";
         h::mkdirs(scan);
-        REQUIRE(h::run({"/bin/cp", "-a", std::string(EXAMPLES_DIR) + "/syslog/syslogd", scan})
-                    .code == 0);
+        REQUIRE(
+            h::run({"/bin/cp", "-a", std::string(EXAMPLES_DIR) + "/syslog/syslogd", scan}).code ==
+            0);
         if (!user.empty()) REQUIRE(h::run({"/bin/chown", "-R", user, td.path()}).code == 0);
         h::strings argv{"/usr/bin/env", "PATH=" + tools_dir() + ":/usr/bin:/bin"};
         argv.insert(argv.end(), env.begin(), env.end());
@@ -581,11 +621,12 @@ TEST_CASE("examples/syslog: as root, lines on stdout and in a rotated logdir", "
                out.find("tagged: hi\n") != std::string::npos;
     }));
     CHECK(h::wait_until([&] {
-        return h::read_file(td / "logdir/current").find(" daemon.info: app: hello from a daemon\n") !=
-               std::string::npos;
+        return h::read_file(td / "logdir/current")
+                   .find(" daemon.info: app: hello from a daemon\n") != std::string::npos;
     }));
     // s6-socklog (the service's pid) runs as nobody, not root.
-    std::string const st = h::read_file("/proc/" + std::to_string(h::status_of(svc.scan + "/syslogd").pid) + "/status");
+    std::string const st = h::read_file(
+        "/proc/" + std::to_string(h::status_of(svc.scan + "/syslogd").pid) + "/status");
     CHECK(st.find("\nUid:\t65534\t65534\t65534\t65534\n") != std::string::npos);
     CHECK(st.find("\nGroups:\t65534 \n") != std::string::npos);
 }

@@ -9,7 +9,8 @@
 #include "../../tools/s6-socklog/state.hh"
 
 namespace {
-struct fixture {
+struct fixture
+{
     std::vector<char> line, out;
     socklog::state s;
     explicit fixture(std::size_t linelen = 1024, std::size_t outsz = 0)
@@ -23,7 +24,7 @@ struct fixture {
     void datagram(std::string_view d, std::string_view from = "")
     {
         std::memcpy(line.data(), d.data(), d.size());
-        socklog::on_datagram(s, d.size(), from);
+        socklog::on_datagram(s, line.data(), d.size(), from);
     }
     std::string pending() const { return {out.data(), s.len}; }
 };
@@ -35,10 +36,31 @@ TEST_CASE("s6-socklog: the output buffer is four lines and at least 64 KiB", "[s
     CHECK(socklog::out_size(1048576) == 4 * 1048576);
 }
 
+TEST_CASE("s6-socklog: reads are batched within the output buffer's room", "[syslog]")
+{
+    CHECK(socklog::batch_size(1024) == 32);
+    CHECK(socklog::batch_size(76) == 32);
+    CHECK(socklog::batch_size(65536) == 3);
+    CHECK(socklog::batch_size(1048576) == 1);
+    fixture f(1024, 0);
+    f.s.batch = 32;
+    CHECK(socklog::read_count(f.s) == 32);
+    f.s.len = f.s.out.size() - 3 * socklog::line_room(f.s);
+    CHECK(socklog::read_count(f.s) == 3);
+    f.s.len = f.s.out.size() - socklog::line_room(f.s) + 1;
+    CHECK(socklog::read_count(f.s) == 0);
+    f.s.len = 0;
+    socklog::on_term(f.s, 0);
+    f.s.drain = 5;
+    CHECK(socklog::read_count(f.s) == 5);
+    f.s.drain = 0;
+    CHECK(socklog::read_count(f.s) == 0);
+}
+
 TEST_CASE("s6-socklog: datagrams become lines, in order, until written", "[syslog]")
 {
     fixture f;
-    CHECK(socklog::want_read(f.s));
+    CHECK(socklog::read_count(f.s) > 0);
     CHECK(!socklog::want_write(f.s));
     f.datagram("<13>one\n");
     f.datagram("two");
@@ -65,12 +87,12 @@ TEST_CASE("s6-socklog: a datagram that fills the buffer is marked cut", "[syslog
 TEST_CASE("s6-socklog: reading stops while the buffer lacks room for a line", "[syslog]")
 {
     fixture f(100, 400);
-    while (socklog::want_read(f.s))
+    while (socklog::read_count(f.s) > 0)
         f.datagram(std::string(101, 'x'));
     CHECK(f.s.out.size() - f.s.len < socklog::line_room(f.s));
     CHECK(f.s.len <= f.s.out.size());
     socklog::on_written(f.s, f.s.len);
-    CHECK(socklog::want_read(f.s));
+    CHECK(socklog::read_count(f.s) > 0);
 }
 
 TEST_CASE("s6-socklog: SIGTERM drains the queue, flushes, then finishes", "[syslog]")
@@ -80,13 +102,13 @@ TEST_CASE("s6-socklog: SIGTERM drains the queue, flushes, then finishes", "[sysl
     f.datagram("before");
     socklog::on_term(f.s, 1000);
     CHECK(f.s.deadline == 1500);
-    CHECK(socklog::want_read(f.s)); // what is already queued is still read
+    CHECK(socklog::read_count(f.s) > 0); // what is already queued is still read
     f.datagram("queued");
     CHECK(f.s.drain == socklog::drain_max - 1);
     socklog::on_term(f.s, 1400); // a second TERM changes nothing
     CHECK(f.s.deadline == 1500);
     socklog::on_empty(f.s);
-    CHECK(!socklog::want_read(f.s));
+    CHECK(!socklog::read_count(f.s) > 0);
     CHECK(!socklog::finished(f.s));
     CHECK(socklog::poll_timeout(f.s, 1200) == 300);
     CHECK(socklog::poll_timeout(f.s, 1600) == 0);
@@ -105,7 +127,7 @@ TEST_CASE("s6-socklog: draining after SIGTERM is bounded", "[syslog]")
         f.datagram("m");
         socklog::on_written(f.s, f.s.len);
     }
-    CHECK(!socklog::want_read(f.s));
+    CHECK(!socklog::read_count(f.s) > 0);
     CHECK(socklog::finished(f.s));
 }
 
@@ -114,7 +136,7 @@ TEST_CASE("s6-socklog: an empty socket while running changes nothing", "[syslog]
     fixture f;
     socklog::on_empty(f.s);
     CHECK(f.s.cont);
-    CHECK(socklog::want_read(f.s));
+    CHECK(socklog::read_count(f.s) > 0);
     CHECK(!socklog::finished(f.s));
     CHECK(socklog::poll_timeout(f.s, 0) == -1);
 }

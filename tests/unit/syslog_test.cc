@@ -34,11 +34,10 @@ std::string line(std::string_view from, std::string msg, bool raw, bool cut)
 TEST_CASE("syslog: facility names as glibc's first match, unknown where none", "[syslog]")
 {
     // Captured from stock ucspilogd: "<f*8+4>x" for f = 0..127.
-    char const *const names[25] = {"kern",   "user",   "mail",   "daemon", "auth",
-                                   "syslog", "lpr",    "news",   "uucp",   "cron",
-                                   "authpriv", "ftp",  nullptr,  nullptr,  nullptr,
-                                   nullptr,  "local0", "local1", "local2", "local3",
-                                   "local4", "local5", "local6", "local7", "mark"};
+    char const *const names[25] = {
+        "kern",   "user",     "mail",   "daemon", "auth",   "syslog", "lpr",   "news",   "uucp",
+        "cron",   "authpriv", "ftp",    nullptr,  nullptr,  nullptr,  nullptr, "local0", "local1",
+        "local2", "local3",   "local4", "local5", "local6", "local7", "mark"};
     for (unsigned f = 0; f < 128; ++f) {
         std::string_view want = f < 25 && names[f] ? names[f] : "unknown";
         CHECK(sv::syslog_facility_name(f * 8 + 4) == want);
@@ -49,8 +48,8 @@ TEST_CASE("syslog: facility names as glibc's first match, unknown where none", "
 
 TEST_CASE("syslog: priority names (warn, not warning; emerg, not panic)", "[syslog]")
 {
-    char const *const want[8] = {"emerg", "alert", "crit", "err",
-                                  "warn",  "notice", "info", "debug"};
+    char const *const want[8] = {"emerg", "alert",  "crit", "err",
+                                 "warn",  "notice", "info", "debug"};
     for (unsigned p = 0; p < 8; ++p)
         CHECK(sv::syslog_priority_name(p + 8 * 3) == want[p]);
 }

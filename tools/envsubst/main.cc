@@ -77,7 +77,8 @@ bool name_char(char c) noexcept
 
 // A reference at s[i] == '$': the name, its extent [i, end), and whether it is well formed
 // (a "${" must close with '}' right after the name).  name is empty if no name follows.
-struct ref {
+struct ref
+{
     std::string_view name;
     std::size_t end;
     bool brace, valid;
@@ -142,7 +143,8 @@ void substitute(std::string_view in, std::set<std::string, std::less<>> const *a
 
 namespace {
 
-struct command {
+struct command
+{
     bool help = false, version = false, variables = false;
     std::vector<char const *> operands;
 };
@@ -156,14 +158,18 @@ void long_option(std::string_view arg, command &c) noexcept
     std::string_view const opt = arg.substr(0, eq);
     int found = -1, matches = 0;
     for (int i = 0; i < 3; ++i) {
-        if (names[i] == opt) { found = i, matches = 1; break; }
+        if (names[i] == opt) {
+            found = i, matches = 1;
+            break;
+        }
         if (names[i].substr(0, opt.size()) == opt) found = i, ++matches;
     }
     if (matches == 0) die_try({"unrecognized option '--", arg, "'"});
     if (matches > 1) {
         std::string list; // "'--variables' '--version'"
         for (auto n : names)
-            if (n.substr(0, opt.size()) == opt) list += (list.empty() ? "'--" : " '--") + std::string(n) + "'";
+            if (n.substr(0, opt.size()) == opt)
+                list += (list.empty() ? "'--" : " '--") + std::string(n) + "'";
         die_try({"option '--", opt, "' is ambiguous; possibilities: ", list});
     }
     if (eq != std::string_view::npos)
@@ -187,10 +193,17 @@ command parse(int argc, char **argv) noexcept
         } else {
             for (char ch : a.substr(1)) {
                 switch (ch) {
-                case 'h': c.help = true; break;
-                case 'v': c.variables = true; break;
-                case 'V': c.version = true; break;
-                default: die_try({"invalid option -- '", std::string_view(&ch, 1), "'"});
+                case 'h':
+                    c.help = true;
+                    break;
+                case 'v':
+                    c.variables = true;
+                    break;
+                case 'V':
+                    c.version = true;
+                    break;
+                default:
+                    die_try({"invalid option -- '", std::string_view(&ch, 1), "'"});
                 }
             }
         }

@@ -46,7 +46,8 @@ constexpr std::string_view usage =
     "[ -t lameducktimeout ] [ -x socket | -i ip_port ]";
 
 // A UDP address: ADDR, ADDR_PORT, or for IPv4 also ADDR:PORT; the port defaults to 514.
-struct udp_addr {
+struct udp_addr
+{
     sockaddr_storage ss{};
     socklen_t len = 0;
     char ip[INET6_ADDRSTRLEN] = "";
@@ -110,7 +111,8 @@ std::string_view format_from(sockaddr_storage const &ss, char *buf) noexcept
     return {buf, n};
 }
 
-struct options {
+struct options
+{
     char const *path = "/dev/log";
     bool udp = false;
     udp_addr addr;
@@ -126,16 +128,27 @@ void parse(int argc, char **argv, options &o, socklog::state &s) noexcept
     sv::opt_parser opts{argc, argv, "rd:l:t:u:g:G:Ux:i:"};
     while (int c = opts.next()) {
         switch (c) {
-        case 'r': s.raw = true; break;
-        case 'd': if (!sv::scan_uint(opts.arg(), o.notif)) sv::die_usage(usage); break;
-        case 'l': if (!sv::scan_uint(opts.arg(), linelen)) sv::die_usage(usage); break;
-        case 't': if (!sv::scan_uint(opts.arg(), t)) sv::die_usage(usage); break;
-        case 'u': if (!sv::scan_u32(opts.arg(), o.uid)) sv::die_usage(usage); break;
-        case 'g': if (!sv::scan_u32(opts.arg(), o.gid)) sv::die_usage(usage); break;
+        case 'r':
+            s.raw = true;
+            break;
+        case 'd':
+            if (!sv::scan_uint(opts.arg(), o.notif)) sv::die_usage(usage);
+            break;
+        case 'l':
+            if (!sv::scan_uint(opts.arg(), linelen)) sv::die_usage(usage);
+            break;
+        case 't':
+            if (!sv::scan_uint(opts.arg(), t)) sv::die_usage(usage);
+            break;
+        case 'u':
+            if (!sv::scan_u32(opts.arg(), o.uid)) sv::die_usage(usage);
+            break;
+        case 'g':
+            if (!sv::scan_u32(opts.arg(), o.gid)) sv::die_usage(usage);
+            break;
         case 'G': {
             std::string_view a = opts.arg();
-            if (!sv::scan_gid_list(a, o.gids, sv::gid_list_max) && !a.empty())
-                sv::die_usage(usage);
+            if (!sv::scan_gid_list(a, o.gids, sv::gid_list_max) && !a.empty()) sv::die_usage(usage);
             o.set_list = true;
             break;
         }
@@ -143,12 +156,16 @@ void parse(int argc, char **argv, options &o, socklog::state &s) noexcept
             sv::uidgid_from_env(o.uid, o.gid, o.gids);
             o.set_list = true;
             break;
-        case 'x': o.path = opts.arg(); o.udp = false; break;
+        case 'x':
+            o.path = opts.arg();
+            o.udp = false;
+            break;
         case 'i':
             if (!scan_udp(opts.arg(), o.addr)) sv::die_usage(usage);
             o.udp = true;
             break;
-        default: sv::die_usage(usage);
+        default:
+            sv::die_usage(usage);
         }
     }
     if (linelen < socklog::linelen_min) linelen = socklog::linelen_min;
@@ -179,16 +196,24 @@ int bind_socket(options const &o) noexcept
     return fd;
 }
 
-// Reads datagrams while the state wants them and the socket has some.
+// Reads datagrams, a batch per recvmmsg, while the state wants them and the socket has some.
 void read_socket(socklog::state &s, int fd, bool udp) noexcept
 {
+    constexpr unsigned max = 32;
+    mmsghdr m[max];
+    iovec v[max];
+    sockaddr_storage peers[max];
     char from[socklog::from_max];
-    while (socklog::want_read(s)) {
-        sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        ssize_t const r = ::recvfrom(fd, s.line.data(), s.line.size(), MSG_DONTWAIT,
-                                     udp ? reinterpret_cast<sockaddr *>(&ss) : nullptr,
-                                     udp ? &sl : nullptr);
+    for (unsigned k; (k = socklog::read_count(s)) != 0;) {
+        for (unsigned i = 0; i < k; ++i) {
+            v[i] = {s.line.data() + i * (s.linelen + 1), s.linelen + 1};
+            m[i].msg_hdr = {};
+            m[i].msg_hdr.msg_iov = &v[i];
+            m[i].msg_hdr.msg_iovlen = 1;
+            if (udp) m[i].msg_hdr.msg_name = &peers[i];
+            if (udp) m[i].msg_hdr.msg_namelen = sizeof peers[i];
+        }
+        int const r = ::recvmmsg(fd, m, k, MSG_DONTWAIT, nullptr);
         if (r < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -196,8 +221,12 @@ void read_socket(socklog::state &s, int fd, bool udp) noexcept
             socklog::on_empty(s);
             return;
         }
-        if (r == 0) continue; // an empty datagram: nothing to print
-        socklog::on_datagram(s, static_cast<std::size_t>(r), udp ? format_from(ss, from) : "");
+        for (int i = 0; i < r; ++i) {
+            if (!m[i].msg_len) continue; // an empty datagram: nothing to print
+            char *msg = static_cast<char *>(v[i].iov_base);
+            socklog::on_datagram(s, msg, m[i].msg_len, udp ? format_from(peers[i], from) : "");
+        }
+        if (static_cast<unsigned>(r) < k) return; // the socket is empty for now
     }
 }
 
@@ -217,7 +246,7 @@ void write_out(socklog::state &s) noexcept
         if (socklog::finished(s)) ::_exit(0);
         pollfd p[3] = {{sigfd, POLLIN, 0},
                        {1, static_cast<short>(socklog::want_write(s) ? POLLOUT : 0), 0},
-                       {sock, static_cast<short>(socklog::want_read(s) ? POLLIN : 0), 0}};
+                       {sock, static_cast<short>(socklog::read_count(s) ? POLLIN : 0), 0}};
         std::int64_t const now = sv::mono_ms();
         int const r = ::poll(p, 3, socklog::poll_timeout(s, now));
         if (r < 0 && errno != EINTR) sv::die_sys(sv::exitcode::system, "unable to iopause");
@@ -257,10 +286,11 @@ int main(int argc, char **argv)
     int const sigfd = sv::signal_trap_or_die({SIGTERM});
 
     // The only allocation once the options are read: both buffers, for the whole run.
-    std::unique_ptr<char[]> line{new char[s.linelen + 1]};
+    s.batch = socklog::batch_size(s.linelen);
+    std::unique_ptr<char[]> line{new char[s.batch * (s.linelen + 1)]};
     std::size_t const outsz = socklog::out_size(s.linelen);
     std::unique_ptr<char[]> out{new char[outsz]};
-    s.line = {line.get(), s.linelen + 1};
+    s.line = {line.get(), s.batch * (s.linelen + 1)};
     s.out = {out.get(), outsz};
 
     if (o.notif) sv::notify_ready(static_cast<int>(o.notif));

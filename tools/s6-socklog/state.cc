@@ -13,9 +13,19 @@ std::size_t out_size(std::size_t linelen) noexcept
     return four < 65536 ? 65536 : four;
 }
 
-bool want_read(state const &s) noexcept
+unsigned batch_size(std::size_t linelen) noexcept
 {
-    return (s.cont || s.drain) && s.out.size() - s.len >= line_room(s);
+    std::size_t const n = (256 * 1024) / (linelen + 1);
+    return n < 1 ? 1 : n > 32 ? 32 : static_cast<unsigned>(n);
+}
+
+unsigned read_count(state const &s) noexcept
+{
+    if (!s.cont && !s.drain) return 0;
+    std::size_t n = (s.out.size() - s.len) / line_room(s);
+    if (n > s.batch) n = s.batch;
+    if (!s.cont && n > s.drain) n = s.drain;
+    return static_cast<unsigned>(n);
 }
 
 bool finished(state const &s) noexcept
@@ -36,11 +46,11 @@ void on_empty(state &s) noexcept
     if (!s.cont) s.drain = 0;
 }
 
-void on_datagram(state &s, std::size_t n, std::string_view from) noexcept
+void on_datagram(state &s, char *msg, std::size_t n, std::string_view from) noexcept
 {
     bool const cut = n == s.linelen + 1;
-    std::size_t const m = sv::syslog_clean(s.line.data(), n);
-    s.len += sv::syslog_format_line(from, {s.line.data(), m}, s.raw, cut, s.out.data() + s.len);
+    std::size_t const m = sv::syslog_clean(msg, n);
+    s.len += sv::syslog_format_line(from, {msg, m}, s.raw, cut, s.out.data() + s.len);
     if (!s.cont && s.drain) --s.drain;
 }
 

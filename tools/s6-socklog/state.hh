@@ -19,17 +19,26 @@ inline constexpr std::size_t from_max = 64;
 // How many datagrams already queued are still read after SIGTERM (see on_term).
 inline constexpr unsigned drain_max = 1024;
 
-struct state {
-    std::size_t linelen = 1024; // -l: a datagram longer than this is cut
-    bool raw = false;           // -r: no "<PRI>" translation
+struct state
+{
+    std::size_t linelen = 1024;    // -l: a datagram longer than this is cut
+    bool raw = false;              // -r: no "<PRI>" translation
     std::int64_t lameduck_ms = -1; // -t: how long to flush after SIGTERM (-1 = no limit)
-    std::span<char> line;       // linelen + 1 bytes: one datagram
-    std::span<char> out;        // the output buffer
-    std::size_t len = 0;        // bytes waiting in out
-    bool cont = true;           // false after SIGTERM
-    unsigned drain = 0;         // datagrams still to read after SIGTERM
-    std::int64_t deadline = -1; // the lame-duck deadline (monotonic ms), -1 = none
+    std::span<char> line;          // batch slots of linelen + 1 bytes, one datagram each
+    unsigned batch = 1;            // how many datagrams one read may take (batch_size)
+    std::span<char> out;           // the output buffer
+    std::size_t len = 0;           // bytes waiting in out
+    bool cont = true;              // false after SIGTERM
+    unsigned drain = 0;            // datagrams still to read after SIGTERM
+    std::int64_t deadline = -1;    // the lame-duck deadline (monotonic ms), -1 = none
 };
+
+// The most datagrams one read takes: up to 32, in at most 256 KiB of slots (at least one).
+unsigned batch_size(std::size_t linelen) noexcept;
+
+// How many datagrams to read now: as many as the batch and the output buffer's room for
+// whole lines allow (and, after SIGTERM, the datagrams left to drain); 0 = do not read.
+unsigned read_count(state const &s) noexcept;
 
 // The output buffer size for a linelen: four lines' worth as in stock, and at least 64 KiB so
 // that many small messages go out in one write.
@@ -41,12 +50,11 @@ inline std::size_t line_room(state const &s) noexcept
     return s.linelen + 1 + from_max + 32 + 4;
 }
 
-// Whether to read the socket now: while running (or draining after SIGTERM) and while the
-// output buffer has room for one more line.
-bool want_read(state const &s) noexcept;
-
 // Whether stdout has something to be written.
-inline bool want_write(state const &s) noexcept { return s.len != 0; }
+inline bool want_write(state const &s) noexcept
+{
+    return s.len != 0;
+}
 
 // Whether s6-socklog is done: SIGTERM came, the queue is drained and everything written.
 bool finished(state const &s) noexcept;
@@ -59,10 +67,10 @@ void on_term(state &s, std::int64_t now) noexcept;
 // The socket had nothing more to read.  After SIGTERM that ends the draining.
 void on_empty(state &s) noexcept;
 
-// A datagram of n bytes (n >= 1) is in s.line (n == linelen + 1: it was cut), from the peer
-// named by from ("" for the Unix socket).  Appends its line to the output buffer; want_read
-// must have been true.
-void on_datagram(state &s, std::size_t n, std::string_view from) noexcept;
+// A datagram of n bytes (n >= 1) is at msg, a slot of s.line (n == linelen + 1: it was
+// cut), from the peer named by from ("" for the Unix socket).  Appends its line to the output
+// buffer, which must have room (read_count counted it).
+void on_datagram(state &s, char *msg, std::size_t n, std::string_view from) noexcept;
 
 // n bytes at the front of the output buffer were written.
 void on_written(state &s, std::size_t n) noexcept;
