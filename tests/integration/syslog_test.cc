@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <supervise/fd.hh>
+#include <supervise/ipc.hh>
 #include <supervise/tai64n.hh>
 
 #include "harness.hh"
@@ -693,4 +694,34 @@ cat /run/out
     CHECK(r.code == 0);
     CHECK(r.out.find("daemon.warn: ") != std::string::npos);
     CHECK(r.out.find("ro: read-only works\n") != std::string::npos);
+}
+
+TEST_CASE("ucspilogd: under s6-ipcserver, one stream client's messages, as stock's", "[syslog]")
+{
+    h::need_stock("ucspilogd");
+    std::string outs[2];
+    for (bool ours : {true, false}) {
+        h::tempdir td;
+        std::string const sock = td / "s";
+        // The connection is the served program's stdin and stdout: its lines go to stderr.
+        h::proc server({h::ours("s6-ipcserver"), sock, "/bin/sh", "-c", "exec \"$0\" \"$@\" >&2",
+                        ours ? h::ours("ucspilogd") : h::stock("ucspilogd"), "-D", "?",
+                        "IPCREMOTEEUID", "NOT_SET"},
+                       td.path());
+        REQUIRE(h::wait_until([&] { return h::unix_listening(sock) || !server.running(); }));
+        {
+            int fd = sv::ipc_connect_until(sock.c_str(), sv::mono_ms() + 5000);
+            REQUIRE(fd >= 0);
+            sv::unique_fd c{fd};
+            using namespace std::string_literals;
+            REQUIRE(h::write_full_fd(c.get(), "<13>hello\n<86>auth\0<3>cut short"s));
+        } // the client goes away mid-message
+        std::string const want = "0: ?: user.notice: hello\n0: ?: authpriv.info: auth\n"
+                                 "0: ?: kern.err: cut short\n";
+        CHECK(h::wait_until([&] { return server.err() == want; }));
+        outs[ours ? 0 : 1] = server.err();
+        server.signal(SIGTERM);
+        server.wait();
+    }
+    CHECK(outs[0] == outs[1]);
 }
