@@ -725,3 +725,37 @@ TEST_CASE("ucspilogd: under s6-ipcserver, one stream client's messages, as stock
     }
     CHECK(outs[0] == outs[1]);
 }
+
+TEST_CASE("s6-socklog: no memory is allocated once it serves (strace)", "[syslog]")
+{
+    if (!h::exists("/usr/bin/strace")) h::skip("strace is not installed");
+    h::tempdir td;
+    std::string const sock = td / "s", trace = td / "trace";
+    h::proc p({"/usr/bin/strace", "-o", trace, "-e", "trace=brk,mmap,munmap,mremap,recvmmsg",
+               h::ours("s6-socklog"), "-x", sock},
+              td.path());
+    REQUIRE(h::wait_until([&] { return h::exists(sock) || !p.running(); }));
+    auto const in = sample_datagrams();
+    for (int round = 0; round < 20; ++round)
+        for (auto const &m : in)
+            REQUIRE(send_dgram(sock, m));
+    auto lines = [&] {
+        std::string const o = p.out();
+        return static_cast<std::size_t>(std::count(o.begin(), o.end(), '\n'));
+    };
+    CHECK(h::wait_until([&] { return lines() == 20 * in.size(); }));
+    // SIGTERM to s6-socklog itself, strace's child.
+    std::string const kids = h::read_file("/proc/" + std::to_string(p.pid()) + "/task/" +
+                                          std::to_string(p.pid()) + "/children");
+    REQUIRE(!kids.empty());
+    ::kill(std::stoi(kids), SIGTERM);
+    CHECK(p.wait() == 0);
+    std::string const t = h::read_existing(trace);
+    std::size_t const serving = t.find("recvmmsg(");
+    REQUIRE(serving != std::string::npos);
+    std::string const after = t.substr(serving);
+    INFO(after.substr(0, 2000));
+    CHECK(after.find("brk(") == std::string::npos);
+    CHECK(after.find("mmap(") == std::string::npos);
+    CHECK(after.find("mremap(") == std::string::npos);
+}
