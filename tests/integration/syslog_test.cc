@@ -759,3 +759,42 @@ TEST_CASE("s6-socklog: no memory is allocated once it serves (strace)", "[syslog
     CHECK(after.find("mmap(") == std::string::npos);
     CHECK(after.find("mremap(") == std::string::npos);
 }
+
+TEST_CASE("envsubst: long input, references across read boundaries, as GNU's", "[syslog][envsubst]")
+{
+    if (!h::exists("/usr/bin/envsubst")) h::skip("GNU envsubst (gettext-base) is not installed");
+    std::string text;
+    char const *const pieces[] = {"x$A ", "${B}", " $_u", "${A", " $", "${", "$X1", "\n", "$$"};
+    // Under a pipe's 64 KiB both ways (h::run writes all the input first), over 8 KiB reads.
+    for (int i = 0; text.size() < 40000; ++i)
+        text += pieces[(i * 7 + i / 9) % 9];
+    compare_envsubst({}, text);
+    compare_envsubst({"$A $X1"}, text);
+}
+
+TEST_CASE("envsubst: a stream is substituted as it comes", "[syslog][envsubst]")
+{
+    h::pipe_pair in, out(O_CLOEXEC | O_NONBLOCK);
+    std::string const prog = h::ours("envsubst");
+    h::child c([&] {
+        ::dup2(in.r.get(), 0);
+        ::dup2(out.w.get(), 1);
+        ::setenv("A", "alpha", 1);
+        ::execl(prog.c_str(), prog.c_str(), (char *)nullptr);
+        return 127;
+    });
+    in.r.reset();
+    out.w.reset();
+    REQUIRE(h::write_full_fd(in.w.get(), "first $A\nthen $A"));
+    std::string got;
+    CHECK(h::wait_until([&] {
+        got += h::drain(out.r.get());
+        return got == "first alpha\nthen ";
+    }));
+    in.w.reset(); // end of input: the held "$A" may not grow any more
+    CHECK(h::wait_until([&] {
+        got += h::drain(out.r.get());
+        return got == "first alpha\nthen alpha";
+    }));
+    CHECK(c.exit_code() == 0);
+}

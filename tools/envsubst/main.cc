@@ -17,7 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include <supervise/fd.hh>
+#include <unistd.h>
+
 #include <supervise/out.hh>
 
 namespace {
@@ -139,6 +140,41 @@ void substitute(std::string_view in, std::set<std::string, std::less<>> const *a
     }
 }
 
+// Where the text in buf can be substituted up to without waiting for more input: all of it,
+// unless its last '$' starts a reference that may go on in the next read ("$", "${", or a
+// name that reaches the end).  References hold no '$', so only the last one can be cut.
+std::size_t complete_up_to(std::string_view buf) noexcept
+{
+    std::size_t const d = buf.rfind('$');
+    if (d == std::string_view::npos) return buf.size();
+    ref const r = scan_ref(buf, d);
+    // A well-formed "${NAME}" is complete; anything else that reaches the end may grow.
+    bool const closed = r.valid && r.brace;
+    return !closed && r.end == buf.size() ? d : buf.size();
+}
+
+// Substitutes stdin into out as it comes, so that a stream that never ends (a pipe from a
+// long-lived program) is not held back: GNU's works a character at a time.
+void stream(std::set<std::string, std::less<>> const *allowed, sv::out_buf &out)
+{
+    std::string buf;
+    char chunk[8192];
+    for (;;) {
+        ssize_t const r = ::read(0, chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            say({"error while reading \"standard input\": ", std::strerror(errno)});
+            std::_Exit(1);
+        }
+        buf.append(chunk, static_cast<std::size_t>(r));
+        std::size_t const done = r == 0 ? buf.size() : complete_up_to(buf);
+        substitute(std::string_view(buf).substr(0, done), allowed, out);
+        buf.erase(0, done);
+        if (r == 0) return;
+        out.flush();
+    }
+}
+
 } // namespace
 
 namespace {
@@ -240,11 +276,6 @@ int main(int argc, char **argv)
     if (!c.operands.empty())
         for (auto n : find_names(c.operands[0]))
             allowed.emplace(n);
-    std::string in;
-    if (!sv::read_all(0, in)) {
-        say({"error while reading \"standard input\": ", std::strerror(errno)});
-        std::_Exit(1);
-    }
-    substitute(in, c.operands.empty() ? nullptr : &allowed, out);
+    stream(c.operands.empty() ? nullptr : &allowed, out);
     finish(out);
 }
