@@ -798,3 +798,28 @@ TEST_CASE("envsubst: a stream is substituted as it comes", "[syslog][envsubst]")
     }));
     CHECK(c.exit_code() == 0);
 }
+
+TEST_CASE("s6-socklog: a reader that goes away ends it with 111, as stock", "[syslog]")
+{
+    h::need_stock("s6-socklog");
+    for (bool ours : {true, false}) {
+        h::tempdir td;
+        std::string const sock = td / "s", err = td / "err";
+        std::string const prog = ours ? h::ours("s6-socklog") : h::stock("s6-socklog");
+        // Its stdout is a pipe whose only reader this process closes at once.
+        h::pipe_pair out;
+        h::child c([&] {
+            int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(e, 2);
+            ::dup2(out.w.get(), 1);
+            ::execl(prog.c_str(), prog.c_str(), "-x", sock.c_str(), (char *)nullptr);
+            return 127;
+        });
+        out.r.reset();
+        out.w.reset();
+        REQUIRE(h::wait_until([&] { return h::exists(sock); }));
+        REQUIRE(send_dgram(sock, "<13>nobody reads this"));
+        CHECK(c.exit_code() == 111);
+        CHECK(h::read_file(err) == "s6-socklog: fatal: unable to write to stdout: Broken pipe\n");
+    }
+}
