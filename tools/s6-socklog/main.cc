@@ -11,7 +11,9 @@
 // On purpose unlike stock: an empty datagram is ignored (stock exits 111, "unable to recv:
 // Broken pipe", so any local user could stop it); after SIGTERM the datagrams already queued
 // (up to 1024) are still printed (stock drops them); a UDP line starts with "ADDR_PORT: "
-// (stock's prefix is garbled); and each wake-up reads every queued datagram, not one.
+// (stock's prefix is garbled); each wake-up reads the queued datagrams in batches (recvmmsg),
+// not one; and a "<PRI" left open at the end of a datagram is printed as it is (stock reads
+// on past the message there).
 //
 // Buffers are reserved once from -l; the decisions are in state.cc.
 #include "state.hh"
