@@ -33,10 +33,10 @@ constexpr fdhd::sys fake{fake_send, fake_close};
 
 struct fixture {
     fdhd::held held[4];
+    std::uint32_t free[4];
     fdhd::client cl[1];
-    std::string_view parts[9];
-    int fdlist[4];
-    char packs[4 * 13];
+    int fdlist[sv::fdh::fds_per_trip];
+    char scratch[fdhd::scratch_size(4)];
     fdhd::state s;
     fixture(char const *store_re = ".*", char const *retrieve_re = ".*", unsigned flags = 7)
     {
@@ -44,11 +44,12 @@ struct fixture {
         closed.clear();
         send_ok = true;
         s.fds = held;
+        s.free = free;
+        fdhd::init_slots(s);
         s.clients = cl;
         s.io = &fake;
-        s.parts = parts;
         s.fdlist = fdlist;
-        s.packs = packs;
+        s.scratch = scratch;
         cl[0].fd = 3;
         cl[0].flags = flags;
         regcomp(&cl[0].wre, store_re, REG_EXTENDED | REG_NOSUB);
@@ -121,9 +122,23 @@ TEST_CASE("s6-fdholderd: the store is bounded, and limits expire", "[fdholderd]"
     CHECK(fdhd::exit_code(f.s) == 3);
     CHECK(fdhd::expire(f.s, {99, 0}) == sv::tain{100, 0});
     CHECK(f.s.nfds == 4);
-    fdhd::expire(f.s, {100, 0});
+    // The same limit four times: 100.0, then a nanosecond later each time.
+    CHECK(fdhd::expire(f.s, {100, 1}) == sv::tain{100, 2});
+    CHECK(f.s.nfds == 2);
+    fdhd::expire(f.s, {100, 3});
     CHECK(f.s.nfds == 0);
     CHECK(fdhd::exit_code(f.s) == 2);
+}
+
+TEST_CASE("s6-fdholderd: a stored limit already held moves on by a nanosecond", "[fdholderd]")
+{
+    fixture f;
+    REQUIRE(f.store("a", 10, {100, 999999999}));
+    REQUIRE(f.store("b", 11, {100, 999999999}));
+    REQUIRE(f.store("c", 12, {100, 999999999}));
+    CHECK(fdhd::find(f.s, "a")->limit == sv::tain{100, 999999999});
+    CHECK(fdhd::find(f.s, "b")->limit == sv::tain{101, 0});
+    CHECK(fdhd::find(f.s, "c")->limit == sv::tain{101, 1});
 }
 
 TEST_CASE("s6-fdholderd: list and getdump", "[fdholderd]")
@@ -139,6 +154,26 @@ TEST_CASE("s6-fdholderd: list and getdump", "[fdholderd]")
     CHECK(outbox[0].data == "\0\0\0\0\x01\0\0\0\x02"sv);
     CHECK(outbox[1].fds == std::vector<int>{10, 11});
     CHECK(outbox[1].data.size() == 2 * 15 + 1);
+}
+
+TEST_CASE("s6-fdholderd: a freed slot is reused first, so list keeps stock's order", "[fdholderd]")
+{
+    fixture f;
+    for (auto id : {"a", "b", "c"}) REQUIRE(f.store(id, 10));
+    char buf[300];
+    REQUIRE(f.req({buf, sv::fdh::pack_delete(buf, "a")}));
+    REQUIRE(f.req({buf, sv::fdh::pack_retrieve(buf, "b", true)}));
+    REQUIRE(f.store("x", 11)); // takes b's slot, freed last
+    REQUIRE(f.store("y", 12)); // then a's
+    REQUIRE(f.req("L"sv));
+    CHECK(f.last() == "\0\0\0\0\x03" "y\0x\0c\0"sv);
+    // Expired fds free their slots earliest limit first.
+    REQUIRE(f.store("late", 13, {200, 0}));
+    fdhd::expire(f.s, {300, 0});
+    REQUIRE(f.req({buf, sv::fdh::pack_delete(buf, "x")}));
+    REQUIRE(f.store("z", 14));
+    REQUIRE(f.req("L"sv));
+    CHECK(f.last() == "\0\0\0\0\x03" "y\0z\0c\0"sv);
 }
 
 TEST_CASE("s6-fdholderd: setdump in trips, replacing held ids", "[fdholderd]")

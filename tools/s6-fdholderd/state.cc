@@ -25,12 +25,17 @@ bool matches(regex_t const &re, std::string_view id) noexcept
     return regexec(&re, buf, 0, nullptr, 0) == 0;
 }
 
-held *free_slot(state &s) noexcept
+// Pops the slot freed last (s.nfree > 0).  A fresh slot is always s.top itself (the stack
+// hands them out in order), so every slot below s.top has been written.
+held &take_slot(state &s) noexcept
 {
-    for (held &h : s.fds)
-        if (h.fd < 0) return &h;
-    return nullptr;
+    std::uint32_t const i = s.free[--s.nfree];
+    if (i >= s.top) s.top = i + 1;
+    return s.fds[i];
 }
+
+// The slots ever used: the others have never been written (nor their pages touched).
+std::span<held> slots(state &s) noexcept { return s.fds.first(s.top); }
 
 void put(state &s, held &h, int fd, sv::tain limit, std::string_view id) noexcept
 {
@@ -47,6 +52,7 @@ void forget(state &s, held &h, bool close_it) noexcept
     if (close_it) s.io->close(h.fd);
     h.fd = -1;
     s.nfds--;
+    s.free[s.nfree++] = static_cast<std::uint32_t>(&h - s.fds.data());
 }
 
 void close_fds(state &s, sv::umsg const &m) noexcept
@@ -68,16 +74,23 @@ bool do_store(state &s, client &c, sv::umsg const &m, std::string_view body) noe
     if (c.dumping || m.fds.size() != 1 || !sv::fdh::parse_store(body, limit, id))
         return fail(s, m);
     int e = 0;
-    held *slot = nullptr;
     if (!matches(c.wre, id)) e = EPERM;
-    else if (s.nfds >= s.fds.size() || !(slot = free_slot(s))) e = ENFILE;
+    else if (s.nfds >= s.fds.size() || !s.nfree) e = ENFILE;
     else if (find(s, id)) e = EBUSY;
     if (e) {
         close_fds(s, m);
         return answer(s, c, e);
     }
     if (!answer(s, c, 0)) return fail(s, m);
-    put(s, *slot, m.fds[0], limit, id);
+    // As in stock, whose index of limits wants them distinct: a limit some held fd already
+    // has moves on by a nanosecond, as often as needed.  (A setdump's limits stay as sent.)
+    for (bool taken = true; taken;) {
+        taken = false;
+        for (held const &h : slots(s))
+            if (h.fd >= 0 && h.limit == limit) taken = true;
+        if (taken) limit = ++limit.nano < 1000000000 ? limit : sv::tain{limit.sec + 1, 0};
+    }
+    put(s, take_slot(s), m.fds[0], limit, id);
     return true;
 }
 
@@ -115,12 +128,16 @@ bool do_list(state &s, client &c, sv::umsg const &m, std::string_view body) noex
 {
     if (c.dumping || !body.empty() || !m.fds.empty()) return fail(s, m);
     if (!(c.flags & may_list)) return answer(s, c, EPERM);
-    char head[5];
-    std::size_t n = 0;
-    s.parts[n++] = {head, sv::fdh::pack_list_head(head, s.nfds)};
-    for (held const &h : s.fds)
-        if (h.fd >= 0) s.parts[n++] = {h.id, h.idlen + 1u}; // with its NUL
-    return s.io->send(c.fd, s.parts.first(n), {});
+    // One part, whatever the number of ids (a part per id would pass sendmsg's iovec limit).
+    char *const out = s.scratch.data();
+    std::size_t n = sv::fdh::pack_list_head(out, s.nfds);
+    for (held const &h : slots(s)) {
+        if (h.fd < 0) continue;
+        std::memcpy(out + n, h.id, h.idlen + 1u); // with its NUL
+        n += h.idlen + 1u;
+    }
+    std::string_view const all(out, n);
+    return s.io->send(c.fd, {&all, 1}, {});
 }
 
 bool do_getdump(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
@@ -130,23 +147,21 @@ bool do_getdump(state &s, client &c, sv::umsg const &m, std::string_view body) n
     char head[9];
     std::string_view hp(head, sv::fdh::pack_getdump_head(head, s.nfds));
     if (!s.io->send(c.fd, {&hp, 1}, {})) return false;
-    // Entries as limit+idlen then id+NUL, in slot order, sent 255 fds to a message.
-    std::size_t n = 0;
-    for (held const &h : s.fds) {
+    // The entries in slot order, 255 fds to a message, each message packed in the scratch.
+    std::size_t k = 0, len = 0;
+    auto trip = [&] {
+        std::string_view const data(s.scratch.data(), len);
+        bool const ok = s.io->send(c.fd, {&data, 1}, s.fdlist.first(k));
+        k = len = 0;
+        return ok;
+    };
+    for (held const &h : slots(s)) {
         if (h.fd < 0) continue;
-        char *p = s.packs.data() + n * (sv::tain_pack_size + 1);
-        sv::tain_pack(p, h.limit);
-        p[sv::tain_pack_size] = static_cast<char>(h.idlen);
-        s.parts[2 * n] = {p, sv::tain_pack_size + 1};
-        s.parts[2 * n + 1] = {h.id, h.idlen + 1u};
-        s.fdlist[n++] = h.fd;
+        len += sv::fdh::pack_entry(s.scratch.data() + len, h.limit, h.name());
+        s.fdlist[k++] = h.fd;
+        if (k == sv::fdh::fds_per_trip && !trip()) return false;
     }
-    for (std::size_t i = 0; i < n; i += sv::fdh::fds_per_trip) {
-        std::size_t const k = n - i < sv::fdh::fds_per_trip ? n - i : sv::fdh::fds_per_trip;
-        if (!s.io->send(c.fd, s.parts.subspan(2 * i, 2 * k), s.fdlist.subspan(i, k)))
-            return false;
-    }
-    return true;
+    return !k || trip();
 }
 
 bool do_setdump(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
@@ -183,9 +198,11 @@ bool do_setdump_data(state &s, client &c, sv::umsg const &m, std::string_view bo
     rest = body;
     for (std::size_t i = 0; i < k; i++) {
         sv::fdh::next_entry(rest, limit, id);
-        // A dumped id replaces one already held, as in stock.
+        // A dumped id replaces one already held, as in stock, which takes the new slot
+        // before it frees the old one.
+        held &slot = take_slot(s);
         if (held *old = find(s, id)) forget(s, *old, true);
-        put(s, *free_slot(s), m.fds[i], limit, id);
+        put(s, slot, m.fds[i], limit, id);
     }
     c.dumping -= static_cast<std::uint32_t>(k);
     return answer(s, c, c.dumping ? EAGAIN : 0);
@@ -193,9 +210,16 @@ bool do_setdump_data(state &s, client &c, sv::umsg const &m, std::string_view bo
 
 } // namespace
 
+void init_slots(state &s) noexcept
+{
+    s.top = 0;
+    s.nfree = static_cast<std::uint32_t>(s.fds.size());
+    for (std::uint32_t i = 0; i < s.nfree; i++) s.free[i] = s.nfree - 1 - i;
+}
+
 held *find(state &s, std::string_view id) noexcept
 {
-    for (held &h : s.fds)
+    for (held &h : slots(s))
         if (h.fd >= 0 && h.name() == id) return &h;
     return nullptr;
 }
@@ -218,13 +242,14 @@ bool handle(state &s, client &c, sv::umsg const &m) noexcept
 
 sv::tain expire(state &s, sv::tain now) noexcept
 {
-    sv::tain next{};
-    for (held &h : s.fds) {
-        if (h.fd < 0) continue;
-        if (!(now < h.limit)) forget(s, h, true);
-        else if (next == sv::tain{} || h.limit < next) next = h.limit;
+    for (;;) {
+        held *first = nullptr;
+        for (held &h : slots(s))
+            if (h.fd >= 0 && (!first || h.limit < first->limit)) first = &h;
+        if (!first) return {};
+        if (now < first->limit) return first->limit;
+        forget(s, *first, true);
     }
-    return next;
 }
 
 void drop(state &s, client &c) noexcept
