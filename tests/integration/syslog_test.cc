@@ -57,11 +57,14 @@ struct socklog
     socklog(bool ours, h::strings args)
     {
         sock = td / "log";
-        h::strings argv{ours ? h::ours("s6-socklog") : h::stock("s6-socklog"), "-x", sock};
+        std::string const ready = td / "ready";
+        // Started with -d 3 and fd 3 a file: its newline there says SIGTERM is trapped (a
+        // TERM before that would kill it, in ours as in stock).
+        h::strings argv{"/bin/sh", "-c", "exec \"$0\" -d 3 \"$@\" 3>ready",
+                        ours ? h::ours("s6-socklog") : h::stock("s6-socklog"), "-x", sock};
         argv.insert(argv.end(), args.begin(), args.end());
-        p = std::make_unique<h::proc>(argv, td.path());
-        // A datagram sent once the socket is bound is queued for it.
-        REQUIRE(h::wait_until([&] { return h::exists(sock) || !p->running(); }));
+        p = std::make_unique<h::proc>(argv, td.path(), td.path());
+        REQUIRE(h::wait_until([&] { return h::read_file(ready) == "\n" || !p->running(); }));
         REQUIRE(p->running());
     }
     // SIGTERM, then its exit code and everything it printed.
