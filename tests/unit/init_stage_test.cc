@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include <supervise/diag.hh>
+#include <supervise/rcsource.hh>
 #include <supervise/signame.hh>
+#include <supervise/status.hh>
 
 #include "../../tools/init/stages.hh"
 #include "../../tools/init/sys.hh"
@@ -365,6 +367,59 @@ void sync_disks() noexcept
 void release_logger(context &) noexcept
 {
     w.trace.push_back("release_logger");
+}
+
+// The v3 service graph's calls (rcrun.cc): services record what was done to them; a
+// longrun is up as soon as it is installed, down as soon as it is told.
+bool install_longrun(context const &, sv::rc::definition const &d, std::string const &,
+                     std::string const &to, std::string const &in, std::string const &out) noexcept
+{
+    w.trace.push_back("install_longrun " + d.name + (in.empty() ? "" : " in") +
+                      (out.empty() ? "" : " out"));
+    w.dirs.insert(to);
+    return true;
+}
+
+int open_fifo(std::string const &path) noexcept
+{
+    w.trace.push_back("fifo " + path);
+    return -1;
+}
+
+bool service_status(std::string const &dir, sv::status &st) noexcept
+{
+    st = {};
+    if (!w.dirs.count(dir)) return false;
+    st.pid = w.files.count(dir + "/down") ? 0 : 4242;
+    st.ready = true;
+    return true;
+}
+
+bool service_control(std::string const &dir, std::string_view letters) noexcept
+{
+    w.trace.push_back("control " + dir.substr(dir.rfind('/') + 1) + " " + std::string(letters));
+    if (letters == "d") w.files[dir + "/down"] = "";
+    return true;
+}
+
+void remove_file(std::string const &path) noexcept
+{
+    w.files.erase(path);
+}
+
+wake wait_children(context &c, std::vector<pid_t> const &pids, std::int64_t deadline_ms,
+                   bool) noexcept
+{
+    // The first script that ends ends the wait; one that hangs lets time run to the deadline.
+    for (pid_t pid : pids) {
+        ending &e = w.endings[w.names[pid]];
+        if (e.hangs) continue;
+        on_reaped(c, pid, e.wstatus);
+        return wake::child;
+    }
+    if (deadline_ms >= 0) w.now = deadline_ms;
+    else w.stuck++;
+    return wake::timeout;
 }
 
 } // namespace init::sys

@@ -13,7 +13,9 @@
 #include <supervise/control.hh>
 #include <supervise/envdir.hh>
 #include <supervise/fd.hh>
+#include <supervise/rcsource.hh>
 #include <supervise/sibling.hh>
+#include <supervise/status.hh>
 #include <supervise/tai64n.hh>
 #include <supervise/tree.hh>
 
@@ -129,6 +131,72 @@ bool container_env(context const &c, std::vector<std::string> &env) noexcept
     env = sv::env_merged(changes);
     errno = e;
     return ok;
+}
+
+namespace {
+
+// A name quoted for /bin/sh: in single quotes, each ' as '\''.
+std::string sh_quote(std::string const &s)
+{
+    std::string q = "'";
+    for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q + "'";
+}
+
+} // namespace
+
+bool install_longrun(context const &c, sv::rc::definition const &d, std::string const &tmp,
+                     std::string const &to, std::string const &in, std::string const &out) noexcept
+{
+    sv::rm_rf(tmp.c_str());
+    if (mkdir(tmp.c_str(), 0755) < 0) return false;
+    sv::copy_options o;
+    o.keep_owner = false;
+    o.link_executables = c.cfg.link_exec;
+    o.skip_special = true;
+    bool const wrapped = !in.empty() || !out.empty();
+    static char const *const copied[] = {
+        "run",         "finish",         "notification-fd", "lock-fd", "timeout-kill",
+        "timeout-finish", "max-death-tally", "down-signal",  "data",    "env",
+        "instance",    "instances"};
+    for (char const *f : copied) {
+        std::string const from = d.dir + "/" + f;
+        if (access(from.c_str(), F_OK) < 0) continue;
+        std::string const dst = tmp + "/" + (wrapped && !strcmp(f, "run") ? "run.user" : f);
+        if (!sv::copy_tree(from, dst, o)) return false;
+    }
+    if (wrapped) {
+        // s6-rc hands a pipeline's pipe ends over with its fd-holder; ours are FIFOs that
+        // /init keeps open, so a restart on either side loses nothing.
+        std::string run = "#!/bin/sh\nexec ./run.user";
+        if (!in.empty()) run += " 0<>" + sh_quote(in);
+        if (!out.empty()) run += " 1<>" + sh_quote(out);
+        run += "\n";
+        std::string const rp = tmp + "/run";
+        if (!write_file(rp, run) || chmod(rp.c_str(), 0755) < 0) return false;
+    }
+    return rename(tmp.c_str(), to.c_str()) == 0;
+}
+
+int open_fifo(std::string const &path) noexcept
+{
+    if (mkfifo(path.c_str(), 0600) < 0 && errno != EEXIST) return -1;
+    return open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+}
+
+bool service_status(std::string const &dir, sv::status &st) noexcept
+{
+    return sv::status_read(dir, st);
+}
+
+bool service_control(std::string const &dir, std::string_view letters) noexcept
+{
+    return sv::send_control(dir, "supervise", letters) == sv::control_result::ok;
+}
+
+void remove_file(std::string const &path) noexcept
+{
+    unlink(path.c_str());
 }
 
 bool svscanctl(context const &c, char letter) noexcept
