@@ -1199,3 +1199,21 @@ TEST_CASE("init: a v3 oneshot that fails or hangs follows S6_BEHAVIOUR_IF_STAGE2
     CHECK(r.code == 2);
     CHECK(!contains(r.out, "cmd-ran"));
 }
+
+TEST_CASE("init: S6_RUNTIME_PROFILE takes the v3 source from the profile", "[init][v3]")
+{
+    rt how = need_runtime();
+    container c;
+    rc_oneshot(c, "main-only", {});
+    c.file("etc/s6-overlay/s6-rc.d/user/contents.d/main-only", "", 0644);
+    c.file("etc/cont-profile.d/dev/s6-overlay/s6-rc.d/dev-only/type", "oneshot\n", 0644);
+    c.file("etc/cont-profile.d/dev/s6-overlay/s6-rc.d/dev-only/up",
+           "sh -c \"echo dev-only >> /tmp/order\"\n", 0644);
+    c.file("etc/cont-profile.d/dev/s6-overlay/s6-rc.d/user/contents.d/dev-only", "", 0644);
+    auto r = c.run(how, {"true"}, {"S6_RUNTIME_PROFILE=dev"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    auto const o = order_of(c);
+    CHECK(pos(o, "dev-only") >= 0);
+    CHECK(pos(o, "main-only") < 0);
+}
