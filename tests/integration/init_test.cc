@@ -1217,3 +1217,65 @@ TEST_CASE("init: S6_RUNTIME_PROFILE takes the v3 source from the profile", "[ini
     CHECK(pos(o, "dev-only") >= 0);
     CHECK(pos(o, "main-only") < 0);
 }
+
+TEST_CASE("init: s6-rc -u/-d change and -a list work on a v3 image", "[init][v3]")
+{
+    need_runc();
+    container c;
+    v3_image(c);
+    REQUIRE(h::run({"/bin/cp", h::ours("s6-rc"), c.path("bin/s6-rc")}).code == 0);
+    auto p = c.start({});
+    REQUIRE(h::wait_until([&] { return h::exists(c.path("run/s6/rc.sock")); }, 10000));
+    auto r = c.exec({"s6-rc", "-a", "list"});
+    CHECK(r.code == 0);
+    for (char const *s : {"web\n", "after\n", "prep\n", "prod\n", "cons\n", "fix-attrs\n",
+                          "legacy-services\n", "late\n"})
+        CHECK(contains(r.out, s));
+    auto const dir = c.path("run/service/web");
+    h::write_file(c.path("tmp/order"), "", 0666);
+    r = c.exec({"s6-rc", "-d", "change", "web"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(h::status_of(dir).pid == 0);
+    auto o = order_of(c);
+    CHECK(pos(o, "after-down") >= 0);
+    CHECK(pos(o, "after-down") < pos(o, "web-down"));
+    CHECK(pos(o, "prep-down") < 0); // what web depends on stays up
+    r = c.exec({"s6-rc", "-a", "list"});
+    CHECK(!contains(r.out, "web\n"));
+    CHECK(!contains(r.out, "after\n"));
+    r = c.exec({"s6-rc", "-u", "change", "after"});
+    CHECK(r.code == 0);
+    CHECK(h::status_of(dir).pid != 0);
+    CHECK(h::status_of(dir).ready);
+    o = order_of(c);
+    CHECK(pos(o, "web-ready") >= 0);
+    CHECK(pos(o, "web-ready") < pos(o, "after"));
+    r = c.exec({"s6-rc", "-u", "change", "ghost"});
+    CHECK(r.code == 3);
+    CHECK(contains(r.err, "ghost is not a recognized identifier"));
+    CHECK(c.exec({"s6-rc", "-n", "1", "change", "web"}).code == 100);
+    CHECK(c.exec({"s6-rc", "help"}).code == 0);
+    r = c.exec({"s6-rc", "-da", "change"});
+    CHECK(r.code == 0);
+    r = c.exec({"s6-rc", "-a", "list"});
+    CHECK(r.code == 0);
+    CHECK(r.out == "");
+    CHECK(c.kill("TERM") == 0);
+    CHECK(p->wait(10000) == 0);
+}
+
+TEST_CASE("init: s6-rc without a v3 /init says so and exits 111", "[init][v3]")
+{
+    h::tempdir d;
+    h::run_opts o;
+    o.timeout_ms = 5000;
+    o.env = {"S6_RUNTIME_DIR=" + d.path()};
+    auto r = h::run({h::ours("s6-rc"), "-a", "list"}, o);
+    CHECK(r.code == 111);
+    CHECK(contains(r.err, "s6-rc: fatal: unable to connect to /init at " + d.path() +
+                              "/s6/rc.sock"));
+    r = h::run({h::ours("s6-rc")}, o);
+    CHECK(r.code == 100);
+    CHECK(r.err.rfind("s6-rc: usage: ", 0) == 0);
+}

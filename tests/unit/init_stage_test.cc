@@ -407,6 +407,18 @@ void remove_file(std::string const &path) noexcept
     w.files.erase(path);
 }
 
+int rc_listen(std::string const &) noexcept
+{
+    return errno = ENOSYS, -1;
+}
+
+int rc_accept(int, std::string &) noexcept
+{
+    return -1;
+}
+
+void rc_reply(int, std::string_view) noexcept {}
+
 wake wait_children(context &c, std::vector<pid_t> const &pids, std::int64_t deadline_ms,
                    bool) noexcept
 {

@@ -62,16 +62,42 @@ progress rc_stop_progress(rc_run const &r, std::vector<bool> const &wanted) noex
     return progress::done;
 }
 
+std::vector<bool> rc_closure(rc_run const &r, std::vector<unsigned> atoms, bool up) noexcept
+{
+    std::vector<bool> in(r.g.atoms.size(), false);
+    for (unsigned a : atoms) in[a] = true;
+    for (std::size_t i = 0; i < atoms.size(); i++) {
+        auto add = [&](unsigned x) {
+            if (!in[x]) atoms.push_back(x);
+            in[x] = true;
+        };
+        if (up) {
+            for (unsigned d : r.g.deps[atoms[i]]) add(d);
+            continue;
+        }
+        for (unsigned b = 0; b < r.g.atoms.size(); b++)
+            if (std::find(r.g.deps[b].begin(), r.g.deps[b].end(), atoms[i]) != r.g.deps[b].end())
+                add(b);
+    }
+    return in;
+}
+
+void rc_spare_essentials(rc_run const &r, std::vector<bool> &wanted) noexcept
+{
+    std::vector<unsigned> kept;
+    for (unsigned a = 0; a < wanted.size(); a++)
+        if (wanted[a] && r.g.def_of(a).essential) kept.push_back(a);
+    std::vector<bool> const spare = rc_closure(r, kept, true);
+    for (unsigned a = 0; a < wanted.size(); a++)
+        if (spare[a]) wanted[a] = false;
+}
+
 bool rc_select(rc_run const &r, char const *name, std::vector<bool> &wanted) noexcept
 {
     std::vector<unsigned> atoms;
     if (!r.g.expand(name, atoms)) return false;
     // What the named atoms depend on is wanted too, all the way down.
-    for (std::size_t i = 0; i < atoms.size(); i++)
-        for (unsigned d : r.g.deps[atoms[i]])
-            if (std::find(atoms.begin(), atoms.end(), d) == atoms.end()) atoms.push_back(d);
-    wanted.assign(r.g.atoms.size(), false);
-    for (unsigned a : atoms) wanted[a] = true;
+    wanted = rc_closure(r, atoms, true);
     return true;
 }
 

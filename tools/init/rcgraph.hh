@@ -36,6 +36,7 @@ struct rc_run {
     std::vector<pid_t> pid;                // a running oneshot script, or 0
     std::vector<std::int64_t> deadline;    // its transition's deadline (monotonic ms), or -1
     std::vector<sv::unique_fd> fifos;      // the pipelines' FIFOs, held open for good
+    sv::unique_fd listener;                // RUN/s6/rc.sock, for the s6-rc command
 };
 
 // Sizes the per-atom vectors for a resolved graph, every atom down.
@@ -50,6 +51,12 @@ progress rc_start_progress(rc_run const &r, std::vector<bool> const &wanted) noe
 progress rc_stop_progress(rc_run const &r, std::vector<bool> const &wanted) noexcept;
 // The per-atom mask for a name (an atom or a bundle); false if it is unknown.
 bool rc_select(rc_run const &r, char const *name, std::vector<bool> &wanted) noexcept;
+// The per-atom mask of atoms and, with up, all they depend on (a start's selection), or,
+// without, all that depends on them (a stop's).
+std::vector<bool> rc_closure(rc_run const &r, std::vector<unsigned> atoms, bool up) noexcept;
+// Takes out of a stop's wanted mask the essential atoms and all they depend on (s6-rc -d
+// leaves services with flag-essential up; -D stops them too).
+void rc_spare_essentials(rc_run const &r, std::vector<bool> &wanted) noexcept;
 // The earliest transition deadline of atoms in flight, or -1.
 std::int64_t rc_next_deadline(rc_run const &r) noexcept;
 

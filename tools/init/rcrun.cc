@@ -208,9 +208,9 @@ void check(context &c, unsigned a, std::int64_t now) noexcept
     }
 }
 
-// The one loop of a start or a stop, until it is done or blocked, deadline (-1: none)
-// passes, or (start only) a stop request comes.
-progress drive(context &c, std::vector<bool> const &wanted, bool up, unsigned behav,
+} // namespace
+
+progress rc_drive(context &c, std::vector<bool> const &wanted, bool up, unsigned behav,
                std::int64_t deadline) noexcept
 {
     rc_run &r = c.rc;
@@ -242,6 +242,8 @@ progress drive(context &c, std::vector<bool> const &wanted, bool up, unsigned be
             if (r.state[a] == svstate::starting || r.state[a] == svstate::stopping) check(c, a, t);
     }
 }
+
+namespace {
 
 // Reads the image's source and builds the graph; false (said) on an error.
 bool load(context &c) noexcept
@@ -285,8 +287,9 @@ bool rc_stage2(context &c, unsigned behav) noexcept
     rc_select(c.rc, "top", wanted);
     unsigned const maxtime = num_setting(c, "S6_CMD_WAIT_FOR_SERVICES_MAXTIME", 5000);
     std::int64_t const deadline = maxtime ? sys::now_ms() + maxtime : -1;
-    progress const p = drive(c, wanted, true, behav, deadline);
+    progress const p = rc_drive(c, wanted, true, behav, deadline);
     if (c.ev.stop_signal) return false;
+    rc_listen(c);
     if (p == progress::done) return true;
     int const code = p == progress::blocked ? 1 : 2; // s6-rc's: failed, timed out
     if (p == progress::working)
@@ -312,7 +315,7 @@ void rc_stop(context &c, unsigned grace) noexcept
     }
     std::vector<bool> const all(r.state.size(), true);
     std::int64_t const deadline = sys::now_ms() + grace;
-    while (drive(c, all, false, 0, deadline) == progress::working) {
+    while (rc_drive(c, all, false, 0, deadline) == progress::working) {
         // Out of time: what is still stopping is left to the broadcast, and what depends on
         // nothing still running goes on down.
         for (auto &s : r.state)

@@ -75,7 +75,8 @@ namespace {
 void idle(context &c) noexcept
 {
     int ws;
-    while (sys::wait_for(c, 0, ws, -1, true) != wake::stop) {}
+    for (wake w; (w = sys::wait_for(c, 0, ws, -1, true)) != wake::stop;)
+        if (w == wake::fd) rc_serve(c); // an s6-rc request
 }
 
 // S6_BEHAVIOUR_IF_STAGE2_FAILS, and S6_RUNTIME_PROFILE's etc dir.
@@ -315,7 +316,7 @@ int run_cmd(context &c) noexcept
     // A terminal on stdin: give the CMD the foreground, as s6-setsid -g did in v2.
     sys::give_terminal(pid);
     int ws = 0;
-    sys::wait_for(c, pid, ws, -1, false);
+    while (sys::wait_for(c, pid, ws, -1, false) == wake::fd) rc_serve(c); // an s6-rc request
     c.ev.cmd_pid = 0;
     return status_code(ws);
 }

@@ -99,6 +99,7 @@ int stage3(context &c) noexcept
     bool const sync_disks = num_setting(c, "S6_SYNC_DISKS", 0) != 0;
 
     c.ev.svscan_watch = 0; // its exit is expected from now on
+    c.ev.wake_fd = -1;     // no more s6-rc requests: they would wait for the stop
     if (c.ev.svscan_lost >= 0) svscan_lost(c);
 
     // v3: cont-finish.d runs as legacy-cont-init goes down, in the graph's reverse order.

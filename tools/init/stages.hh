@@ -44,6 +44,15 @@ void legacy_services_down(context &c) noexcept;
 // failure under S6_BEHAVIOUR_IF_STAGE2_FAILS 2, a stop request).  rc_stop brings every
 // service down in reverse dependency order, waiting at most grace ms in all.
 bool has_rc_source(context const &c) noexcept;
+// One start (up) or stop of the atoms in wanted, until it is done or blocked, deadline (-1:
+// none) passes, or (a start only) a stop request comes; behav is S6_BEHAVIOUR_IF_STAGE2_FAILS
+// for s6-overlay's own services.
+progress rc_drive(context &c, std::vector<bool> const &wanted, bool up, unsigned behav,
+                  std::int64_t deadline) noexcept;
+// rcserve.cc: the s6-rc command's socket opened (and watched by the wait loop from now on),
+// and one of its requests answered.
+void rc_listen(context &c) noexcept;
+void rc_serve(context &c) noexcept;
 bool rc_stage2(context &c, unsigned behav) noexcept;
 void rc_stop(context &c, unsigned grace) noexcept;
 

@@ -7,12 +7,15 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <supervise/control.hh>
 #include <supervise/envdir.hh>
 #include <supervise/fd.hh>
+#include <supervise/ipc.hh>
 #include <supervise/rcsource.hh>
 #include <supervise/sibling.hh>
 #include <supervise/status.hh>
@@ -192,6 +195,34 @@ bool service_status(std::string const &dir, sv::status &st) noexcept
 bool service_control(std::string const &dir, std::string_view letters) noexcept
 {
     return sv::send_control(dir, "supervise", letters) == sv::control_result::ok;
+}
+
+int rc_listen(std::string const &path) noexcept
+{
+    sv::unique_fd s(sv::ipc_socket(false, true, true));
+    if (!s) return -1;
+    unlink(path.c_str());
+    if (sv::ipc_bind(s.get(), path.c_str()) < 0 || chmod(path.c_str(), 0600) < 0 ||
+        listen(s.get(), 8) < 0)
+        return -1;
+    return s.release();
+}
+
+int rc_accept(int listener, std::string &bytes) noexcept
+{
+    sv::unique_fd conn(sv::ipc_accept(listener, nullptr, 0, false, true));
+    if (!conn) return -1;
+    // A client that sends nothing must not hold PID 1 up for long.
+    timeval tv{1, 0};
+    setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bytes.clear();
+    if (!sv::read_all(conn.get(), bytes, 1 << 16)) return -1;
+    return conn.release();
+}
+
+void rc_reply(int conn, std::string_view bytes) noexcept
+{
+    sv::write_full(conn, bytes);
 }
 
 void remove_file(std::string const &path) noexcept

@@ -79,6 +79,12 @@ int open_fifo(std::string const &path) noexcept;
 bool service_status(std::string const &dir, sv::status &st) noexcept;
 // Writes the control letters to the service in dir; false with errno set if nobody listens.
 bool service_control(std::string const &dir, std::string_view letters) noexcept;
+// The s6-rc command's socket (rcctl.hh): listening at path (made anew), the fd or -1 with
+// errno set; one connection taken, its whole request read into bytes (within a second), the
+// connection's fd or -1; a reply written to it (the caller closes it).
+int rc_listen(std::string const &path) noexcept;
+int rc_accept(int listener, std::string &bytes) noexcept;
+void rc_reply(int conn, std::string_view bytes) noexcept;
 // Removes the file path (errors ignored).
 void remove_file(std::string const &path) noexcept;
 
