@@ -453,6 +453,10 @@ bool resolve(graph &g, error &err) noexcept
         br.source = i;
         if (g.defs[i].type == kind::bundle && !br.resolve(i)) return false;
     }
+    // A bundle's flag-essential is its members' (s6-rc-compile propagates it).
+    for (unsigned i = 0; i < g.defs.size(); i++)
+        if (g.defs[i].type == kind::bundle && g.defs[i].essential)
+            for (unsigned m : br.members[i]) g.defs[g.atoms[m]].essential = true;
     g.deps.assign(g.atoms.size(), {});
     for (unsigned a = 0; a < g.atoms.size(); a++) {
         definition const &d = g.def_of(a);

@@ -149,3 +149,20 @@ TEST_CASE("rcgraph: the next deadline of atoms in flight", "[init_rcgraph]")
     r.deadline[atom(r, "b")] = 100; // not in flight: ignored
     CHECK(init::rc_next_deadline(r) == 300);
 }
+
+TEST_CASE("rcgraph: a stop's closure, with essentials spared", "[init_rcgraph]")
+{
+    init::rc_run r;
+    diamond(r);
+    // Stopping base takes everything that depends on it: a, b, c.
+    auto down = init::rc_closure(r, {atom(r, "base")}, false);
+    CHECK(down[atom(r, "a")]);
+    CHECK(down[atom(r, "c")]);
+    CHECK(!down[atom(r, "d")]);
+    // An essential c keeps itself and what it needs (a, b, base) up.
+    r.g.defs[unsigned(r.g.find("c"))].essential = true;
+    init::rc_spare_essentials(r, down);
+    CHECK(std::count(down.begin(), down.end(), true) == 0);
+    auto up = init::rc_closure(r, {atom(r, "c")}, true);
+    CHECK(std::count(up.begin(), up.end(), true) == 4);
+}

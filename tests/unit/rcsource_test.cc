@@ -149,6 +149,13 @@ TEST_CASE("rcsource: bundles of bundles, a dependency on a bundle", "[rcsource]"
     rc::graph g;
     REQUIRE(t.compile(g) == "");
     CHECK(expanded(g, "outer") == names{"x", "y"});
+    CHECK(!g.defs[unsigned(g.find("x"))].essential);
+    tree e({{"x/type", "oneshot"}, {"x/up", ""}, {"y/type", "oneshot"}, {"y/up", ""},
+            {"b/type", "bundle"}, {"b/contents.d/x", ""}, {"b/flag-essential", ""}});
+    rc::graph ge;
+    REQUIRE(e.compile(ge) == "");
+    CHECK(ge.defs[unsigned(ge.find("x"))].essential); // a bundle's flag is its members'
+    CHECK(!ge.defs[unsigned(ge.find("y"))].essential);
     CHECK(dep_names(g, "z") == names{"x", "y"});
     std::vector<unsigned> none;
     CHECK(!g.expand("nosuch", none));

@@ -6,7 +6,7 @@
 // A source directory holds one directory per service (entries starting with '.', and
 // anything that is not a directory, are ignored).  In each:
 //   type                    "oneshot", "longrun" or "bundle" (one trailing newline allowed)
-//   flag-essential          present or not
+//   flag-essential          present or not (on a bundle: each of its members' flag)
 //   dependencies.d/NAME...  direct dependencies (atomic services only); or, if that directory
 //   dependencies            is absent, a list file: one name per line, leading blanks
 //                           dropped, trailing ones kept, empty lines and '#' lines ignored
