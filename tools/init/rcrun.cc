@@ -116,6 +116,15 @@ bool start_longrun(context &c, rc::definition const &d) noexcept
     return ok && sys::svscanctl(c, 'a');
 }
 
+// Stops a longrun as s6-rc does: a down file first (so that nothing brings it back up by
+// itself), then s6-svc -d.
+bool stop_longrun(context &c, rc::definition const &d) noexcept
+{
+    std::string const dir = svc_dir(c, d.name);
+    sys::write_file(dir + "/down", "");
+    return sys::service_control(dir, "d");
+}
+
 void report(context const &c, rc::definition const &d, bool up, int code) noexcept
 {
     if (code == 0) return say(c, "s6-rc: info: service ", d.name, " successfully ",
@@ -141,9 +150,7 @@ void begin(context &c, unsigned a, bool up, unsigned behav) noexcept
         return;
     }
     if (d.type == rc::kind::longrun) {
-        bool const ok = up ? start_longrun(c, d)
-                           : (sys::write_file(svc_dir(c, d.name) + "/down", ""),
-                              sys::service_control(svc_dir(c, d.name), "d"));
+        bool const ok = up ? start_longrun(c, d) : stop_longrun(c, d);
         if (!ok) warning_sys(c, "unable to ", up ? "start" : "stop", " ", svc_dir(c, d.name));
         r.state[a] = ok ? (up ? svstate::starting : svstate::stopping) : fail;
         return;
