@@ -1282,28 +1282,12 @@ TEST_CASE("init: s6-rc without a v3 /init says so and exits 111", "[init][v3]")
 
 namespace {
 
-// Real s6-overlay 3.1.5.0's root-file-system part: $S6_OVERLAY_DIR, or a cache built once
-// from ../shared/oracles (a few minutes); "" (and why) if neither can be had.
+// Real s6-overlay 3.1.5.0's root-file-system part: $S6_OVERLAY_DIR, or built once
+// (h::oracle_dir); "" (and why) if neither can be had.
 std::string real_overlay(std::string &why)
 {
-    static std::string dir, reason;
-    static bool tried = false;
-    if (!tried) {
-        tried = true;
-        char const *env = getenv("S6_OVERLAY_DIR");
-        std::string const cache = "/tmp/s6pp-oracle-s6-overlay";
-        std::string const script = "/work/shared/oracles/build-s6-overlay-v3.sh";
-        if (env && h::exists(std::string(env) + "/init")) dir = env;
-        else if (h::exists(cache + "/overlay/init")) dir = cache + "/overlay";
-        else if (!h::exists(script)) reason = "no " + script + " (the s6-overlay oracle)";
-        else {
-            auto r = h::run({"/bin/bash", script, cache}, with_timeout(1200000));
-            if (r.code == 0 && h::exists(cache + "/overlay/init")) dir = cache + "/overlay";
-            else reason = "building s6-overlay failed: " + r.err;
-        }
-    }
-    why = reason;
-    return dir;
+    return h::oracle_dir("S6_OVERLAY_DIR", "/bin/bash", "build-s6-overlay-v3.sh",
+                         "/tmp/s6pp-oracle-s6-overlay", "overlay", "init", why);
 }
 
 } // namespace

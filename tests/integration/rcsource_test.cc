@@ -9,7 +9,6 @@
 #include <supervise/execlex.hh>
 #include <supervise/rcsource.hh>
 
-#include <cstdlib>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -18,33 +17,12 @@ namespace {
 
 using tree_files = std::vector<std::pair<std::string, std::string>>;
 
-constexpr char const *oracles = "/work/shared/oracles";
-
-// Where s6-rc-compile is, building it once if need be; "" (and why) if it cannot be had.
+// s6-rc-compile, from $S6RC_BINDIR or built once (h::oracle_dir); "" (and why) if not.
 std::string s6rc_compile(std::string &why)
 {
-    static std::string path, reason;
-    static bool tried = false;
-    if (!tried) {
-        tried = true;
-        char const *env = getenv("S6RC_BINDIR");
-        std::string const cache = "/tmp/s6pp-oracle-s6-rc";
-        if (env && access((std::string(env) + "/s6-rc-compile").c_str(), X_OK) == 0)
-            path = std::string(env) + "/s6-rc-compile";
-        else if (access((cache + "/bin/s6-rc-compile").c_str(), X_OK) == 0)
-            path = cache + "/bin/s6-rc-compile";
-        else if (access((std::string(oracles) + "/build-s6-rc.sh").c_str(), R_OK) != 0)
-            reason = std::string("no ") + oracles + " (the s6-rc source to build the oracle)";
-        else {
-            h::run_opts o;
-            o.timeout_ms = 300000;
-            auto r = h::run({"/bin/sh", std::string(oracles) + "/build-s6-rc.sh", cache}, o);
-            if (r.code == 0) path = cache + "/bin/s6-rc-compile";
-            else reason = "building s6-rc failed: " + r.err;
-        }
-    }
-    why = reason;
-    return path;
+    std::string const bin = h::oracle_dir("S6RC_BINDIR", "/bin/sh", "build-s6-rc.sh",
+                                          "/tmp/s6pp-oracle-s6-rc", "bin", "s6-rc-compile", why);
+    return bin.empty() ? bin : bin + "/s6-rc-compile";
 }
 
 std::string lex_with_execlineb(std::string const &text, int &code)
