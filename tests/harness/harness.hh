@@ -47,6 +47,15 @@ void need_root(std::string const &why);
 // skip()s unless the stock s6 binary tool exists.
 void need_stock(std::string const &tool);
 
+// Software built from the oracles folder ($S6PP_ORACLES, else /work/shared/oracles), once
+// per run: the directory $env_var names if it holds probe; else cache/subdir if it holds
+// probe; else what running the folder's script with cache as its argument (with
+// interpreter, within 20 minutes) leaves in cache/subdir.  The directory, or "" with why set
+// (no oracles folder, or the build failed).  Results are remembered per env_var.
+std::string oracle_dir(char const *env_var, char const *interpreter, std::string const &script,
+                       std::string const &cache, std::string const &subdir,
+                       std::string const &probe, std::string &why);
+
 // --- files ---------------------------------------------------------------------------------
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
