@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Soak: a supervision tree of ours left to churn, sampled for leaks, zombies and bad status.
 
-The tree: our s6-svscan on a fresh scan directory with
+The tree (run from a copy of the programs): our s6-svscan on a fresh scan directory with
   - CRASHERS services that exit 1 at once (every other one with a finish script that exits
     too), so s6-supervise restarts them once a second, for the whole run;
   - CONTROLLED services that print a line a second into their own logger (log/run: our s6-log
@@ -111,8 +111,12 @@ def main():
     ap.add_argument("--interval", type=float, default=10)
     ap.add_argument("--period", type=float, default=100, help="ms between driver commands")
     a = ap.parse_args()
-    bindir = os.path.abspath(a.ours)
     root = tempfile.mkdtemp(prefix="s6pp-soak-")
+    # A copy of the programs: a rebuild of the build directory during a half-hour run must
+    # not pull them from under it.
+    bindir = os.path.join(root, "bin")
+    shutil.copytree(os.path.abspath(a.ours), bindir, symlinks=True,
+                    ignore=lambda d, names: [n for n in names if n.endswith(".p") or n.endswith(".a")])
     scan = os.path.join(root, "scan")
     make_tree(scan, bindir, a.crashers, a.controlled)
     svscan = subprocess.Popen([os.path.join(bindir, "s6-svscan"), "-c", str(a.crashers + a.controlled + 100)],
