@@ -214,6 +214,8 @@ struct rc_world {
         h::write_file(src + "/all/type", "bundle\n");
         h::write_file(src + "/all/contents", "client\npipe\n");
         oneshot("failing", "exit 3");
+        longrun("never-ready", "exec sleep 1000\n",
+                {{"notification-fd", "3\n"}, {"timeout-up", "300\n"}});
 
         auto r = ns.run({prefix + "/bin/s6-rc-compile", compiled, src});
         INFO(r.err);
@@ -289,8 +291,9 @@ TEST_CASE("s6-rc 0.5.4.1 brings a database up and down over s6pp alone", "[s6rc]
     INFO("s6-rc -u change all: " << r.err);
     CHECK(r.code == 0);
     w.no_stub_run();
-    // Dependency order: the oneshot ran, then server was up and ready, then client started.
-    CHECK(h::read_file(w.order) == "setup\nserver\nclient\n");
+    // Dependency order: the oneshot ran, then server was up and ready, then client started
+    // (s6-rc is done when client's run script has started: it may not have written yet).
+    CHECK(h::wait_until([&] { return h::read_file(w.order) == "setup\nserver\nclient\n"; }));
     // The pipeline carries producer's output to consumer.
     CHECK(h::wait_until([&] { return h::read_file(w.consumed) == "through-the-pipe\n"; }));
     CHECK(w.active() == sorted({"client", "consumer", "producer", "s6rc-fdholder",
@@ -341,7 +344,8 @@ TEST_CASE("s6-rc 0.5.4.1 brings a database up and down over s6pp alone", "[s6rc]
     w.no_stub_run();
 }
 
-TEST_CASE("s6-rc over s6pp: a failing oneshot and an unknown name give s6-rc's exit codes",
+TEST_CASE("s6-rc over s6pp: a failing oneshot, a readiness timeout and an unknown name give "
+          "s6-rc's exit codes",
           "[s6rc]")
 {
     h::need_root("bind mounts in a private mount namespace");
@@ -353,6 +357,15 @@ TEST_CASE("s6-rc over s6pp: a failing oneshot and an unknown name give s6-rc's e
     CHECK(r.err.find("failing") != std::string::npos);
     auto act = w.active();
     CHECK(std::find(act.begin(), act.end(), "failing") == act.end());
+    // A longrun that never tells its readiness, with a timeout of its own: our s6-svlisten1
+    // gives up (99), and s6-rc reports the service as failed (1).  (s6-rc's global -t would
+    // race its own deadline against s6-svlisten1's, which s6-rc computes from the same one.)
+    r = w.rc({"-u", "change", "never-ready"});
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("unable to start service never-ready: command exited 99") !=
+          std::string::npos);
+    CHECK(w.is_up("never-ready"));
     // An unknown service name: 3.
     r = w.rc({"-u", "change", "no-such-service"});
     CHECK(r.code == 3);
