@@ -23,7 +23,7 @@ std::string oracles_dir()
 }
 
 std::string oracle_build(std::string const &name, std::string const &script,
-                         strings const &tarballs, int timeout_ms)
+                         strings const &tarballs, strings const &needs, int timeout_ms)
 {
     std::string const src = oracles_dir();
     if (src.empty())
@@ -44,6 +44,10 @@ std::string oracle_build(std::string const &name, std::string const &script,
     std::string const cache = e && *e ? e : "/var/cache/s6pp-oracles";
     mkdirs(cache);
     std::string const dir = cache + "/" + name + "-" + sum.out.substr(0, 16);
+
+    if (!exists(dir + "/done"))
+        for (auto const &f : needs)
+            if (!exists(f)) skip("no " + f + " to build " + name + " with (.ci/install-deps)");
 
     // One builder at a time per key; the others wait for it and then find its result.
     sv::unique_fd lock{open((dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)};

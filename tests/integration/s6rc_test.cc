@@ -72,7 +72,8 @@ public:
                 stubbed_.push_back(n);
             }
         }
-        REQUIRE(replaced_.size() > 50);
+        // Debian's s6 2.11.3.2: 65 programs in /usr/bin, and s6lockd-helper.
+        REQUIRE(replaced_.size() + stubbed_.size() == 66);
         h::pipe_pair report;
         holder_ = std::make_unique<h::child>([&]() -> int {
             int const w = report.w.get();
@@ -161,6 +162,10 @@ std::vector<pid_t> children_of(pid_t parent)
 std::string s6rc_prefix()
 {
     return h::oracle_build("s6-rc-0.5.4.1", "build-s6-rc.sh", {"s6-rc-0.5.4.1.tar.gz"},
+                           {"/usr/bin/make", "/usr/bin/gcc",
+                            "/usr/include/x86_64-linux-gnu/s6/s6.h",
+                            "/usr/include/x86_64-linux-gnu/execline/execline.h",
+                            "/usr/lib/x86_64-linux-gnu/libskarnet.so"},
                            300000);
 }
 
@@ -313,6 +318,8 @@ TEST_CASE("s6-rc 0.5.4.1 brings a database up and down over s6pp alone", "[s6rc]
         CHECK(runs(p, h::ours("s6-supervise")));
     }
     CHECK(runs(w.svscan->pid(), h::ours("s6-svscan")));
+    // ... while the host's /usr/bin is stock's still.
+    CHECK(!runs(w.svscan->pid(), "/usr/bin/s6-svscan"));
     CHECK(runs(static_cast<pid_t>(h::status_of(w.scan + "/s6rc-fdholder").pid),
                h::ours("s6-fdholderd")));
     CHECK(runs(static_cast<pid_t>(h::status_of(w.scan + "/s6rc-oneshot-runner").pid),
