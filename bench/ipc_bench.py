@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""s6-ipcserver and s6-ipcclient benchmarks, s6pp against stock s6 in one run, as ratios.
+"""s6-ipcserver, s6-ipcclient and s6-fdholderd benchmarks, s6pp against stock s6 in one run, as ratios.
 
   1. Connection rate: `s6-ipcclient SOCKET CLIENT` against `s6-ipcserver SOCKET SERVED`, each
      side with its own client and server.  SERVED writes one byte on its stdout (the
@@ -12,6 +12,13 @@
      (Pss_Anon: heap, stack, data written to).  The rest is file-backed: for our static
      binary that is its own text, counted whole when no other process maps it, for stock's
      dynamic one mostly libc and libskarnet, shared with every other process using them.
+
+  3. Idle s6-fdholderd: the same two measures for a fd-holder daemon (started by each side's
+     s6-fdholder-daemon, default limits) that holds two pipe ends and has answered a list:
+     alone, and as it runs in an image, as a service under its side's s6-svscan, beside four
+     other services (sleep).  Our s6-fdholderd is a link to the shared executable of the
+     supervision tree (tools/entries.hh), whose text its s6-svscan and s6-supervise processes
+     share; stock's maps libc and libskarnet, shared with every dynamic process.
 
 Runs alternate between the sides (ours first in even rounds, stock first in odd ones) so that
 both see the same machine load.  Our s6-ipcserver finds our socketbinder and s6-ipcserverd
@@ -61,6 +68,80 @@ def start_server(bindir, sock, served):
     return p
 
 
+def fdholder_rules(root, n):
+    """A rules directory letting this uid store, retrieve and list; its path."""
+    rules = os.path.join(root, f"rules-{n}", "uid", str(os.getuid()))
+    os.makedirs(os.path.join(rules, "env"))
+    open(os.path.join(rules, "allow"), "w").close()
+    for var, value in (("STORE_REGEX", ".*"), ("RETRIEVE_REGEX", ".*"), ("LIST", "1")):
+        with open(os.path.join(rules, "env", "S6_FDHOLDER_" + var), "w") as f:
+            f.write(value + "\n")
+    return os.path.join(root, f"rules-{n}")
+
+
+def wait_listening(sock, alive, what):
+    deadline = time.monotonic() + 10
+    while not listening(sock):
+        if time.monotonic() > deadline or not alive():
+            sys.exit(f"{what} did not start listening")
+        time.sleep(0.01)
+
+
+def fill_fdholder(bindir, sock):
+    """Stores two pipe ends in the daemon at sock, then lists them."""
+    r, w = os.pipe()
+    for fd, name in ((r, "pipe-r"), (w, "pipe-w")):
+        subprocess.run([os.path.join(bindir, "s6-fdholder-store"), "-d", str(fd), sock, name],
+                       pass_fds=(fd,), check=True)
+    os.close(r)
+    os.close(w)
+    subprocess.run([os.path.join(bindir, "s6-fdholder-list"), sock], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def start_fdholder(bindir, root, n):
+    """A fd-holder daemon from bindir, alone, holding two pipe ends; its Popen."""
+    sock = os.path.join(root, f"fdholder-{n}")
+    p = subprocess.Popen([os.path.join(bindir, "s6-fdholder-daemon"), "-i",
+                          fdholder_rules(root, n), sock],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_listening(sock, lambda: p.poll() is None, f"{bindir}/s6-fdholder-daemon")
+    fill_fdholder(bindir, sock)
+    return p
+
+
+def supervised_fdholder(bindir, root, n):
+    """bindir's s6-svscan on a scan directory with a fd-holder service and four sleepers;
+    returns the s6-svscan Popen and the pid of the s6-fdholderd it runs."""
+    scan = os.path.join(root, f"scan-{n}")
+    sock = os.path.join(root, f"supervised-{n}")
+    rules = fdholder_rules(root, f"sup-{n}")
+    runs = {"fdholder": f"exec {bindir}/s6-fdholder-daemon -i {rules} {sock}"}
+    runs.update({f"sleep{i}": "exec sleep 100000" for i in range(4)})
+    for name, body in runs.items():
+        os.makedirs(os.path.join(scan, name))
+        with open(os.path.join(scan, name, "run"), "w") as f:
+            f.write(f"#!/bin/sh\n{body}\n")
+        os.chmod(os.path.join(scan, name, "run"), 0o755)
+    p = subprocess.Popen([os.path.join(bindir, "s6-svscan"), scan],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_listening(sock, lambda: p.poll() is None, f"{bindir}/s6-svscan's fd-holder")
+    fill_fdholder(bindir, sock)
+    pid = int(subprocess.run([os.path.join(bindir, "s6-svstat"), "-p",
+                              os.path.join(scan, "fdholder")],
+                             capture_output=True, text=True, check=True).stdout)
+    return p, scan, pid
+
+
+def stop_tree(bindir, p, scan):
+    subprocess.run([os.path.join(bindir, "s6-svscanctl"), "-t", scan])
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def one_run(argv):
     t0 = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, os.environ)
@@ -84,11 +165,15 @@ def main():
     a = ap.parse_args()
     sides = (os.path.abspath(a.ours), a.stock)
     for side in sides:
-        for t in ("s6-ipcserver", "s6-ipcclient", "s6-ipcserverd", "s6-ipcserver-socketbinder"):
+        for t in ("s6-ipcserver", "s6-ipcclient", "s6-ipcserverd", "s6-ipcserver-socketbinder",
+                  "s6-fdholder-daemon", "s6-fdholderd", "s6-fdholder-store", "s6-fdholder-list",
+                  "s6-svscan", "s6-svscanctl", "s6-svstat"):
             if not os.access(os.path.join(side, t), os.X_OK):
                 sys.exit(f"no {t} in {side}")
     root = tempfile.mkdtemp(prefix="s6pp-ipc-bench-")
     servers = []
+    trees = []
+    holders = []
     try:
         served = make_static(root, "served", SERVED_C)
         client = make_static(root, "client", CLIENT_C)
@@ -107,6 +192,17 @@ def main():
         time.sleep(0.2)  # the last served programs reaped
         pss = [pss_kib(p.pid) for p in servers]
         anon = [pss_kib(p.pid, "Pss_Anon:") for p in servers]
+        holders = [start_fdholder(side, root, n) for n, side in enumerate(sides)]
+        time.sleep(0.2)  # the clients' connections closed
+        fpss = [pss_kib(p.pid) for p in holders]
+        fanon = [pss_kib(p.pid, "Pss_Anon:") for p in holders]
+        for p in holders:  # gone before the trees start: they would share the trees' pages
+            p.terminate()
+            p.wait()
+        for n, side in enumerate(sides):
+            trees.append((side,) + supervised_fdholder(side, root, n))
+        time.sleep(0.5)  # the other services started, the clients' connections closed
+        spss = [pss_kib(t[3]) for t in trees]
         print(f"ours:  {sides[0]}\nstock: {sides[1]}\nrounds: {a.rounds} (medians shown)\n")
         print(f"{'measure':48} {'ours':>10} {'stock':>10} {'ours/stock':>11}")
         print(f"{'connect + one exchange + exit, wall (us)':48} {med[0] * 1e6:10.0f} "
@@ -117,8 +213,18 @@ def main():
               f"{ratio(pss[0], pss[1]):>11}")
         print(f"{'idle s6-ipcserverd Pss_Anon (KiB)':48} {anon[0]:10d} {anon[1]:10d} "
               f"{ratio(anon[0], anon[1]):>11}")
+        print(f"{'idle s6-fdholderd Pss (KiB)':48} {fpss[0]:10d} {fpss[1]:10d} "
+              f"{ratio(fpss[0], fpss[1]):>11}")
+        print(f"{'idle s6-fdholderd Pss_Anon (KiB)':48} {fanon[0]:10d} {fanon[1]:10d} "
+              f"{ratio(fanon[0], fanon[1]):>11}")
+        print(f"{'idle s6-fdholderd Pss, supervised, 5 services':48} {spss[0]:10d} "
+              f"{spss[1]:10d} {ratio(spss[0], spss[1]):>11}")
     finally:
-        for p in servers:
+        for side, p, scan, _ in trees:
+            stop_tree(side, p, scan)
+        for p in servers + holders:
+            if p.poll() is not None:
+                continue
             p.terminate()
             p.wait()
         shutil.rmtree(root, ignore_errors=True)

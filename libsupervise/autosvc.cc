@@ -14,13 +14,20 @@ namespace sv {
 
 std::string script_quote(std::string_view s)
 {
+    std::string q = "\"";
+    quote_escapes(q, s, "\"");
+    q += '"';
+    return q;
+}
+
+void quote_escapes(std::string &q, std::string_view s, std::string_view also)
+{
     static constexpr char hex[] = "0123456789abcdef";
     static constexpr std::string_view controls = "\a\b\t\n\v\f\r";
     static constexpr std::string_view letters = "abtnvfr";
-    std::string q = "\"";
     for (char ch : s) {
         auto const c = static_cast<unsigned char>(ch);
-        if (ch == '"' || ch == '\\') {
+        if (ch == '\\' || (ch && also.find(ch) != also.npos)) {
             q += '\\';
             q += ch;
         } else if (auto i = controls.find(ch); ch && i != std::string_view::npos) {
@@ -34,8 +41,6 @@ std::string script_quote(std::string_view s)
             q += ch;
         }
     }
-    q += '"';
-    return q;
 }
 
 std::string script_paths::shebang() const

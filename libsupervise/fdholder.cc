@@ -7,6 +7,9 @@
 
 #include <unistd.h>
 
+#include <supervise/diag.hh>
+#include <supervise/ipc.hh>
+#include <supervise/opts.hh>
 #include <supervise/unixmessage.hh>
 
 namespace sv::fdh {
@@ -208,6 +211,28 @@ int parse_setdump_answer(std::string_view data, std::size_t nfds, std::uint32_t 
     return 0;
 }
 
+// ---- The tools' start.
+
+std::span<char const *const> timeout_and_operands(int argc, char **argv, std::size_t min,
+                                                 std::string_view usage, unsigned &timeout_ms)
+{
+    timeout_ms = 0;
+    opt_parser opts{argc, argv, "t:"};
+    while (int c = opts.next())
+        if (c != 't' || !scan_uint(opts.arg(), timeout_ms)) die_usage(usage);
+    if (opts.operands().size() < min) die_usage(usage);
+    return opts.operands();
+}
+
+std::int64_t deadline_in(unsigned ms) noexcept { return ms ? mono_ms() + ms : -1; }
+
+int connect_or_die(char const *path, std::int64_t deadline_ms, std::string_view what) noexcept
+{
+    int const sock = ipc_connect_until(path, deadline_ms);
+    if (sock < 0) die_sys(exitcode::system, "unable to connect to ", what, " at ", path);
+    return sock;
+}
+
 // ---- Client calls.
 
 namespace {
@@ -242,11 +267,12 @@ bool outcome(int e, umsg const &m)
     return false;
 }
 
+// As in libs6, only a length over id_max is refused here; an empty id goes out as it is and
+// the daemon drops the connection (the caller then sees EPIPE, as stock's clients do).
 bool check_id(std::string_view id)
 {
-    if (id.size() > id_max) errno = ENAMETOOLONG;
-    else if (!id_valid(id)) errno = EINVAL;
-    else return true;
+    if (id.size() <= id_max) return true;
+    errno = ENAMETOOLONG;
     return false;
 }
 

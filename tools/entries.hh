@@ -1,9 +1,9 @@
 // The programs that share one executable, and the table that routes a name to its program.
 //
-// s6-supervise, s6-svscan, /init (with halt, poweroff, reboot and shutdown) and s6-ftrigrd
-// are one executable installed under several names.  A container's whole supervision tree,
+// s6-supervise, s6-svscan, /init (with halt, poweroff, reboot and shutdown), s6-ftrigrd and
+// s6-fdholderd are one executable installed under several names.  A container's whole supervision tree,
 // PID 1 included, then runs one file whose pages all its processes share (s6-ftrigrd, spawned
-// by stock libs6 clients, shares them too), and s6-svscan can start a supervisor by forking
+// by stock libs6 clients, and s6-fdholderd, supervised like any service, share them too), and s6-svscan can start a supervisor by forking
 // and calling supervise_main() instead of exec'ing (fork_self.hh).
 // Every other program is an executable of its own with a plain main().
 #pragma once
@@ -17,6 +17,7 @@ int svscan_main(int argc, char **argv);    // tools/s6-svscan/main.cc
 int init_main(int argc, char **argv);      // tools/init/main.cc
 int hpr_main(int argc, char **argv);       // tools/init/hpr.cc: halt poweroff reboot shutdown
 int ftrigrd_main(int argc, char **argv);   // tools/s6-ftrigrd/main.cc
+int fdholderd_main(int argc, char **argv); // tools/s6-fdholderd/main.cc
 
 namespace multicall {
 

@@ -16,6 +16,7 @@ constexpr std::array table{
     entry{"reboot", hpr_main},
     entry{"shutdown", hpr_main},
     entry{"s6-ftrigrd", ftrigrd_main},
+    entry{"s6-fdholderd", fdholderd_main},
 };
 
 } // namespace

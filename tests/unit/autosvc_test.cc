@@ -165,3 +165,13 @@ TEST_CASE("write_logger makes a logger directory", "[autosvc]")
         CHECK(f.path == t / "no/log");
     }
 }
+
+TEST_CASE("quote_escapes: script_quote's escapes without the quotes", "[autosvc]")
+{
+    std::string out = "x";
+    sv::quote_escapes(out, std::string_view("a\\b\"c\x01\t\xff", 8));
+    CHECK(out == "xa\\\\b\"c\\0x01\\t\\0xff");
+    out.clear();
+    sv::quote_escapes(out, "\"", "\"");
+    CHECK(out == "\\\"");
+}

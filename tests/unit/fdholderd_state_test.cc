@@ -33,6 +33,7 @@ constexpr fdhd::sys fake{fake_send, fake_close};
 
 struct fixture {
     fdhd::held held[4];
+    std::uint32_t free[4];
     fdhd::client cl[1];
     std::string_view parts[9];
     int fdlist[4];
@@ -44,6 +45,8 @@ struct fixture {
         closed.clear();
         send_ok = true;
         s.fds = held;
+        s.free = free;
+        fdhd::init_slots(s);
         s.clients = cl;
         s.io = &fake;
         s.parts = parts;
@@ -139,6 +142,26 @@ TEST_CASE("s6-fdholderd: list and getdump", "[fdholderd]")
     CHECK(outbox[0].data == "\0\0\0\0\x01\0\0\0\x02"sv);
     CHECK(outbox[1].fds == std::vector<int>{10, 11});
     CHECK(outbox[1].data.size() == 2 * 15 + 1);
+}
+
+TEST_CASE("s6-fdholderd: a freed slot is reused first, so list keeps stock's order", "[fdholderd]")
+{
+    fixture f;
+    for (auto id : {"a", "b", "c"}) REQUIRE(f.store(id, 10));
+    char buf[300];
+    REQUIRE(f.req({buf, sv::fdh::pack_delete(buf, "a")}));
+    REQUIRE(f.req({buf, sv::fdh::pack_retrieve(buf, "b", true)}));
+    REQUIRE(f.store("x", 11)); // takes b's slot, freed last
+    REQUIRE(f.store("y", 12)); // then a's
+    REQUIRE(f.req("L"sv));
+    CHECK(f.last() == "\0\0\0\0\x03" "y\0x\0c\0"sv);
+    // Expired fds free their slots earliest limit first.
+    REQUIRE(f.store("late", 13, {200, 0}));
+    fdhd::expire(f.s, {300, 0});
+    REQUIRE(f.req({buf, sv::fdh::pack_delete(buf, "x")}));
+    REQUIRE(f.store("z", 14));
+    REQUIRE(f.req("L"sv));
+    CHECK(f.last() == "\0\0\0\0\x03" "y\0z\0c\0"sv);
 }
 
 TEST_CASE("s6-fdholderd: setdump in trips, replacing held ids", "[fdholderd]")

@@ -14,8 +14,6 @@
 #include <supervise/diag.hh>
 #include <supervise/exec.hh>
 #include <supervise/fdholder.hh>
-#include <supervise/ipc.hh>
-#include <supervise/opts.hh>
 #include <supervise/tai64n.hh>
 
 extern char **environ;
@@ -37,16 +35,10 @@ void set_var(std::vector<std::string> &env, std::string const &name, char const 
 int main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-getdump";
-    unsigned t = 0;
-    sv::opt_parser opts{argc, argv, "t:"};
-    while (int c = opts.next())
-        if (c != 't' || !sv::scan_uint(opts.arg(), t)) sv::die_usage(usage);
-    auto const rest = opts.operands();
-    if (rest.size() < 2) sv::die_usage(usage);
-    std::int64_t const deadline = t ? sv::mono_ms() + t : -1;
-    int const sock = sv::ipc_connect_until(rest[0], deadline);
-    if (sock < 0)
-        sv::die_sys(sv::exitcode::system, "unable to connect to a fd-holder daemon at ", rest[0]);
+    unsigned t;
+    auto const rest = sv::fdh::timeout_and_operands(argc, argv, 2, usage, t);
+    std::int64_t const deadline = sv::fdh::deadline_in(t);
+    int const sock = sv::fdh::connect_or_die(rest[0], deadline);
     std::vector<sv::fdh::dump_entry> dump;
     if (!sv::fdh::getdump(sock, dump, deadline)) sv::die_sys(1, "unable to get dump");
     ::close(sock);

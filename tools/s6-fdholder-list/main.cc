@@ -9,56 +9,29 @@
 
 #include <unistd.h>
 
+#include <supervise/autosvc.hh>
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 #include <supervise/fdholder.hh>
-#include <supervise/ipc.hh>
-#include <supervise/opts.hh>
-#include <supervise/tai64n.hh>
 
 namespace {
 constexpr std::string_view usage = "s6-fdholder-list [ -t timeout ] socket";
-
-void quote(std::string &out, std::string_view id)
-{
-    constexpr std::string_view letters = "abtnvfr"; // for bytes 7..13
-    constexpr char hex[] = "0123456789abcdef";
-    for (char ch : id) {
-        auto const c = static_cast<unsigned char>(ch);
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c >= 7 && c <= 13) {
-            out += '\\';
-            out += letters[c - 7];
-        } else if (c < 0x20 || c > 0x7e) {
-            out += "\\0x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += ch;
-        }
-    }
-    out += '\n';
-}
 } // namespace
 
 int main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-list";
-    unsigned t = 0;
-    sv::opt_parser opts{argc, argv, "t:"};
-    while (int c = opts.next())
-        if (c != 't' || !sv::scan_uint(opts.arg(), t)) sv::die_usage(usage);
-    auto const rest = opts.operands();
-    if (rest.empty()) sv::die_usage(usage);
-    std::int64_t const deadline = t ? sv::mono_ms() + t : -1;
-    int const sock = sv::ipc_connect_until(rest[0], deadline);
-    if (sock < 0)
-        sv::die_sys(sv::exitcode::system, "unable to connect to a fd-holder daemon at ", rest[0]);
+    unsigned t;
+    auto const rest = sv::fdh::timeout_and_operands(argc, argv, 1, usage, t);
+    std::int64_t const deadline = sv::fdh::deadline_in(t);
+    int const sock = sv::fdh::connect_or_die(rest[0], deadline);
     std::vector<std::string> ids;
     if (!sv::fdh::list(sock, ids, deadline)) sv::die_sys(1, "unable to get fd list");
     std::string out;
-    for (auto const &id : ids) quote(out, id);
+    for (auto const &id : ids) {
+        sv::quote_escapes(out, id); // as stock quotes them
+        out += '\n';
+    }
     if (!sv::write_full(1, out)) sv::die_sys(sv::exitcode::system, "unable to write to stdout");
     return 0;
 }

@@ -10,9 +10,7 @@
 #include <supervise/diag.hh>
 #include <supervise/exec.hh>
 #include <supervise/fdholder.hh>
-#include <supervise/ipc.hh>
 #include <supervise/opts.hh>
-#include <supervise/tai64n.hh>
 
 namespace {
 constexpr std::string_view usage = "s6-fdholder-retrieve [ -D ] [ -t timeout ] socket id prog...";
@@ -30,10 +28,8 @@ int main(int argc, char **argv)
     }
     auto const rest = opts.operands();
     if (rest.size() < 3) sv::die_usage(usage);
-    std::int64_t const deadline = t ? sv::mono_ms() + t : -1;
-    int const sock = sv::ipc_connect_until(rest[0], deadline);
-    if (sock < 0)
-        sv::die_sys(sv::exitcode::system, "unable to connect to a fd-holder daemon at ", rest[0]);
+    std::int64_t const deadline = sv::fdh::deadline_in(t);
+    int const sock = sv::fdh::connect_or_die(rest[0], deadline);
     int const fd = sv::fdh::retrieve(sock, rest[1], del, deadline);
     if (fd < 0) sv::die_sys(1, "unable to retrieve fd for id ", rest[1]);
     ::close(sock);

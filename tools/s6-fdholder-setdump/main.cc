@@ -10,7 +10,6 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fdholder.hh>
-#include <supervise/ipc.hh>
 #include <supervise/opts.hh>
 #include <supervise/tai64n.hh>
 
@@ -33,19 +32,13 @@ char const *need(std::string const &name)
 int main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-setdump";
-    unsigned t = 0;
-    sv::opt_parser opts{argc, argv, "t:"};
-    while (int c = opts.next())
-        if (c != 't' || !sv::scan_uint(opts.arg(), t)) sv::die_usage(usage);
-    auto const rest = opts.operands();
-    if (rest.empty()) sv::die_usage(usage);
+    unsigned t;
+    auto const rest = sv::fdh::timeout_and_operands(argc, argv, 1, usage, t);
     unsigned n = 0;
     if (!sv::scan_uint(need("S6_FD#"), n)) invalid("S6_FD#");
-    std::int64_t const deadline = t ? sv::mono_ms() + t : -1;
+    std::int64_t const deadline = sv::fdh::deadline_in(t);
     sv::tain const now = sv::tain_now();
-    int const sock = sv::ipc_connect_until(rest[0], deadline);
-    if (sock < 0)
-        sv::die_sys(sv::exitcode::system, "unable to connect to a fd-holder daemon at ", rest[0]);
+    int const sock = sv::fdh::connect_or_die(rest[0], deadline);
     std::vector<sv::fdh::dump_entry> dump(n);
     for (unsigned i = 0; i < n; i++) {
         std::string const k = std::to_string(i);
@@ -56,8 +49,7 @@ int main(int argc, char **argv)
         if (dump[i].id.empty() || dump[i].id.size() > sv::fdh::id_max) invalid("S6_FDID_" + k);
         char const *lim = std::getenv(("S6_FDLIMIT_" + k).c_str());
         if (!lim) dump[i].limit = sv::fdh::limit_infinite(now);
-        else if (std::string_view(lim).size() != sv::tain_label_size ||
-                 !sv::tain_scan(lim, dump[i].limit))
+        else if (!sv::tain_scan(lim, dump[i].limit)) // a label, then anything, as in stock
             invalid("S6_FDLIMIT_" + k);
     }
     if (!sv::fdh::setdump(sock, dump, deadline)) sv::die_sys(1, "unable to set dump");

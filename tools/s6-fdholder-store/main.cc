@@ -7,7 +7,6 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fdholder.hh>
-#include <supervise/ipc.hh>
 #include <supervise/opts.hh>
 #include <supervise/tai64n.hh>
 
@@ -27,12 +26,10 @@ int main(int argc, char **argv)
     }
     auto const rest = opts.operands();
     if (rest.size() < 2) sv::die_usage(usage);
-    std::int64_t const deadline = t ? sv::mono_ms() + t : -1;
+    std::int64_t const deadline = sv::fdh::deadline_in(t);
     sv::tain const now = sv::tain_now();
     sv::tain const limit = lim ? sv::tain_add_ms(now, lim) : sv::fdh::limit_infinite(now);
-    int const sock = sv::ipc_connect_until(rest[0], deadline);
-    if (sock < 0)
-        sv::die_sys(sv::exitcode::system, "unable to connect to a fd-holder daemon at ", rest[0]);
+    int const sock = sv::fdh::connect_or_die(rest[0], deadline);
     if (!sv::fdh::store(sock, static_cast<int>(fd), rest[1], limit, deadline))
         sv::die_sys(1, "unable to store fd");
     return 0;

@@ -8,9 +8,7 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fdholder.hh>
-#include <supervise/ipc.hh>
 #include <supervise/opts.hh>
-#include <supervise/tai64n.hh>
 
 namespace {
 constexpr std::string_view usage =
@@ -39,18 +37,12 @@ int main(int argc, char **argv)
         if (c != 't' || !scan_pair(opts.arg(), from, to)) sv::die_usage(usage);
     auto const rest = opts.operands();
     if (rest.size() < 2) sv::die_usage(usage);
-    std::int64_t deadline = from ? sv::mono_ms() + from : -1;
-    int sock = sv::ipc_connect_until(rest[0], deadline);
-    if (sock < 0)
-        sv::die_sys(sv::exitcode::system, "unable to connect to a source fd-holder daemon at ",
-                    rest[0]);
+    std::int64_t deadline = sv::fdh::deadline_in(from);
+    int sock = sv::fdh::connect_or_die(rest[0], deadline, "a source fd-holder daemon");
     std::vector<sv::fdh::dump_entry> dump;
     if (!sv::fdh::getdump(sock, dump, deadline)) sv::die_sys(1, "unable to get dump");
-    deadline = to ? sv::mono_ms() + to : -1;
-    sock = sv::ipc_connect_until(rest[1], deadline);
-    if (sock < 0)
-        sv::die_sys(sv::exitcode::system,
-                    "unable to connect to a destination fd-holder daemon at ", rest[1]);
+    deadline = sv::fdh::deadline_in(to);
+    sock = sv::fdh::connect_or_die(rest[1], deadline, "a destination fd-holder daemon");
     if (!sv::fdh::setdump(sock, dump, deadline)) sv::die_sys(1, "unable to set dump");
     return 0;
 }

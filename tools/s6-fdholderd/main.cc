@@ -9,10 +9,16 @@
 // bounds a client's first request and every answer; -1 writes a newline on stdout once it
 // serves.  SIGTERM: stop, and exit 1 if fds are still held, 2 if clients remain, or'ed.
 //
-// Answers are sent at once (bounded by -t) rather than queued, so there is nothing left to
-// flush after SIGTERM and -T has nothing to wait for.  The tables and every client's receive
+// Answers are sent at once (bounded by -t, or 2 seconds without it) rather than queued, so
+// there is nothing left to flush after SIGTERM and -T has nothing to wait for: SIGTERM exits
+// at once.  The tables and every client's receive
 // buffer are reserved at start-up; what a new connection allocates (the rule's environment,
 // the two compiled regexes) is what stock allocates too.
+//
+// It is one of the programs of the shared executable (tools/entries.hh): installed as a link
+// to s6-supervise, so that the daemon shares its pages with the supervision tree it runs
+// under instead of being charged, as a static binary alone in its file, for all of its text.
+#include "entries.hh"
 #include "state.hh"
 
 #include <cerrno>
@@ -47,12 +53,18 @@ constexpr std::size_t rx_size =
     sv::umsg_header_size + 1 + sv::fdh::fds_per_trip * sv::fdh::entry_max;
 constexpr std::size_t rx_fds = sv::fdh::fds_per_trip + 1;
 
-std::int64_t answer_ms = -1; // -t; -1: none
+// How long an answer may wait for room in the client's socket: -t, or answer_default_ms
+// without it.  Set once from the options, never changed after.
+std::int64_t answer_ms = -1;        // -t; -1: none
+constexpr std::int64_t answer_default_ms = 2000;
 
+// Answers are sent at once, not queued (stock queues them): a client that leaves its answers
+// unread until its socket is full is dropped after the wait above, so that it cannot hold
+// up the daemon for good.  A client of libs6 reads each answer before its next request.
 bool send_real(int sock, std::span<std::string_view const> parts, std::span<int const> fds)
 {
-    std::int64_t const deadline = answer_ms < 0 ? -1 : sv::mono_ms() + answer_ms;
-    return sv::umsg_send(sock, parts, fds, deadline);
+    std::int64_t const wait = answer_ms < 0 ? answer_default_ms : answer_ms;
+    return sv::umsg_send(sock, parts, fds, sv::mono_ms() + wait);
 }
 
 void close_real(int fd) { ::close(fd); }
@@ -85,27 +97,12 @@ int make_re(regex_t &re, std::string_view var, std::string_view name, unsigned v
 
 void default_re(regex_t &re) { regcomp(&re, ".^", REG_EXTENDED | REG_NOSUB); }
 
-// The access check and the rights of a new connection; false to turn it away.
-bool admit(rules_t const &rules, int fd, fdhd::client &c, unsigned verbosity)
+// The rights a rule's environment (NAME=VALUE strings, each ending in a NUL) grants: as in
+// stock, the first valid occurrence of each regex wins, and an invalid regex refuses the
+// client.  False (nothing left allocated) for an invalid one.
+bool grant_rights(std::string_view env, fdhd::client &c, unsigned verbosity)
 {
-    uid_t uid;
-    gid_t gid;
-    if (!sv::ipc_peer(fd, uid, gid)) {
-        if (verbosity) sv::warn_sys("unable to getpeereid");
-        return false;
-    }
-    sv::access_grant g;
-    auto const v = rules.is_cdb ? sv::access_uidgid_cdb(uid, gid, rules.db, g)
-                                : sv::access_uidgid_fs(uid, gid, rules.path, g);
-    if (v != sv::access_verdict::allow) {
-        if (verbosity && v == sv::access_verdict::error)
-            sv::warn_sys("error while checking rules");
-        return false;
-    }
-    if (!g.exec.empty() && verbosity)
-        sv::warn("unused exec string in rules for uid ", sv::dec(uid), " gid ", sv::dec(gid));
     unsigned flags = 0, done = 0;
-    std::string_view env = g.env;
     while (!env.empty()) {
         std::size_t const end = env.find('\0');
         std::string_view const var = env.substr(0, end);
@@ -134,6 +131,28 @@ bool admit(rules_t const &rules, int fd, fdhd::client &c, unsigned verbosity)
     return true;
 }
 
+// The access check and the rights of a new connection; false to turn it away.
+bool admit(rules_t const &rules, int fd, fdhd::client &c, unsigned verbosity)
+{
+    uid_t uid;
+    gid_t gid;
+    if (!sv::ipc_peer(fd, uid, gid)) {
+        if (verbosity) sv::warn_sys("unable to getpeereid");
+        return false;
+    }
+    sv::access_grant g;
+    auto const v = rules.is_cdb ? sv::access_uidgid_cdb(uid, gid, rules.db, g)
+                                : sv::access_uidgid_fs(uid, gid, rules.path, g);
+    if (v != sv::access_verdict::allow) {
+        if (verbosity && v == sv::access_verdict::error)
+            sv::warn_sys("error while checking rules");
+        return false;
+    }
+    if (!g.exec.empty() && verbosity)
+        sv::warn("unused exec string in rules for uid ", sv::dec(uid), " gid ", sv::dec(gid));
+    return grant_rights(g.env, c, verbosity);
+}
+
 // ms from now until the wall-clock time t, clamped to [0, 1 day].
 std::int64_t ms_until(sv::tain now, sv::tain t)
 {
@@ -145,162 +164,238 @@ std::int64_t ms_until(sv::tain now, sv::tain t)
            1;
 }
 
-} // namespace
-
-int main(int argc, char **argv)
-{
-    sv::prog = "s6-fdholderd";
-    unsigned verbosity = 1, maxconn = 16, maxfds = 1000, t = 0, lameduck = 0;
+struct options {
+    unsigned verbosity = 1, maxconn = 16, maxfds = 1000;
     bool ready = false;
     rules_t rules;
+};
+
+// The options, checked and bounded as stock bounds them.
+void parse_options(int argc, char **argv, options &o)
+{
+    unsigned t = 0, lameduck = 0;
     sv::opt_parser opts{argc, argv, "v:1c:n:i:x:t:T:"};
     while (int c = opts.next()) {
         switch (c) {
-        case 'v': if (!sv::scan_uint(opts.arg(), verbosity)) sv::die_usage(usage); break;
-        case '1': ready = true; break;
-        case 'i': rules.path = opts.arg(); rules.is_cdb = false; break;
-        case 'x': rules.path = opts.arg(); rules.is_cdb = true; break;
+        case 'v': if (!sv::scan_uint(opts.arg(), o.verbosity)) sv::die_usage(usage); break;
+        case '1': o.ready = true; break;
+        case 'i': o.rules.path = opts.arg(); o.rules.is_cdb = false; break;
+        case 'x': o.rules.path = opts.arg(); o.rules.is_cdb = true; break;
         case 't': if (!sv::scan_uint(opts.arg(), t)) sv::die_usage(usage); break;
         case 'T': if (!sv::scan_uint(opts.arg(), lameduck)) sv::die_usage(usage); break;
-        case 'c': if (!sv::scan_uint(opts.arg(), maxconn)) sv::die_usage(usage); break;
-        case 'n': if (!sv::scan_uint(opts.arg(), maxfds)) sv::die_usage(usage); break;
+        case 'c': if (!sv::scan_uint(opts.arg(), o.maxconn)) sv::die_usage(usage); break;
+        case 'n': if (!sv::scan_uint(opts.arg(), o.maxfds)) sv::die_usage(usage); break;
         default: sv::die_usage(usage);
         }
     }
     if (t) answer_ms = t;
-    if (!rules.path) sv::die(sv::exitcode::usage, "no access rights specified!");
-    if (maxconn > sv::fdh::conn_max) maxconn = sv::fdh::conn_max;
-    if (!maxconn) maxconn = 1;
-    {
-        rlimit rl;
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-            sv::die_sys(sv::exitcode::system, "unable to getrlimit");
-        if (rl.rlim_cur != RLIM_INFINITY) {
-            if (rl.rlim_cur < 7) sv::die(sv::exitcode::system, "open file limit too low");
-            if (maxfds > rl.rlim_cur) maxfds = static_cast<unsigned>(rl.rlim_cur - 6);
+    if (!o.rules.path) sv::die(sv::exitcode::usage, "no access rights specified!");
+    if (o.maxconn > sv::fdh::conn_max) o.maxconn = sv::fdh::conn_max;
+    if (!o.maxconn) o.maxconn = 1;
+}
+
+// Stock's start-up checks, in its order: the fd limit (which bounds -n), stdin, stdout for -1.
+void check_startup(options &o)
+{
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) sv::die_sys(sv::exitcode::system, "unable to getrlimit");
+    if (rl.rlim_cur != RLIM_INFINITY) {
+        if (rl.rlim_cur < 7) sv::die(sv::exitcode::system, "open file limit too low");
+        if (o.maxfds > rl.rlim_cur) o.maxfds = static_cast<unsigned>(rl.rlim_cur - 6);
+    }
+    if (!o.maxfds) o.maxfds = 1;
+    struct stat st;
+    if (fstat(0, &st) < 0) sv::die_sys(sv::exitcode::system, "unable to fstat stdin");
+    if (!S_ISSOCK(st.st_mode)) sv::die(sv::exitcode::usage, "stdin is not a socket");
+    if (!o.ready) ::close(1);
+    else if (fcntl(1, F_GETFD) < 0)
+        sv::die_sys(sv::exitcode::usage, "called with option -1 but stdout said");
+}
+
+// The daemon: its state and everything the loop needs, reserved once at start-up.
+class server {
+public:
+    explicit server(options &o) : o_(o) { reserve(); }
+    // Serves until SIGTERM; the exit code.
+    int run();
+
+private:
+    void reserve();
+    void reset_rx(unsigned i);
+    void drop(unsigned i);
+    unsigned prepare_poll(std::int64_t &wait);
+    void serve(unsigned i);
+    void accept_one();
+    bool on_signals(); // false at SIGTERM
+
+    options &o_;
+    int sigfd_ = -1;
+    fdhd::state s_;
+    std::unique_ptr<std::uint32_t[]> free_;
+    std::unique_ptr<fdhd::client[]> clients_;
+    std::unique_ptr<char[]> rxbuf_;
+    std::unique_ptr<int[]> rxfds_, fdlist_;
+    std::unique_ptr<char[]> packs_;
+    std::unique_ptr<pollfd[]> pfd_;
+    std::unique_ptr<unsigned[]> slot_of_;
+};
+
+void server::reserve()
+{
+    std::size_t const nf = o_.maxfds, nc = o_.maxconn;
+    // The slots and the list scratch are reserved for the process's lifetime and never
+    // constructed as a whole: their pages are touched only as they are used.
+    fdhd::held *const held = std::allocator<fdhd::held>().allocate(nf);
+    auto *const parts = std::allocator<std::string_view>().allocate(2 * nf + 1);
+    free_ = std::make_unique_for_overwrite<std::uint32_t[]>(nf);
+    clients_ = std::make_unique<fdhd::client[]>(nc);
+    rxbuf_ = std::make_unique_for_overwrite<char[]>(rx_size * nc);
+    rxfds_ = std::make_unique_for_overwrite<int[]>(rx_fds * nc);
+    fdlist_ = std::make_unique_for_overwrite<int[]>(nf);
+    packs_ = std::make_unique_for_overwrite<char[]>(nf * (sv::tain_pack_size + 1));
+    pfd_ = std::make_unique<pollfd[]>(2 + nc);
+    slot_of_ = std::make_unique<unsigned[]>(2 + nc);
+    s_.fds = {held, nf};
+    s_.free = {free_.get(), nf};
+    fdhd::init_slots(s_);
+    s_.clients = {clients_.get(), nc};
+    s_.io = &real_sys;
+    s_.parts = {parts, 2 * nf + 1};
+    s_.fdlist = {fdlist_.get(), nf};
+    s_.packs = {packs_.get(), nf * (sv::tain_pack_size + 1)};
+    for (unsigned i = 0; i < nc; i++) reset_rx(i);
+}
+
+// Gives client slot i a fresh receiver over its part of the reserved buffers.
+void server::reset_rx(unsigned i)
+{
+    fdhd::client &c = clients_[i];
+    c.rx.~umsg_receiver();
+    new (&c.rx) sv::umsg_receiver({rxbuf_.get() + i * rx_size, rx_size},
+                                  {rxfds_.get() + i * rx_fds, rx_fds});
+}
+
+void server::drop(unsigned i)
+{
+    fdhd::drop(s_, clients_[i]);
+    reset_rx(i);
+}
+
+// Fills pfd_ (signals, the listening socket, then the clients) and lowers wait to the
+// earliest client deadline, dropping the clients already past theirs.  The number of entries.
+unsigned server::prepare_poll(std::int64_t &wait)
+{
+    std::int64_t const mono = sv::mono_ms();
+    pfd_[0] = {sigfd_, POLLIN, 0};
+    pfd_[1] = {0, static_cast<short>(s_.nclients < o_.maxconn ? POLLIN : 0), 0};
+    unsigned n = 2;
+    for (unsigned i = 0; i < o_.maxconn; i++) {
+        fdhd::client &c = clients_[i];
+        if (c.fd < 0) continue;
+        if (c.deadline_ms >= 0) {
+            if (c.deadline_ms <= mono) {
+                drop(i);
+                continue;
+            }
+            std::int64_t const left = c.deadline_ms - mono;
+            if (wait < 0 || left < wait) wait = left;
+        }
+        pfd_[n] = {c.fd, POLLIN, 0};
+        slot_of_[n++] = i;
+    }
+    return n;
+}
+
+// Reads what client slot i sent and handles every whole request in it.
+void server::serve(unsigned i)
+{
+    fdhd::client &c = clients_[i];
+    ssize_t const r = c.rx.fill();
+    if (r < 0 && errno == EAGAIN) return;
+    bool keep = r > 0;
+    for (sv::umsg m; keep;) {
+        auto const res = c.rx.next(m);
+        if (res == sv::umsg_receiver::result::incomplete) break;
+        if (res == sv::umsg_receiver::result::invalid) keep = false;
+        else if ((keep = fdhd::handle(s_, c, m))) c.deadline_ms = -1;
+    }
+    if (!keep) drop(i);
+}
+
+// Takes one new connection, if the rules let it in.
+void server::accept_one()
+{
+    int const fd = sv::ipc_accept(0, nullptr, 0, true, true);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+            sv::die_sys(sv::exitcode::system, "unable to accept");
+        return;
+    }
+    unsigned i = 0;
+    while (clients_[i].fd >= 0) i++; // there is room: we only poll when there is
+    fdhd::client &c = clients_[i];
+    if (!admit(o_.rules, fd, c, o_.verbosity)) {
+        ::close(fd);
+        return;
+    }
+    c.fd = fd;
+    c.dumping = 0;
+    c.rx.set_fd(fd);
+    c.deadline_ms = answer_ms < 0 ? -1 : sv::mono_ms() + answer_ms;
+    s_.nclients++;
+}
+
+bool server::on_signals()
+{
+    for (int sig; (sig = sv::signal_next(sigfd_)) > 0;) {
+        if (sig == SIGTERM) return false;
+        if (sig == SIGHUP && o_.rules.is_cdb) {
+            sv::cdb fresh;
+            if (fresh.open(o_.rules.path)) o_.rules.db = std::move(fresh);
         }
     }
-    if (!maxfds) maxfds = 1;
-    {
-        struct stat st;
-        if (fstat(0, &st) < 0) sv::die_sys(sv::exitcode::system, "unable to fstat stdin");
-        if (!S_ISSOCK(st.st_mode)) sv::die(sv::exitcode::usage, "stdin is not a socket");
-    }
-    if (ready) {
-        if (fcntl(1, F_GETFD) < 0)
-            sv::die_sys(sv::exitcode::usage, "called with option -1 but stdout said");
-    } else {
-        ::close(1);
-    }
-    int const sigfd = sv::signal_trap_or_die({SIGTERM, SIGHUP});
+    return true;
+}
+
+int server::run()
+{
+    sigfd_ = sv::signal_trap_or_die({SIGTERM, SIGHUP});
     signal(SIGPIPE, SIG_IGN);
-    if (rules.is_cdb && !rules.db.open(rules.path))
-        sv::die_sys(sv::exitcode::system, "unable to cdb_init ", rules.path);
+    if (o_.rules.is_cdb && !o_.rules.db.open(o_.rules.path))
+        sv::die_sys(sv::exitcode::system, "unable to cdb_init ", o_.rules.path);
     sv::set_nonblock(0, true);
-
-    // Everything the loop needs, reserved now.
-    auto held = std::make_unique<fdhd::held[]>(maxfds);
-    auto clients = std::make_unique<fdhd::client[]>(maxconn);
-    auto rxbuf = std::make_unique_for_overwrite<char[]>(rx_size * maxconn);
-    auto rxfds = std::make_unique_for_overwrite<int[]>(rx_fds * maxconn);
-    auto parts = std::make_unique<std::string_view[]>(2 * std::size_t{maxfds} + 1);
-    auto fdlist = std::make_unique_for_overwrite<int[]>(maxfds);
-    auto packs = std::make_unique_for_overwrite<char[]>(maxfds * (sv::tain_pack_size + 1));
-    auto pfd = std::make_unique<pollfd[]>(2 + maxconn);
-    auto slot_of = std::make_unique<unsigned[]>(2 + maxconn);
-    fdhd::state s;
-    s.fds = {held.get(), maxfds};
-    s.clients = {clients.get(), maxconn};
-    s.io = &real_sys;
-    s.parts = {parts.get(), 2 * std::size_t{maxfds} + 1};
-    s.fdlist = {fdlist.get(), maxfds};
-    s.packs = {packs.get(), maxfds * (sv::tain_pack_size + 1)};
-    auto reset_rx = [&](unsigned i) {
-        fdhd::client &c = clients[i];
-        c.rx.~umsg_receiver();
-        new (&c.rx) sv::umsg_receiver({rxbuf.get() + i * rx_size, rx_size},
-                                      {rxfds.get() + i * rx_fds, rx_fds});
-    };
-    for (unsigned i = 0; i < maxconn; i++) reset_rx(i);
-    auto drop = [&](unsigned i) {
-        fdhd::drop(s, clients[i]);
-        reset_rx(i);
-    };
-
-    if (ready) {
+    if (o_.ready) {
         sv::notify_ready(1);
         ::close(1);
     }
-
     for (;;) {
+        // Held fds have wall-clock limits, as in stock; client deadlines are monotonic.
         sv::tain const now = sv::tain_now();
-        sv::tain const next = fdhd::expire(s, now);
-        std::int64_t const mono = sv::mono_ms();
+        sv::tain const next = fdhd::expire(s_, now);
         std::int64_t wait = next == sv::tain{} ? -1 : ms_until(now, next);
-        pfd[0] = {sigfd, POLLIN, 0};
-        pfd[1] = {0, static_cast<short>(s.nclients < maxconn ? POLLIN : 0), 0};
-        unsigned n = 2;
-        for (unsigned i = 0; i < maxconn; i++) {
-            fdhd::client &c = clients[i];
-            if (c.fd < 0) continue;
-            if (c.deadline_ms >= 0) {
-                if (c.deadline_ms <= mono) {
-                    drop(i);
-                    continue;
-                }
-                std::int64_t const left = c.deadline_ms - mono;
-                if (wait < 0 || left < wait) wait = left;
-            }
-            pfd[n] = {c.fd, POLLIN, 0};
-            slot_of[n++] = i;
-        }
-        if (poll(pfd.get(), n, static_cast<int>(wait)) < 0) {
+        unsigned const n = prepare_poll(wait);
+        if (poll(pfd_.get(), n, static_cast<int>(wait)) < 0) {
             if (errno == EINTR) continue;
             sv::die_sys(sv::exitcode::system, "unable to iopause");
         }
-        if (pfd[0].revents) {
-            for (int sig; (sig = sv::signal_next(sigfd)) > 0;) {
-                if (sig == SIGTERM) return fdhd::exit_code(s);
-                if (sig == SIGHUP && rules.is_cdb) {
-                    sv::cdb fresh;
-                    if (fresh.open(rules.path)) rules.db = std::move(fresh);
-                }
-            }
-        }
-        for (unsigned k = 2; k < n; k++) {
-            if (!pfd[k].revents) continue;
-            unsigned const i = slot_of[k];
-            fdhd::client &c = clients[i];
-            ssize_t const r = c.rx.fill();
-            if (r < 0 && errno == EAGAIN) continue;
-            bool keep = r > 0;
-            for (sv::umsg m; keep;) {
-                auto const res = c.rx.next(m);
-                if (res == sv::umsg_receiver::result::incomplete) break;
-                if (res == sv::umsg_receiver::result::invalid) keep = false;
-                else if ((keep = fdhd::handle(s, c, m))) c.deadline_ms = -1;
-            }
-            if (!keep) drop(i);
-        }
-        if (pfd[1].revents & POLLIN) {
-            int const fd = sv::ipc_accept(0, nullptr, 0, true, true);
-            if (fd < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
-                    sv::die_sys(sv::exitcode::system, "unable to accept");
-                continue;
-            }
-            unsigned i = 0;
-            while (clients[i].fd >= 0) i++; // there is room: we only poll when there is
-            fdhd::client &c = clients[i];
-            if (!admit(rules, fd, c, verbosity)) {
-                ::close(fd);
-                continue;
-            }
-            c.fd = fd;
-            c.dumping = 0;
-            c.rx.set_fd(fd);
-            c.deadline_ms = answer_ms < 0 ? -1 : sv::mono_ms() + answer_ms;
-            s.nclients++;
-        }
+        // After SIGTERM, what the clients sent with it is still read (a client that has left
+        // is no longer counted in the exit code), as in stock; nobody new is let in.
+        bool const stop = pfd_[0].revents && !on_signals();
+        for (unsigned k = 2; k < n; k++)
+            if (pfd_[k].revents) serve(slot_of_[k]);
+        if (stop) return fdhd::exit_code(s_);
+        if (pfd_[1].revents & POLLIN) accept_one();
     }
+}
+
+} // namespace
+
+int fdholderd_main(int argc, char **argv)
+{
+    sv::prog = "s6-fdholderd";
+    options o;
+    parse_options(argc, argv, o);
+    check_startup(o);
+    server srv(o);
+    return srv.run();
 }

@@ -25,12 +25,17 @@ bool matches(regex_t const &re, std::string_view id) noexcept
     return regexec(&re, buf, 0, nullptr, 0) == 0;
 }
 
-held *free_slot(state &s) noexcept
+// Pops the slot freed last (s.nfree > 0).  A fresh slot is always s.top itself (the stack
+// hands them out in order), so every slot below s.top has been written.
+held &take_slot(state &s) noexcept
 {
-    for (held &h : s.fds)
-        if (h.fd < 0) return &h;
-    return nullptr;
+    std::uint32_t const i = s.free[--s.nfree];
+    if (i >= s.top) s.top = i + 1;
+    return s.fds[i];
 }
+
+// The slots ever used: the others have never been written (nor their pages touched).
+std::span<held> slots(state &s) noexcept { return s.fds.first(s.top); }
 
 void put(state &s, held &h, int fd, sv::tain limit, std::string_view id) noexcept
 {
@@ -47,6 +52,7 @@ void forget(state &s, held &h, bool close_it) noexcept
     if (close_it) s.io->close(h.fd);
     h.fd = -1;
     s.nfds--;
+    s.free[s.nfree++] = static_cast<std::uint32_t>(&h - s.fds.data());
 }
 
 void close_fds(state &s, sv::umsg const &m) noexcept
@@ -68,16 +74,15 @@ bool do_store(state &s, client &c, sv::umsg const &m, std::string_view body) noe
     if (c.dumping || m.fds.size() != 1 || !sv::fdh::parse_store(body, limit, id))
         return fail(s, m);
     int e = 0;
-    held *slot = nullptr;
     if (!matches(c.wre, id)) e = EPERM;
-    else if (s.nfds >= s.fds.size() || !(slot = free_slot(s))) e = ENFILE;
+    else if (s.nfds >= s.fds.size() || !s.nfree) e = ENFILE;
     else if (find(s, id)) e = EBUSY;
     if (e) {
         close_fds(s, m);
         return answer(s, c, e);
     }
     if (!answer(s, c, 0)) return fail(s, m);
-    put(s, *slot, m.fds[0], limit, id);
+    put(s, take_slot(s), m.fds[0], limit, id);
     return true;
 }
 
@@ -118,7 +123,7 @@ bool do_list(state &s, client &c, sv::umsg const &m, std::string_view body) noex
     char head[5];
     std::size_t n = 0;
     s.parts[n++] = {head, sv::fdh::pack_list_head(head, s.nfds)};
-    for (held const &h : s.fds)
+    for (held const &h : slots(s))
         if (h.fd >= 0) s.parts[n++] = {h.id, h.idlen + 1u}; // with its NUL
     return s.io->send(c.fd, s.parts.first(n), {});
 }
@@ -132,7 +137,7 @@ bool do_getdump(state &s, client &c, sv::umsg const &m, std::string_view body) n
     if (!s.io->send(c.fd, {&hp, 1}, {})) return false;
     // Entries as limit+idlen then id+NUL, in slot order, sent 255 fds to a message.
     std::size_t n = 0;
-    for (held const &h : s.fds) {
+    for (held const &h : slots(s)) {
         if (h.fd < 0) continue;
         char *p = s.packs.data() + n * (sv::tain_pack_size + 1);
         sv::tain_pack(p, h.limit);
@@ -183,9 +188,11 @@ bool do_setdump_data(state &s, client &c, sv::umsg const &m, std::string_view bo
     rest = body;
     for (std::size_t i = 0; i < k; i++) {
         sv::fdh::next_entry(rest, limit, id);
-        // A dumped id replaces one already held, as in stock.
+        // A dumped id replaces one already held, as in stock, which takes the new slot
+        // before it frees the old one.
+        held &slot = take_slot(s);
         if (held *old = find(s, id)) forget(s, *old, true);
-        put(s, *free_slot(s), m.fds[i], limit, id);
+        put(s, slot, m.fds[i], limit, id);
     }
     c.dumping -= static_cast<std::uint32_t>(k);
     return answer(s, c, c.dumping ? EAGAIN : 0);
@@ -193,9 +200,16 @@ bool do_setdump_data(state &s, client &c, sv::umsg const &m, std::string_view bo
 
 } // namespace
 
+void init_slots(state &s) noexcept
+{
+    s.top = 0;
+    s.nfree = static_cast<std::uint32_t>(s.fds.size());
+    for (std::uint32_t i = 0; i < s.nfree; i++) s.free[i] = s.nfree - 1 - i;
+}
+
 held *find(state &s, std::string_view id) noexcept
 {
-    for (held &h : s.fds)
+    for (held &h : slots(s))
         if (h.fd >= 0 && h.name() == id) return &h;
     return nullptr;
 }
@@ -218,13 +232,14 @@ bool handle(state &s, client &c, sv::umsg const &m) noexcept
 
 sv::tain expire(state &s, sv::tain now) noexcept
 {
-    sv::tain next{};
-    for (held &h : s.fds) {
-        if (h.fd < 0) continue;
-        if (!(now < h.limit)) forget(s, h, true);
-        else if (next == sv::tain{} || h.limit < next) next = h.limit;
+    for (;;) {
+        held *first = nullptr;
+        for (held &h : slots(s))
+            if (h.fd >= 0 && (!first || h.limit < first->limit)) first = &h;
+        if (!first) return {};
+        if (now < first->limit) return first->limit;
+        forget(s, *first, true);
     }
-    return next;
 }
 
 void drop(state &s, client &c) noexcept

@@ -15,7 +15,9 @@
 
 namespace fdhd {
 
-// One held fd.  fd < 0: a free slot.
+// One held fd.  fd < 0: a free slot.  The daemon reserves its maxfds slots without
+// constructing them (a slot is first written when taken, see state::top), so that an idle
+// daemon's memory is not charged for 1000 empty ids.
 struct held {
     int fd = -1;
     sv::tain limit;
@@ -46,6 +48,12 @@ struct sys {
 
 struct state {
     std::span<held> fds;      // maxfds slots, reserved at start-up
+    // The free slots, a stack: the slot freed last is taken first, and a fresh state hands out
+    // slot 0, 1, 2... in turn.  Stock keeps its fds the same way, and list and getdump walk
+    // the slots in order, so the order of their answers is stock's after any deletions too.
+    std::span<std::uint32_t> free; // maxfds entries
+    std::uint32_t nfree = 0;
+    std::uint32_t top = 0; // slots [0, top) have been used; the rest were never written
     std::span<client> clients; // maxconn slots
     std::uint32_t nfds = 0;
     std::uint32_t nclients = 0;
@@ -56,6 +64,9 @@ struct state {
     std::span<char> packs; // maxfds * (tain_pack_size + 1)
 };
 
+// Makes every slot of s.fds free (s.free must have as many entries).
+void init_slots(state &s) noexcept;
+
 // The held fd with this id, or nullptr.
 held *find(state &s, std::string_view id) noexcept;
 
@@ -64,8 +75,8 @@ held *find(state &s, std::string_view id) noexcept;
 // state's or are closed.  now is the wall clock, for nothing but setdump's default.
 bool handle(state &s, client &c, sv::umsg const &m) noexcept;
 
-// Closes and forgets every held fd whose limit is not after now; the earliest limit left
-// (tain{} when nothing is held).
+// Closes and forgets every held fd whose limit is not after now, earliest limit first (the
+// order stock frees their slots in); the earliest limit left (tain{} when nothing is held).
 sv::tain expire(state &s, sv::tain now) noexcept;
 
 // Drops client c: closes its socket and the fds it still had in flight, frees its regexes.

@@ -32,6 +32,9 @@ namespace sv {
 // and \\, \a \b \t \n \v \f \r for those controls, and \0xHH (two lowercase hex digits) for
 // every other byte outside printable ASCII.
 std::string script_quote(std::string_view s);
+// Appends s to out with those escapes but no quotes, a backslash before each byte of also
+// (script_quote's is "\""): s6-fdholder-list prints ids this way, with nothing in also.
+void quote_escapes(std::string &out, std::string_view s, std::string_view also = {});
 
 // Where the programs named in a generated script live.
 struct script_paths {

@@ -65,7 +65,7 @@ bool id_valid(std::string_view id) noexcept;
 std::uint32_t trips(std::uint32_t n) noexcept;
 
 // ---- Client side: requests.  Each writes into out (room for request_max bytes) and returns
-// the length; the id must be id_valid.
+// the length; the id is at most id_max bytes.
 std::size_t pack_store(char *out, tain limit, std::string_view id) noexcept;
 std::size_t pack_delete(char *out, std::string_view id) noexcept;
 std::size_t pack_retrieve(char *out, std::string_view id, bool del) noexcept;
@@ -103,11 +103,25 @@ int parse_getdump_head(std::string_view data, std::size_t nfds, std::uint32_t &t
 int parse_setdump_answer(std::string_view data, std::size_t nfds, std::uint32_t &trips) noexcept;
 
 
+// ---- The one-shot s6-fdholder-* tools' start.
+// The operands of a tool whose only option is -t timeout (at least min of them), with the
+// timeout in ms (0: none); dies with usage when they are wrong.
+std::span<char const *const> timeout_and_operands(int argc, char **argv, std::size_t min,
+                                                 std::string_view usage, unsigned &timeout_ms);
+// The absolute monotonic deadline for a -t of ms milliseconds: -1 (none) for 0.
+std::int64_t deadline_in(unsigned ms) noexcept;
+// Connects to the daemon at path before deadline_ms, or dies (111) with stock's message,
+// "unable to connect to WHAT at PATH" (what: "a fd-holder daemon", or s6-fdholder-
+// transferdump's "a source fd-holder daemon" and "a destination fd-holder daemon").
+int connect_or_die(char const *path, std::int64_t deadline_ms,
+                   std::string_view what = "a fd-holder daemon") noexcept;
+
 // ---- Client calls, for the one-shot s6-fdholder-* tools (they allocate).  sock is a
 // connection to the daemon (ipc_connect_until); deadline_ms an absolute monotonic deadline
 // (-1 = none).  Each returns false (or -1) with errno set: the errno value the daemon
-// answered (EPERM, ENOENT, EBUSY, ENFILE...), EPROTO for a malformed answer, ETIMEDOUT, or
-// what a send or receive said.
+// answered (EPERM, ENOENT, EBUSY, ENFILE...), ENAMETOOLONG for an id over id_max, EPROTO for
+// a malformed answer, ETIMEDOUT, or what a send or receive said (EPIPE when the daemon hangs
+// up, as it does on an empty id, which is sent as it is, as libs6 sends it).
 bool store(int sock, int fd, std::string_view id, tain limit, std::int64_t deadline_ms);
 bool remove(int sock, std::string_view id, std::int64_t deadline_ms);
 // The fd retrieved (close-on-exec), or -1.
