@@ -130,13 +130,20 @@ private:
     std::unique_ptr<h::child> holder_;
 };
 
-// Whether pid runs the executable file path (same device and inode).
+// Whether a and b are the same file (device and inode).
+bool same_file(std::string const &a, std::string const &b)
+{
+    struct stat sa, sb;
+    return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+// Whether pid runs the executable file path (same device and inode), as the program named
+// path's base name (its comm: some of ours share one executable).
 bool runs(pid_t pid, std::string const &path)
 {
-    struct stat a, b;
-    if (stat(("/proc/" + std::to_string(pid) + "/exe").c_str(), &a) < 0) return false;
-    if (stat(path.c_str(), &b) < 0) return false;
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return h::read_file("/proc/" + std::to_string(pid) + "/comm") == base_name(path) + "\n" &&
+           same_file("/proc/" + std::to_string(pid) + "/exe", path);
 }
 
 // The children of pid (from /proc/*/stat).
@@ -319,7 +326,7 @@ TEST_CASE("s6-rc 0.5.4.1 brings a database up and down over s6pp alone", "[s6rc]
     }
     CHECK(runs(w.svscan->pid(), h::ours("s6-svscan")));
     // ... while the host's /usr/bin is stock's still.
-    CHECK(!runs(w.svscan->pid(), "/usr/bin/s6-svscan"));
+    CHECK(!same_file("/proc/" + std::to_string(w.svscan->pid()) + "/exe", "/usr/bin/s6-svscan"));
     CHECK(runs(static_cast<pid_t>(h::status_of(w.scan + "/s6rc-fdholder").pid),
                h::ours("s6-fdholderd")));
     CHECK(runs(static_cast<pid_t>(h::status_of(w.scan + "/s6rc-oneshot-runner").pid),
