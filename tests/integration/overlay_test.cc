@@ -97,6 +97,12 @@ struct overlay_image : h::container {
         file(rc + "daemon/dependencies.d/setup", "", 0644);
         file(rc + "user/contents.d/setup", "", 0644);
         file(rc + "user/contents.d/daemon-pipeline", "", 0644);
+        // And the legacy v2 ways: a cont-init.d script and a services.d longrun, which
+        // s6-overlay copies into /run/service and starts with s6-svscanctl -a.
+        file("etc/cont-init.d/10-hello", "#!/bin/sh\necho cont-init-ran > /tmp/cont-init\n");
+        file("etc/services.d/legacy/run",
+             "#!/bin/sh\necho legacy-ran > /tmp/legacy\necho >&3\nexec sleep 1000\n");
+        file("etc/services.d/legacy/notification-fd", "3\n", 0644);
     }
 
     std::string stubs_run() const { return h::stubs_run(path(stub_log)); }
@@ -123,18 +129,20 @@ TEST_CASE("s6-overlay 3.1.5.0 on s6pp boots, runs its s6-rc services and the CMD
     if (how != h::rt::runc) h::skip("s6-overlay needs runc here (only unshare works)");
     overlay_image c;
     INFO("stubbed (not built by s6pp):" << c.stubbed_list());
-    // The CMD sees the services up (s6-overlay starts it once the user bundle is up), and
-    // that /run/service's supervisor is ours, then exits 42.
+    // The CMD sees the services up (s6-overlay starts it once the user bundle is up; it
+    // waits for the legacy longrun itself), then exits 42.
     auto r = c.run(how,
                    {"sh", "-c",
-                    "cat /tmp/oneshot /tmp/longrun; s6-svstat /run/service/daemon; exit 42"},
-                   {}, 60000);
+                    "s6-svwait -U -t 10000 /run/service/legacy || exit 9; "
+                    "cat /tmp/cont-init /tmp/oneshot /tmp/longrun /tmp/legacy; "
+                    "s6-svstat /run/service/daemon; exit 42"},
+                   {"S6_CMD_WAIT_FOR_SERVICES=1"}, 60000);
     INFO("stdout: " << r.out << "\nstderr: " << r.err);
     INFO("stock programs s6pp lacks, which s6-overlay ran (stubs exiting 111):" << c.stubs_run());
     CHECK(c.stubs_run().empty());
     CHECK(!r.timed_out);
     CHECK(r.code == 42);
-    CHECK(contains(r.out, "oneshot-ran\nlongrun-ran\n"));
+    CHECK(contains(r.out, "cont-init-ran\noneshot-ran\nlongrun-ran\nlegacy-ran\n"));
     CHECK(contains(r.out, "up (pid "));
     CHECK(contains(r.out, "ready"));
     // The daemon's output went through the pipeline to its logger.

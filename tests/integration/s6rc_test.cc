@@ -390,3 +390,45 @@ TEST_CASE("s6-rc over s6pp: a failing oneshot, a readiness timeout and an unknow
     CHECK(h::read_file(w.order) == "setup\n");
     w.no_stub_run();
 }
+
+TEST_CASE("s6-rc-update over s6pp: a live switch to a new database keeps the pipeline's pipe",
+          "[s6rc]")
+{
+    h::need_root("bind mounts in a private mount namespace");
+    rc_world w;
+    auto r = w.rc({"-t", "10000", "-u", "change", "all"});
+    INFO("s6-rc -u change all: " << r.err);
+    REQUIRE(r.code == 0);
+    REQUIRE(h::wait_until([&] { return h::read_file(w.consumed) == "through-the-pipe\n"; }));
+
+    // The new database: client is gone, extra is new, the rest as before.
+    std::string const src2 = w.t / "src2", compiled2 = w.t / "compiled2";
+    REQUIRE(h::run({"/bin/cp", "-a", w.src, src2}).code == 0);
+    REQUIRE(h::run({"/bin/rm", "-rf", src2 + "/client"}).code == 0);
+    h::write_file(src2 + "/all/contents", "server\npipe\n");
+    h::mkdirs(src2 + "/extra");
+    h::write_file(src2 + "/extra/type", "longrun\n");
+    h::write_file(src2 + "/extra/run", "#!/bin/sh\nexec sleep 1000\n", 0755);
+    r = w.ns.run({w.prefix + "/bin/s6-rc-compile", compiled2, src2});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+
+    // (s6-rc-update runs s6-rc from the PATH.)
+    r = w.ns.run({"/usr/bin/env", "PATH=" + w.prefix + "/bin:/usr/bin:/bin",
+                  w.prefix + "/bin/s6-rc-update", "-t", "10000", "-l", w.live, compiled2});
+    INFO("s6-rc-update: " << r.err);
+    CHECK(r.code == 0);
+    // client was stopped and its service directory left the scan directory.
+    CHECK(h::wait_until([&] { return !h::exists(w.scan + "/client"); }));
+    CHECK(w.active() == sorted({"consumer", "producer", "s6rc-fdholder", "s6rc-oneshot-runner",
+                                "server", "setup"}));
+    r = w.rc({"-t", "10000", "-u", "change", "extra"});
+    INFO("s6-rc -u change extra: " << r.err);
+    CHECK(r.code == 0);
+    CHECK(w.is_up("extra"));
+    // The pipe survived in our fd-holder: a restarted producer writes into it again.
+    CHECK(h::run({h::ours("s6-svc"), "-r", w.scan + "/producer"}).code == 0);
+    CHECK(h::wait_until(
+        [&] { return h::read_file(w.consumed) == "through-the-pipe\nthrough-the-pipe\n"; }));
+    w.no_stub_run();
+}
