@@ -26,9 +26,18 @@ std::string esc(std::string const &s)
     std::string o = "\"";
     for (char c : s) {
         if (c == '"' || c == '\\') o += '\\';
-        if (c == '\n') { o += "\\n"; continue; }
-        if (c == '\r') { o += "\\r"; continue; }
-        if (c == '\t') { o += "\\t"; continue; }
+        if (c == '\n') {
+            o += "\\n";
+            continue;
+        }
+        if (c == '\r') {
+            o += "\\r";
+            continue;
+        }
+        if (c == '\t') {
+            o += "\\t";
+            continue;
+        }
         o += c;
     }
     return o + "\"";
@@ -37,7 +46,8 @@ std::string esc(std::string const &s)
 std::string json_list(std::vector<std::string> const &v)
 {
     std::string o = "[";
-    for (std::size_t i = 0; i < v.size(); i++) o += (i ? "," : "") + esc(v[i]);
+    for (std::size_t i = 0; i < v.size(); i++)
+        o += (i ? "," : "") + esc(v[i]);
     return o + "]";
 }
 
@@ -109,8 +119,9 @@ std::vector<std::string> container::argv_for(rt how, std::vector<std::string> co
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
     e.insert(e.end(), env.begin(), env.end());
     if (how == rt::unshare) {
-        std::vector<std::string> v = {"/usr/bin/unshare", "--pid", "--fork", "--mount",
-                                      "--mount-proc=/proc", "--root=" + root_, "/bin/env", "-i"};
+        std::vector<std::string> v = {
+            "/usr/bin/unshare",   "--pid",           "--fork",   "--mount",
+            "--mount-proc=/proc", "--root=" + root_, "/bin/env", "-i"};
         v.insert(v.end(), e.begin(), e.end());
         v.insert(v.end(), full.begin(), full.end());
         return v;
@@ -135,34 +146,32 @@ std::vector<std::string> container::argv_for(rt how, std::vector<std::string> co
     auto caps = cfg.find("\"capabilities\": {");
     REQUIRE(caps != std::string::npos);
     std::vector<std::string> const docker_caps = {
-        "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",      "CAP_FOWNER",
-        "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",      "CAP_SETUID",
-        "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-        "CAP_KILL",   "CAP_AUDIT_WRITE"};
-    std::string const mine =
-        json_list(runc_spec.uid ? std::vector<std::string>{} : docker_caps);
+        "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+        "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+        "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+        "CAP_KILL",    "CAP_AUDIT_WRITE"};
+    std::string const mine = json_list(runc_spec.uid ? std::vector<std::string>{} : docker_caps);
     cfg.replace(caps, cfg.find('}', caps) + 1 - caps,
                 "\"capabilities\": {\"bounding\": " + json_list(docker_caps) +
                     ", \"effective\": " + mine + ", \"permitted\": " + mine + "}");
     if (!runc_spec.readonly) replace("\"readonly\": true", "\"readonly\": false");
     if (runc_spec.uid || runc_spec.gid)
         replace("\"uid\": 0,\n\t\t\t\"gid\": 0",
-                "\"uid\": " + std::to_string(runc_spec.uid) + ",\n\t\t\t\"gid\": " +
-                    std::to_string(runc_spec.gid));
+                "\"uid\": " + std::to_string(runc_spec.uid) +
+                    ",\n\t\t\t\"gid\": " + std::to_string(runc_spec.gid));
     if (!runc_spec.run_tmpfs.empty())
-        replace("\"mounts\": [",
-                "\"mounts\": [{\"destination\": \"/run\", \"type\": "
-                "\"tmpfs\", \"source\": \"tmpfs\", \"options\": " +
-                    json_list(std::vector<std::string>{"nosuid", "nodev", runc_spec.run_tmpfs,
-                                                       "mode=755"}) +
-                    "},");
+        replace("\"mounts\": [", "\"mounts\": [{\"destination\": \"/run\", \"type\": "
+                                 "\"tmpfs\", \"source\": \"tmpfs\", \"options\": " +
+                                     json_list(std::vector<std::string>{
+                                         "nosuid", "nodev", runc_spec.run_tmpfs, "mode=755"}) +
+                                     "},");
     write_file(dir_ / "config.json", cfg);
     used_runc_ = true;
     return {runc_path(), "run", "--bundle", dir_.path(), id_};
 }
 
 result container::run(rt how, std::vector<std::string> const &args,
-                             std::vector<std::string> const &env, int timeout_ms)
+                      std::vector<std::string> const &env, int timeout_ms)
 {
     return h::run(argv_for(how, args, env), with_timeout(timeout_ms));
 }
@@ -187,7 +196,10 @@ int container::kill(std::string const &sig)
     return h::run({runc_path(), "kill", id_, sig}, with_timeout(10000)).code;
 }
 
-bool container::booted() const { return exists(root_ + "/run/service/.s6-svscan/control"); }
+bool container::booted() const
+{
+    return exists(root_ + "/run/service/.s6-svscan/control");
+}
 
 runtime_choice const &choose_runtime()
 {
@@ -221,9 +233,9 @@ runtime_choice const &choose_runtime()
                 return {rt::unshare, {}};
             }
         }
-        return {rt::none, "no usable container runtime: " + why +
-                              (exists("/usr/bin/unshare") ? ", unshare failed"
-                                                          : ", no /usr/bin/unshare")};
+        return {rt::none,
+                "no usable container runtime: " + why +
+                    (exists("/usr/bin/unshare") ? ", unshare failed" : ", no /usr/bin/unshare")};
     }();
     return chosen;
 }

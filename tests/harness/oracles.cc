@@ -52,8 +52,8 @@ std::string oracle_build(std::string const &name, std::string const &script,
     // One builder at a time per key; the others wait for it and then find its result.
     sv::unique_fd lock{open((dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)};
     REQUIRE(lock.get() >= 0);
-    bool const locked = wait_until([&] { return flock(lock.get(), LOCK_EX | LOCK_NB) == 0; },
-                                   timeout_ms);
+    bool const locked =
+        wait_until([&] { return flock(lock.get(), LOCK_EX | LOCK_NB) == 0; }, timeout_ms);
     REQUIRE(locked);
     if (exists(dir + "/done")) return dir + "/out";
     // No marker: never built, or a build that died half way.  Start from nothing.
@@ -61,8 +61,9 @@ std::string oracle_build(std::string const &name, std::string const &script,
     mkdirs(dir);
     run_opts o;
     o.timeout_ms = timeout_ms;
-    auto r = run({"/bin/sh", "-c", "exec nice \"$0\" \"$1\" >\"$2\" 2>&1",
-                  src + "/" + script, dir + "/out", dir + "/build.log"}, o);
+    auto r = run({"/bin/sh", "-c", "exec nice \"$0\" \"$1\" >\"$2\" 2>&1", src + "/" + script,
+                  dir + "/out", dir + "/build.log"},
+                 o);
     INFO(name << " build (" << script << "), log in " << dir << "/build.log:\n"
               << read_file(dir + "/build.log"));
     REQUIRE(!r.timed_out);
@@ -78,8 +79,10 @@ bool ours_built(std::string const &name)
 
 void write_stub(std::string const &path, std::string const &name, std::string const &log)
 {
-    write_file(path, "#!/bin/sh\n# stands in for " + name + ", which s6pp does not build\n" +
-                         "echo " + name + " >> " + log + "\nexit 111\n", 0755);
+    write_file(path,
+               "#!/bin/sh\n# stands in for " + name + ", which s6pp does not build\n" + "echo " +
+                   name + " >> " + log + "\nexit 111\n",
+               0755);
 }
 
 std::string stubs_run(std::string const &log)

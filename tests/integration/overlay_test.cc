@@ -42,7 +42,8 @@ std::string real_path(std::string const &p)
 }
 
 // An s6-overlay v3 image on s6pp: busybox, s6-overlay's tree, our s6 programs.
-struct overlay_image : h::container {
+struct overlay_image : h::container
+{
     h::strings replaced, stubbed;
 
     overlay_image() : h::container("s6pp-overlay")
@@ -109,7 +110,8 @@ struct overlay_image : h::container {
     std::string stubbed_list() const
     {
         std::string s;
-        for (auto const &n : stubbed) s += " " + n;
+        for (auto const &n : stubbed)
+            s += " " + n;
         return s;
     }
 };
@@ -146,7 +148,8 @@ TEST_CASE("s6-overlay 3.1.5.0 on s6pp boots, runs its s6-rc services and the CMD
     CHECK(contains(r.out, "up (pid "));
     CHECK(contains(r.out, "ready"));
     // The daemon's output went through the pipeline to its logger.
-    CHECK(h::wait_until([&] { return h::read_file(c.path("tmp/log/current")) == "hello-logger\n"; }));
+    CHECK(
+        h::wait_until([&] { return h::read_file(c.path("tmp/log/current")) == "hello-logger\n"; }));
     // Stopped: the longrun's finish ran on the way down.
     CHECK(h::read_file(c.path("tmp/finished")) == "longrun-finished\n");
 }
@@ -159,9 +162,8 @@ TEST_CASE("s6-overlay 3.1.5.0 on s6pp: our s6-svscan is PID 1's, and runc kill T
     overlay_image c;
     INFO("stubbed (not built by s6pp):" << c.stubbed_list());
     auto p = c.start({});
-    bool const up =
-        h::wait_until([&] { return h::read_file(c.path("tmp/longrun")) == "longrun-ran\n"; },
-                      30000);
+    bool const up = h::wait_until(
+        [&] { return h::read_file(c.path("tmp/longrun")) == "longrun-ran\n"; }, 30000);
     INFO("stderr: " << p->err() << "\nstdout: " << p->out());
     INFO("stock programs s6pp lacks, which s6-overlay ran (stubs exiting 111):" << c.stubs_run());
     CHECK(up);

@@ -47,13 +47,17 @@ h::strings stock_programs()
     return v;
 }
 
-std::string base_name(std::string const &p) { return p.substr(p.rfind('/') + 1); }
+std::string base_name(std::string const &p)
+{
+    return p.substr(p.rfind('/') + 1);
+}
 
 // A private mount namespace in which each stock program is covered by ours or by a stub: a
 // forked child unshares its mount namespace, makes every mount private (nothing propagates
 // back to the host), bind-mounts, reports, and waits to be killed.  Programs run in it
 // through nsenter.
-class stock_replaced {
+class stock_replaced
+{
 public:
     explicit stock_replaced(std::string const &stub_dir) : stub_dir_(stub_dir)
     {
@@ -78,7 +82,8 @@ public:
         holder_ = std::make_unique<h::child>([&]() -> int {
             int const w = report.w.get();
             std::string msg = "ok";
-            if (unshare(CLONE_NEWNS) < 0) msg = "unshare";
+            if (unshare(CLONE_NEWNS) < 0)
+                msg = "unshare";
             else if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
                 msg = "mount --make-rprivate /";
             else
@@ -90,7 +95,8 @@ public:
             if (msg != "ok") msg += std::string(": ") + strerror(errno);
             if (!h::write_full_fd(w, msg)) return 1;
             close_range(3, ~0U, 0);
-            while (true) pause();
+            while (true)
+                pause();
         });
         report.w.reset();
         REQUIRE(h::wait_readable(report.r.get(), sv::mono_ms() + 10000));
@@ -178,12 +184,13 @@ std::string s6rc_prefix()
 
 // One s6-rc setup: a service database compiled from sources written here, our s6-svscan on a
 // scan directory in the namespace, s6-rc-init'ed.  Destruction stops the whole tree.
-struct rc_world {
+struct rc_world
+{
     std::string prefix = s6rc_prefix();
     h::tempdir t;
     stock_replaced ns{t / "stubs"};
-    std::string src = t / "src", compiled = t / "compiled", scan = t / "scan",
-                live = t / "live", order = t / "order", consumed = t / "consumed";
+    std::string src = t / "src", compiled = t / "compiled", scan = t / "scan", live = t / "live",
+                order = t / "order", consumed = t / "consumed";
     std::unique_ptr<h::proc> svscan;
 
     rc_world()
@@ -195,7 +202,8 @@ struct rc_world {
             h::mkdirs(src + "/" + name);
             h::write_file(src + "/" + name + "/type", "longrun\n");
             h::write_file(src + "/" + name + "/run", "#!/bin/sh\n" + run, 0755);
-            for (auto const &[f, c] : extra) h::write_file(src + "/" + name + "/" + f, c);
+            for (auto const &[f, c] : extra)
+                h::write_file(src + "/" + name + "/" + f, c);
         };
         auto oneshot = [&](std::string const &name, std::string const &up,
                            std::string const &down = "") {
@@ -214,8 +222,7 @@ struct rc_world {
                 "grep -qx setup " + order + " || exit 1\nsleep 0.3\n" + append("server") +
                     "\necho >&3\nexec sleep 1000\n",
                 {{"dependencies", "setup\n"}, {"notification-fd", "3\n"}});
-        longrun("client", append("client") + "\nexec sleep 1000\n",
-                {{"dependencies", "server\n"}});
+        longrun("client", append("client") + "\nexec sleep 1000\n", {{"dependencies", "server\n"}});
         // A pipeline: producer's stdout is consumer's stdin, through a pipe s6-rc keeps in
         // its fd-holder.
         longrun("producer", "echo through-the-pipe\nexec sleep 1000\n",
@@ -267,10 +274,7 @@ struct rc_world {
         return v;
     }
 
-    bool is_up(std::string const &svc) const
-    {
-        return h::status_of(scan + "/" + svc).is_up();
-    }
+    bool is_up(std::string const &svc) const { return h::status_of(scan + "/" + svc).is_up(); }
 
     // Fails the test, naming them, if s6-rc ran any program that s6pp does not build.
     void no_stub_run() const
@@ -295,7 +299,8 @@ TEST_CASE("s6-rc 0.5.4.1 brings a database up and down over s6pp alone", "[s6rc]
     rc_world w;
     INFO("stubbed (not built by s6pp):" << [&] {
         std::string s;
-        for (auto const &n : w.ns.stubbed()) s += " " + n;
+        for (auto const &n : w.ns.stubbed())
+            s += " " + n;
         return s;
     }());
 
@@ -339,8 +344,8 @@ TEST_CASE("s6-rc 0.5.4.1 brings a database up and down over s6pp alone", "[s6rc]
     CHECK(!w.is_up("server"));
     CHECK(!w.is_up("client"));
     CHECK(w.is_up("producer"));
-    CHECK(w.active() == sorted({"consumer", "producer", "s6rc-fdholder", "s6rc-oneshot-runner",
-                                "setup"}));
+    CHECK(w.active() ==
+          sorted({"consumer", "producer", "s6rc-fdholder", "s6rc-oneshot-runner", "setup"}));
 
     // -da: everything down but s6-rc's own essential services; the oneshot's down script ran.
     r = w.rc({"-t", "10000", "-da", "change"});
