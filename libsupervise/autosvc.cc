@@ -8,6 +8,7 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
+#include <supervise/opts.hh>
 #include <supervise/sibling.hh>
 
 namespace sv {
@@ -163,6 +164,57 @@ bool write_logger(std::string const &dir, std::string_view run, char const *rc_s
     if (rc_pipeline && !write_new(dir + "/pipeline-name", std::string(rc_pipeline) + "\n"))
         return fail(f, "write to", dir + "/pipeline-name");
     return true;
+}
+
+bool logger_option(int opt, char const *arg, logger_conf &c, bool &ok) noexcept
+{
+    unsigned long long n64 = 0;
+    switch (opt) {
+    case 'l': c.user = arg; break;
+    case 't': ok = scan_uint(arg, c.stamptype); break;
+    case 'n': ok = scan_uint(arg, c.nfiles); break;
+    case 's': ok = scan_uint64(arg, n64), c.filesize = n64; break;
+    case 'S': ok = scan_uint64(arg, n64), c.maxsize = n64; break;
+    case 'P': c.prefix = arg; break;
+    default: return false;
+    }
+    return true;
+}
+
+rc_names parse_rc_names(std::string_view arg, bool logger_required, bool have_logdir)
+{
+    std::string_view const bad_form =
+        logger_required ? "argument to -r must be: service/logger or service/logger/pipeline"
+                        : "argument to -r must be: service or service/logger or "
+                          "service/logger/pipeline";
+    rc_names n;
+    if (arg.find('\n') != arg.npos)
+        die(exitcode::usage, "newlines", " are forbidden in s6-rc names");
+    if (arg.starts_with('/')) die(exitcode::usage, "service", " name cannot be empty");
+    auto const s1 = arg.find('/');
+    n.service = arg.substr(0, s1);
+    if (s1 == arg.npos) {
+        if (logger_required) die(exitcode::usage, bad_form);
+        if (have_logdir)
+            die(exitcode::usage, "logdir specified (-L) but logger name not specified (-r)");
+        return n;
+    }
+    n.has_logger = true;
+    std::string_view logger = arg.substr(s1 + 1);
+    if (logger.empty()) die(exitcode::usage, bad_form);
+    if (logger[0] == '/') die(exitcode::usage, "logger", " name cannot be empty");
+    if (!logger_required && !have_logdir)
+        die(exitcode::usage, "logger specifiec (-r) but logdir not specified (-L)");
+    auto const s2 = logger.find('/');
+    n.logger = logger.substr(0, s2);
+    if (s2 != logger.npos) {
+        n.has_pipeline = true;
+        n.pipeline = logger.substr(s2 + 1);
+        if (n.pipeline.empty()) die(exitcode::usage, "pipeline", " name cannot be empty");
+        if (n.pipeline.find('/') != n.pipeline.npos)
+            die(exitcode::usage, "slashes", " are forbidden in s6-rc names");
+    }
+    return n;
 }
 
 } // namespace sv

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
@@ -103,26 +104,50 @@ bool envdir_read(char const *dir, unsigned flags, char nullis,
     return true;
 }
 
+void env_merge_into(std::vector<char const *> &v, std::span<char const *const> modifs)
+{
+    for (char const *m : modifs) {
+        std::string_view const mod = m;
+        std::size_t const split = std::min(mod.find('='), mod.size());
+        for (std::size_t j = 0; j < v.size(); j++) {
+            if (!std::strncmp(m, v[j], split) && v[j][split] == '=') {
+                v[j] = v.back();
+                v.pop_back();
+                break;
+            }
+        }
+        if (split < mod.size()) v.push_back(m);
+    }
+}
+
 std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept
 {
-    std::vector<std::string> out;
-    for (char **e = environ; e && *e; e++) {
-        std::string_view entry = *e;
-        std::string_view name = entry.substr(0, entry.find('='));
-        bool changed = false;
-        for (auto const &c : changes)
-            changed = changed || c.name == name;
-        if (!changed) out.emplace_back(entry);
-    }
-    for (std::size_t i = 0; i < changes.size(); i++) {
-        auto const &c = changes[i];
-        // If a name comes twice, the last change wins.
-        bool later = false;
-        for (std::size_t j = i + 1; j < changes.size(); j++)
-            later = later || changes[j].name == c.name;
-        if (!c.unset && !later) out.push_back(c.name + "=" + c.value);
-    }
-    return out;
+    // Programs that print their environment see stock's order.
+    std::vector<std::string> mods;
+    mods.reserve(changes.size());
+    std::vector<char const *> modp;
+    for (auto const &c : changes)
+        modp.push_back(mods.emplace_back(c.unset ? c.name : c.name + "=" + c.value).c_str());
+    std::vector<char const *> v;
+    for (char **e = environ; e && *e; e++) v.push_back(*e);
+    env_merge_into(v, modp);
+    return {v.begin(), v.end()};
+}
+
+bool env_replace_merged(std::span<env_change const> changes) noexcept
+{
+    // Kept for the life of the process: environ points into them.
+    static std::vector<std::string> store;
+    static std::vector<char *> ptrs;
+    std::vector<std::string> merged = env_merged(changes);
+    std::vector<char *> p;
+    p.reserve(merged.size() + 1);
+    for (auto &e : merged) p.push_back(e.data());
+    p.push_back(nullptr);
+    store.swap(merged);
+    ptrs.swap(p);
+    environ = ptrs.data();
+    return true;
 }
 
 std::vector<env_change> env_changes_parse(std::string_view list)

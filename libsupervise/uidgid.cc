@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <supervise/diag.hh>
+#include <supervise/envdir.hh>
 #include <supervise/opts.hh>
 #include <supervise/passwd.hh>
 
@@ -201,11 +202,12 @@ char const *const *envuidgid_main(int argc, char const *const *argv) noexcept
     case uidgid_status::groups_error:
         die_sys(exitcode::system, "unable to get supplementary groups for ", bad);
     }
-    bool ok = true;
-    if (spec.what & 1) ok = ok && setenv("UID", std::string(dec(spec.uid)).c_str(), 1) == 0;
-    if (spec.what & 2) ok = ok && setenv("GID", std::string(dec(spec.gid)).c_str(), 1) == 0;
-    if (spec.what & 4) ok = ok && setenv("GIDLIST", fmt_gid_list(spec.gids).c_str(), 1) == 0;
-    if (!ok) die_sys(exitcode::system, "unable to modify the environment");
+    // Merged as stock's exec merges them, so the environment's order is stock's too.
+    std::vector<env_change> ch;
+    if (spec.what & 1) ch.push_back({"UID", std::string(dec(spec.uid))});
+    if (spec.what & 2) ch.push_back({"GID", std::string(dec(spec.gid))});
+    if (spec.what & 4) ch.push_back({"GIDLIST", fmt_gid_list(spec.gids)});
+    if (!env_replace_merged(ch)) die_sys(exitcode::system, "unable to modify the environment");
     return rest.data() + 1;
 }
 
@@ -266,9 +268,8 @@ char const *const *applyuidgid_main(int argc, char const *const *argv) noexcept
     if (gid && setgid(gid) < 0) die_sys(exitcode::system, "unable to setgid");
     if (uid && setuid(uid) < 0) die_sys(exitcode::system, "unable to setuid");
     if (unexport) {
-        unsetenv("UID");
-        unsetenv("GID");
-        unsetenv("GIDLIST");
+        env_change const ch[] = {{"UID", {}, true}, {"GID", {}, true}, {"GIDLIST", {}, true}};
+        env_replace_merged(ch);
     }
     return rest.data();
 }

@@ -435,7 +435,9 @@ TEST_CASE("init: the container stops when s6-svscan dies", "[init]")
     auto p = c.start({});
     REQUIRE(h::wait_until([&] { return c.booted(); }, 10000));
     REQUIRE(h::wait_status(c.path("run/service/s"), [](sv::status const &s) { return s.is_up(); }));
-    CHECK(c.exec({"sh", "-c", "kill -9 $(pidof s6-svscan)"}).code == 0);
+    // The exec's own exit code is not checked: the container may stop, killing the shell,
+    // before the shell has exited.  Whether the kill happened shows in what follows.
+    c.exec({"sh", "-c", "kill -9 $(pidof s6-svscan)"});
     CHECK(p->wait(10000) == 111);
     CHECK(contains(p->err(), "[s6-init] s6-svscan died (signal 9): stopping, exit code 111"));
 }

@@ -276,7 +276,7 @@ TEST_CASE("s6-svlink and s6-svunlink on trees run by stock s6-svscan and by ours
                 // A supervisor announces its exit ("x") just before it exits and its lock
                 // goes: poll a little for the lock.
                 for (std::string const &d : {t / name, t / (name + "/log")})
-                    CHECK(h::wait_until([&] { return !supervised(d); }, 2000));
+                    CHECK(h::wait_until([&] { return !supervised(d); }));
                 // Ours removes its subscriptions; stock leaves its FIFOs in event/.
                 if (!stock_unlink) CHECK(h::listeners(t / name) == 0);
                 if (!stock_unlink) CHECK(h::listeners(t / (name + "/log")) == 0);

@@ -501,3 +501,86 @@ TEST_CASE("s6-ipcserverd: TERM, HUP, QUIT and ABRT act as on stock's", "[ipc]")
         CHECK(logs[0] == logs[1]);
     }
 }
+
+TEST_CASE("s6-ipcserverd: the served environment is in stock's order", "[ipc]")
+{
+    // skalibs merges a connection's variables by moving the environment's last entry into
+    // the slot of one it replaces: with PROTO and IPCREMOTEPATH already set, the order shows.
+    h::need_stock("s6-ipcserver");
+    for (std::string const flag : {"-P", "-p"}) {
+        INFO(flag);
+        std::string outs[2];
+        for (bool ours : {true, false}) {
+            server srv({"/usr/bin/env", "-i", "A=1", "PROTO=old", "B=2", "IPCREMOTEPATH=x",
+                        "IPCREMOTEEUID=9", "C=3",
+                        ours ? h::ours("s6-ipcserver") : h::stock("s6-ipcserver"), flag, "s",
+                        "/usr/bin/env"});
+            auto const r = h::run_stock("s6-ipcclient", {"s", "/bin/sh", "-c", "cat <&6"},
+                                        in_dir(srv.td.path()));
+            CHECK(r.code == 0);
+            outs[ours ? 0 : 1] = r.out;
+        }
+        CHECK(outs[0] == outs[1]);
+        CHECK(outs[0].starts_with("A=1\n"));
+    }
+}
+
+TEST_CASE("s6-ipcserver -a, -u, -g, -G, -U: the socket's mode and the served ids are stock's",
+          "[ipc]")
+{
+    h::need_stock("s6-ipcserver");
+    h::need_root("dropping to other ids");
+    std::string const show = "id -u; id -g; id -G; env | grep -E '^(UID|GID|GIDLIST)=' | sort";
+    struct variant {
+        h::strings opts, env;
+    };
+    for (variant const &v : {variant{{"-a", "0640"}, {}}, variant{{"-a", "0600", "-b", "3"}, {}},
+                             variant{{"-u", "65534", "-g", "65534"}, {}},
+                             variant{{"-G", "5,6", "-u", "1", "-g", "2"}, {}},
+                             variant{{"-U"}, {"UID=65534", "GID=100", "GIDLIST=7,8"}}}) {
+        std::string outs[2];
+        for (bool ours : {true, false}) {
+            INFO((ours ? "ours " : "stock ") << v.opts[0]);
+            h::strings argv{"/usr/bin/env", "PATH=/usr/bin:/bin"};
+            argv.insert(argv.end(), v.env.begin(), v.env.end());
+            argv.push_back(ours ? h::ours("s6-ipcserver") : h::stock("s6-ipcserver"));
+            argv.insert(argv.end(), v.opts.begin(), v.opts.end());
+            argv.insert(argv.end(), {"s", "/bin/sh", "-c", show});
+            server srv(argv);
+            struct stat st;
+            REQUIRE(::stat(srv.sock().c_str(), &st) == 0);
+            auto const r = h::run_stock("s6-ipcclient", {"s", "/bin/sh", "-c", "cat <&6"},
+                                        in_dir(srv.td.path()));
+            CHECK(r.code == 0);
+            outs[ours ? 0 : 1] = std::to_string(st.st_mode & 07777) + "\n" + r.out;
+        }
+        INFO(v.opts[0]);
+        CHECK(outs[0] == outs[1]);
+        CHECK(outs[0].find('\n') + 1 < outs[0].size()); // the served program answered
+    }
+}
+
+TEST_CASE("s6-ipcclient -q, -v, -p, -l: the same messages, paths and codes as stock",
+          "[ipc]")
+{
+    h::need_stock("s6-ipcclient");
+    h::need_stock("s6-ipcserver");
+    server srv({h::stock("s6-ipcserver"), "s", "/bin/sh", "-c", "echo \"R=$IPCREMOTEPATH\""});
+    std::string const bound = srv.td / "b";
+    for (h::strings const &opts :
+         {h::strings{"-v"}, h::strings{"-q"}, h::strings{"-v", "-v"}, h::strings{"-p", "b"},
+          h::strings{"-l", "nm", "-v"}, h::strings{"-p", "b", "-l", "x"},
+          h::strings{"-p", std::string(120, 'p')}, h::strings{"-v", "nosuchsock"}}) {
+        h::result rs[2];
+        for (bool ours : {true, false}) {
+            ::unlink(bound.c_str());
+            h::strings args = opts;
+            if (opts.back() != "nosuchsock") args.push_back("s");
+            args.insert(args.end(), {"/bin/sh", "-c", "cat <&6; echo \"L=$IPCLOCALPATH\""});
+            rs[ours] = ours ? h::run_ours("s6-ipcclient", args, in_dir(srv.td.path()))
+                            : h::run_stock("s6-ipcclient", args, in_dir(srv.td.path()));
+        }
+        INFO(opts[0] << " " << opts.back());
+        h::check_same(rs[1], rs[0]);
+    }
+}

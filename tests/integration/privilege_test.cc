@@ -263,6 +263,21 @@ TEST_CASE("s6-setuidgid: same results as stock's envuidgid/applyuidgid chain", "
     same("s6-setuidgid", {"nobody", h::stock("s6-setuidgid"), "root", "/bin/true"});
 }
 
+TEST_CASE("uid tools: the environment comes out in stock's order", "[privilege]")
+{
+    // skalibs' exec merges a replaced or removed variable by moving the last entry into its
+    // slot; the base environment has UID, GID and GIDLIST with other variables after them.
+    h::need_stock("s6-envuidgid");
+    h::need_root("s6-applyuidgid and s6-setuidgid change ids");
+    strings const env{"A=1", "B=2", "C=3"};
+    strings const show{"/usr/bin/env"};
+    same("s6-envuidgid", plus({"nobody"}, show), env);
+    same("s6-envuidgid", plus({"-n", "7:8"}, show), env);
+    same("s6-envuidgid", plus({"-g", "nobody"}, show), env);
+    same("s6-applyuidgid", plus({"-z", "-U"}, show), env);
+    same("s6-setuidgid", plus({"nobody"}, show), env);
+}
+
 TEST_CASE("uid tools on made-up account files: same as stock (glibc's files backend)",
           "[privilege]")
 {
@@ -339,6 +354,8 @@ TEST_CASE("s6-envdir: same environment and exit codes as stock", "[privilege]")
         same("s6-envdir", plus(args, env_probe), {"D=was-set", "A=old"});
     }
     same("s6-envdir", plus({"-c", "", d}, env_probe));
+    // Unsorted: the order of the environment is skalibs' merge order too.
+    same("s6-envdir", {d, "/usr/bin/env"}, {"D=was-set", "A=old"});
     same("s6-envdir", plus({"-x", d}, env_probe));
     same("s6-envdir", plus({t / "missing"}, env_probe));
     same("s6-envdir", plus({"-I", t / "missing"}, env_probe));

@@ -43,6 +43,45 @@ struct server {
 std::string const script = "echo \"args: $*\"; echo \"FOO=$FOO BAR=$BAR\"; read x; "
                            "echo \"in: $x\"; echo to-stderr >&2; exit \"${1:-0}\"";
 
+// A fake s6-sudod on td/fake.sock: takes one client at a time, sends the banner and returns
+// the request the client sent (its data and fds) with the connection, to answer by hand.
+struct fake_sudod {
+    std::string sock;
+    sv::unique_fd l, lock;
+    struct request {
+        sv::unique_fd conn;
+        std::string data;
+        std::vector<int> fds;
+    };
+
+    explicit fake_sudod(h::tempdir const &td) : sock(td / "fake.sock")
+    {
+        l.reset(sv::ipc_socket(false, true, true));
+        int lockfd = -1;
+        REQUIRE(sv::ipc_bind_reuse(l.get(), sock.c_str(), 0, &lockfd) == 0);
+        lock.reset(lockfd);
+        REQUIRE(::listen(l.get(), 4) == 0);
+    }
+
+    request take()
+    {
+        request q;
+        REQUIRE(h::wait_until([&] {
+            q.conn.reset(sv::ipc_accept(l.get(), nullptr, 0, true, true));
+            return bool(q.conn);
+        }));
+        REQUIRE(sv::write_full(q.conn.get(), sv::sudo_banner_server));
+        static char buf[65536];
+        int fdbuf[8];
+        sv::umsg_receiver r(buf, fdbuf, q.conn.get());
+        sv::umsg m;
+        REQUIRE(sv::umsg_receive_until(r, m, sv::mono_ms() + 5000));
+        q.data = std::string(m.data);
+        q.fds.assign(m.fds.begin(), m.fds.end());
+        return q;
+    }
+};
+
 } // namespace
 
 TEST_CASE("s6-sudo: every pairing of client and server gives the same run", "[sudo]")
@@ -219,37 +258,71 @@ TEST_CASE("s6-sudoc: the request is byte for byte what stock s6-sudoc sends", "[
     h::need_stock("s6-sudoc");
     h::need_stock("s6-ipcclient");
     h::tempdir td;
-    std::string const sock = td / "fake.sock";
-    sv::unique_fd l(sv::ipc_socket(false, true, true));
-    int lockfd = -1;
-    REQUIRE(sv::ipc_bind_reuse(l.get(), sock.c_str(), 0, &lockfd) == 0);
-    sv::unique_fd lock(lockfd);
-    REQUIRE(::listen(l.get(), 4) == 0);
+    fake_sudod srv(td);
+    std::string const &sock = srv.sock;
     for (bool our_client : {false, true}) {
         INFO((our_client ? "ours" : "stock"));
         h::strings argv{"/usr/bin/env", "-i", "A=1", "EMPTY=",
                         h::stock("s6-ipcclient"), sock,
                         our_client ? h::ours("s6-sudoc") : h::stock("s6-sudoc"), "x", "", "y z"};
         h::proc client(argv, td.path());
-        sv::unique_fd c;
-        REQUIRE(h::wait_until([&] {
-            c.reset(sv::ipc_accept(l.get(), nullptr, 0, true, true));
-            return bool(c);
-        }));
-        REQUIRE(sv::write_full(c.get(), sv::sudo_banner_server));
-        static char buf[65536];
-        int fdbuf[8];
-        sv::umsg_receiver r(buf, fdbuf, c.get());
-        sv::umsg m;
-        REQUIRE(sv::umsg_receive_until(r, m, sv::mono_ms() + 5000));
+        auto q = srv.take();
         char const *args[] = {"x", "", "y z"};
         char const *env[] = {"A=1", "EMPTY=", "PROTO=IPC", "IPCLOCALPATH="};
-        CHECK(m.data == sv::sudo_request_pack(args, env));
-        CHECK(m.fds.size() == 3);
-        for (int fd : m.fds) ::close(fd);
+        CHECK(q.data == sv::sudo_request_pack(args, env));
+        CHECK(q.fds.size() == 3);
+        for (int fd : q.fds) ::close(fd);
         // Started, then killed by signal 9: the client exits 137.
         char answer[5] = {0, 0, 0, 0, 9};
-        REQUIRE(sv::write_full(c.get(), answer, sizeof answer));
+        REQUIRE(sv::write_full(q.conn.get(), answer, sizeof answer));
         CHECK(client.wait() == 128 + 9);
+    }
+}
+
+TEST_CASE("s6-sudo: one process, the same request as stock's three", "[sudo]")
+{
+    // Stock s6-sudo execs s6-ipcclient, which execs s6-sudoc; ours does their work itself.
+    // The server must not see the difference: the same environment (PROTO and IPCLOCALPATH
+    // merged as an exec would: moved to the end), -p and -l honoured, and a closed stdin
+    // sent as /dev/null rather than the socket.
+    h::need_stock("s6-sudo");
+    h::tempdir td;
+    fake_sudod srv(td);
+    std::string const &sock = srv.sock;
+    struct stat devnull;
+    REQUIRE(::stat("/dev/null", &devnull) == 0);
+
+    struct variant {
+        h::strings opts;
+        bool close_stdin;
+    };
+    std::string const bound = td / "client.sock";
+    for (variant const &v : {variant{{}, false}, variant{{"-l", "name"}, false},
+                             variant{{"-p", bound}, false}, variant{{"-e"}, false},
+                             variant{{}, true}}) {
+        std::string seen[2];
+        for (bool ours : {false, true}) {
+            INFO((ours ? "ours " : "stock ") << (v.opts.empty() ? "" : v.opts[0])
+                                              << (v.close_stdin ? " stdin closed" : ""));
+            ::unlink(bound.c_str());
+            h::strings argv{"/usr/bin/env", "-i", "PROTO=old", "A=1", "/bin/sh", "-c",
+                            v.close_stdin ? "exec \"$@\" <&-" : "exec \"$@\"", "sh",
+                            ours ? h::ours("s6-sudo") : h::stock("s6-sudo")};
+            argv.insert(argv.end(), v.opts.begin(), v.opts.end());
+            argv.insert(argv.end(), {sock, "x", "y z"});
+            h::proc client(argv, td.path());
+            auto q = srv.take();
+            seen[ours] = q.data;
+            REQUIRE(q.fds.size() == 3);
+            struct stat st;
+            REQUIRE(::fstat(q.fds[0], &st) == 0);
+            if (v.close_stdin) CHECK((S_ISCHR(st.st_mode) && st.st_rdev == devnull.st_rdev));
+            else CHECK(!S_ISSOCK(st.st_mode));
+            for (int fd : q.fds) ::close(fd);
+            char answer[5] = {0, 0, 0, 7, 0}; // started, then exited 7
+            REQUIRE(sv::write_full(q.conn.get(), answer, sizeof answer));
+            CHECK(client.wait() == 7);
+        }
+        CHECK(seen[1] == seen[0]);
     }
 }

@@ -160,6 +160,29 @@ TEST_CASE("envdir: merging into an environment and applying", "[envdir]")
     ::unsetenv("S6PP_T_NEW");
 }
 
+TEST_CASE("envdir: the merged environment is in skalibs' order", "[envdir]")
+{
+    // Stock s6 programs exec with skalibs' env_merge, which takes a changed variable out by
+    // moving the last entry into its place: `env -i PROTO=old A=1 B=2 s6-ipcclient S env`
+    // prints B=2 A=1 PROTO=IPC IPCLOCALPATH=.
+    char e0[] = "PROTO=old", e1[] = "A=1", e2[] = "B=2", e3[] = "NOEQUALS", e4[] = "C=3";
+    char *fake[] = {e0, e1, e2, e3, e4, nullptr};
+    char **saved = environ;
+    environ = fake;
+    std::vector<sv::env_change> ch = {
+        {"PROTO", "IPC", false}, {"IPCLOCALPATH", "", false}, {"A", "", true},
+        {"IPCLOCALPATH", "x", false}, {"NOEQUALS", "", true},
+    };
+    auto const env = sv::env_merged(ch);
+    environ = saved;
+    // PROTO out (C=3 into its place), PROTO=IPC in; IPCLOCALPATH= in; A out (IPCLOCALPATH=
+    // into its place); IPCLOCALPATH= out (PROTO=IPC into its place), IPCLOCALPATH=x in; an
+    // entry without '=' never matches.
+    std::vector<std::string> const want = {"C=3", "PROTO=IPC", "B=2", "NOEQUALS",
+                                           "IPCLOCALPATH=x"};
+    CHECK(env == want);
+}
+
 TEST_CASE("envdir: S6_KEEP_ENV values", "[envdir]")
 {
     CHECK_FALSE(sv::keep_env(nullptr));

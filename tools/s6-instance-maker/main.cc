@@ -80,24 +80,21 @@ int main(int argc, char **argv)
     sv::logger_conf log;
     char const *logdir = nullptr;
     unsigned max = 500;
-    std::string rc; // -r, split below
-    bool have_rc = false;
+    char const *rc = nullptr; // -r
     sv::opt_parser opts{argc, argv, "u:l:L:c:t:n:s:S:P:r:"};
     while (int c = opts.next()) {
         bool ok = true;
-        unsigned long long n64 = 0;
-        switch (c) {
-        case 'u': user = opts.arg(); break;
-        case 'l': log.user = opts.arg(); break;
-        case 'L': logdir = opts.arg(); break;
-        case 'c': ok = sv::scan_uint(opts.arg(), max); break;
-        case 't': ok = sv::scan_uint(opts.arg(), log.stamptype); break;
-        case 'n': ok = sv::scan_uint(opts.arg(), log.nfiles); break;
-        case 's': ok = sv::scan_uint64(opts.arg(), n64), log.filesize = n64; break;
-        case 'S': ok = sv::scan_uint64(opts.arg(), n64), log.maxsize = n64; break;
-        case 'P': log.prefix = opts.arg(); break;
-        case 'r': rc = opts.arg(), have_rc = true; break;
-        default: ok = false;
+        if (sv::logger_option(c, opts.arg(), log, ok)) {
+        } else if (c == 'u') {
+            user = opts.arg();
+        } else if (c == 'L') {
+            logdir = opts.arg();
+        } else if (c == 'c') {
+            ok = sv::scan_uint(opts.arg(), max);
+        } else if (c == 'r') {
+            rc = opts.arg();
+        } else {
+            ok = false;
         }
         if (!ok) sv::die_usage(usage);
     }
@@ -109,49 +106,18 @@ int main(int argc, char **argv)
     if (max < 1) max = 1;
     if (max > 90000) max = 90000;
 
-    // -r service[/logger[/pipeline]]
-    std::string svc, logger, pipeline;
-    bool has_logger = false, has_pipeline = false;
-    if (have_rc) {
-        if (rc.find('\n') != rc.npos)
-            sv::die(sv::exitcode::usage, "newlines", " are forbidden in s6-rc names");
-        if (rc[0] == '/') sv::die(sv::exitcode::usage, "service", " name cannot be empty");
-        auto const s1 = rc.find('/');
-        svc = rc.substr(0, s1);
-        if (s1 != rc.npos) {
-            has_logger = true;
-            logger = rc.substr(s1 + 1);
-            if (logger.empty())
-                sv::die(sv::exitcode::usage, "argument to -r must be: service or "
-                                             "service/logger or service/logger/pipeline");
-            if (logger[0] == '/') sv::die(sv::exitcode::usage, "logger", " name cannot be empty");
-            if (!logdir)
-                sv::die(sv::exitcode::usage, "logger specifiec (-r) but logdir not specified (-L)");
-            auto const s2 = logger.find('/');
-            if (s2 != logger.npos) {
-                has_pipeline = true;
-                pipeline = logger.substr(s2 + 1);
-                logger.resize(s2);
-                if (pipeline.empty())
-                    sv::die(sv::exitcode::usage, "pipeline", " name cannot be empty");
-                if (pipeline.find('/') != pipeline.npos)
-                    sv::die(sv::exitcode::usage, "slashes", " are forbidden in s6-rc names");
-            }
-        } else if (logdir) {
-            sv::die(sv::exitcode::usage, "logdir specified (-L) but logger name not specified (-r)");
-        }
-    }
-
     std::string const dir = args[1];
     std::string const run = run_script(user, max);
     sv::write_failure f;
-    if (have_rc) {
+    if (rc) {
+        sv::rc_names const n = sv::parse_rc_names(rc, false, logdir != nullptr);
         make_dir(dir, true);
-        write_instanced(dir + "/" + svc, args[0], run, has_logger ? logger.c_str() : "");
-        if (has_logger) {
+        write_instanced(dir + "/" + n.service, args[0], run, n.has_logger ? n.logger.c_str() : "");
+        if (n.has_logger) {
             log.dir = logdir;
-            if (!sv::write_logger(dir + "/" + logger, sv::logger_run(paths, log), svc.c_str(),
-                                  has_pipeline ? pipeline.c_str() : nullptr, f))
+            if (!sv::write_logger(dir + "/" + n.logger, sv::logger_run(paths, log),
+                                  n.service.c_str(), n.has_pipeline ? n.pipeline.c_str() : nullptr,
+                                  f))
                 die_write(f);
         }
     } else {

@@ -4,15 +4,13 @@
 //
 // IPCLOCALPATH is -l's name, or the path the socket is bound to (-p binds it first; an
 // unbound client socket gives an empty value).  -v logs the connection on stderr.
-#include <cstring>
-#include <string>
 #include <vector>
 
 #include <unistd.h>
 
 #include <supervise/diag.hh>
 #include <supervise/envdir.hh>
-#include <supervise/ipc.hh>
+#include <supervise/ipcclient.hh>
 #include <supervise/opts.hh>
 
 namespace {
@@ -41,26 +39,8 @@ int main(int argc, char **argv)
     }
     auto const rest = opts.operands();
     if (rest.size() < 2) sv::die_usage(usage);
-    char const *path = rest[0];
-
-    int const s = sv::ipc_socket(false, false, false);
-    if (s < 0) sv::die_sys(sv::exitcode::system, "unable to create socket");
-    if (bindpath && sv::ipc_bind(s, bindpath) < 0)
-        sv::die_sys(sv::exitcode::system, "unable to bind socket to ", bindpath);
-    if (!sv::ipc_connect(s, path)) sv::die_sys(sv::exitcode::system, "unable to connect to ", path);
-    if (verbosity >= 2) sv::info("s6-ipcclient: connected to ", path);
-
-    std::vector<sv::env_change> changes{{"PROTO", "IPC"}};
-    if (localname) {
-        std::string name = localname;
-        if (name.size() > sv::ipc_path_max) name.resize(sv::ipc_path_max);
-        changes.push_back({"IPCLOCALPATH", name});
-    } else {
-        char local[sv::ipc_path_max + 1];
-        // No local path known: IPCLOCALPATH is removed rather than set.
-        if (sv::ipc_local(s, local, sizeof local) < 0) changes.push_back({"IPCLOCALPATH", {}, true});
-        else changes.push_back({"IPCLOCALPATH", local});
-    }
+    std::vector<sv::env_change> changes;
+    int const s = sv::ipc_client_connect_or_die(rest[0], {bindpath, localname, verbosity}, changes);
     if ((s != 6 && ::dup2(s, 6) < 0)) sv::die_sys(sv::exitcode::system, "unable to set up fd ", "6");
     if (s != 6) ::close(s);
     if (::dup2(6, 7) < 0) sv::die_sys(sv::exitcode::system, "unable to set up fd ", "7");

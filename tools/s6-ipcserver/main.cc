@@ -134,5 +134,4 @@ int main(int argc, char **argv)
     if (rest.size() < 2) sv::die_usage(usage);
 
     exec_chain(o, rest);
-
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <supervise/diag.hh>
+#include <supervise/envdir.hh>
 #include <supervise/fd.hh>
 #include <supervise/ipc.hh>
 #include <supervise/notify.hh>
@@ -41,17 +42,12 @@ namespace {
 constexpr std::string_view usage =
     "s6-ipcserverd [ -v verbosity ] [ -1 ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] prog...";
 
-// The variables set for each connection, in the order stock sets them.
-constexpr std::string_view conn_vars[] = {"PROTO", "IPCREMOTEEUID", "IPCREMOTEEGID",
-                                          "IPCCONNNUM", "IPCREMOTEPATH"};
-
 struct server {
     ipcd::table t;
     unsigned verbosity = 1;
     char const *const *argv = nullptr;
-    // Our environment less conn_vars, then room for the five, then the terminating null.
+    // The children's environment: ours merged with the connection's variables (reserve).
     std::vector<char const *> envp;
-    std::size_t env_base = 0;
     char euid[40], egid[40], connnum[40], remotepath[32 + sv::ipc_path_max];
     char status_fmt[16], local_fmt[16]; // "/maxconn", "/localmaxconn"
 };
@@ -151,20 +147,15 @@ void serve(server &s, int conn, char const *remote) noexcept
                      s.t.lookup ? std::string_view(sv::dec(count)) : "?", s.local_fmt);
         return;
     }
-    std::size_t n = s.env_base;
-    s.envp[n++] = "PROTO=IPC";
+    // The environment's layout was merged once (reserve); only the values change.
     if (s.t.lookup) {
-        s.envp[n++] = assign(s.euid, sizeof s.euid, "IPCREMOTEEUID", uid);
-        s.envp[n++] = assign(s.egid, sizeof s.egid, "IPCREMOTEEGID", gid);
-        s.envp[n++] = assign(s.connnum, sizeof s.connnum, "IPCCONNNUM", count + 1);
-    } else {
-        s.envp[n++] = "IPCCONNNUM=";
+        assign(s.euid, sizeof s.euid, "IPCREMOTEEUID", uid);
+        assign(s.egid, sizeof s.egid, "IPCREMOTEEGID", gid);
+        assign(s.connnum, sizeof s.connnum, "IPCCONNNUM", count + 1);
     }
     std::size_t const rl = std::strlen(remote);
     std::memcpy(s.remotepath, "IPCREMOTEPATH=", 14);
     std::memcpy(s.remotepath + 14, remote, rl + 1);
-    s.envp[n++] = s.remotepath;
-    s.envp[n] = nullptr;
 
     sv::spawn_opts o;
     o.envp = s.envp.data();
@@ -205,15 +196,20 @@ void reserve(server &s)
     static ipcd::uid_count uids[ipcd::absolute_maxconn];
     s.t.conns = {conns, s.t.maxconn};
     s.t.uids = {uids, s.t.lookup ? s.t.maxconn : 1};
-    for (char **e = environ; *e; e++) {
-        std::string_view const entry = *e;
-        std::string_view const name = entry.substr(0, entry.find('='));
-        bool ours = false;
-        for (auto v : conn_vars) ours = ours || v == name;
-        if (!ours) s.envp.push_back(*e);
-    }
-    s.env_base = s.envp.size();
-    s.envp.resize(s.env_base + std::size(conn_vars) + 1, nullptr);
+    // The connection's variables, merged into our environment as skalibs' exec does (a
+    // variable already there gives its slot to the last entry); the buffers named here get
+    // each connection's values.  Without -P/-p the credentials are unset, not set.
+    std::memcpy(s.euid, "IPCREMOTEEUID=", 15);
+    std::memcpy(s.egid, "IPCREMOTEEGID=", 15);
+    std::memcpy(s.connnum, "IPCCONNNUM=", 12);
+    std::memcpy(s.remotepath, "IPCREMOTEPATH=", 15);
+    char const *const mods[] = {"PROTO=IPC", s.t.lookup ? s.euid : "IPCREMOTEEUID",
+                                s.t.lookup ? s.egid : "IPCREMOTEEGID",
+                                s.t.lookup ? s.connnum : "IPCCONNNUM=", s.remotepath};
+    for (char **e = environ; *e; e++) s.envp.push_back(*e);
+    s.envp.reserve(s.envp.size() + std::size(mods) + 1);
+    sv::env_merge_into(s.envp, mods);
+    s.envp.push_back(nullptr);
     auto fmt = [](char *buf, unsigned n) {
         buf[0] = '/';
         *std::to_chars(buf + 1, buf + 15, n).ptr = 0;

@@ -151,54 +151,65 @@ char const *execlineb() noexcept
     return "execlineb";
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+// What the command line asks for, besides the checker's settings.
+struct invocation
 {
-    sv::prog = "s6-notifyoncheck";
     config cf;
-    bool dfork = false, autodetect = true;
+    bool dfork = false;
+    bool autodetect = true;
     char const *checkprog = nullptr;
+    char const *const *prog = nullptr;
+};
 
+invocation parse_options(int argc, char **argv) noexcept
+{
+    invocation in;
     sv::opt_parser opts{argc, argv, "d3:s:T:t:w:n:c:"};
     while (int c = opts.next()) {
         unsigned *target = nullptr;
         unsigned fdnum;
         switch (c) {
         case 'd':
-            dfork = true;
+            in.dfork = true;
             break;
         case '3':
             target = &fdnum;
-            autodetect = false;
+            in.autodetect = false;
             break;
         case 's':
-            target = &cf.initialsleep;
+            target = &in.cf.initialsleep;
             break;
         case 'T':
-            target = &cf.globaltimeout;
+            target = &in.cf.globaltimeout;
             break;
         case 't':
-            target = &cf.localtimeout;
+            target = &in.cf.localtimeout;
             break;
         case 'w':
-            target = &cf.waitingtime;
+            target = &in.cf.waitingtime;
             break;
         case 'n':
-            target = &cf.tries;
+            target = &in.cf.tries;
             break;
         case 'c':
-            checkprog = opts.arg();
+            in.checkprog = opts.arg();
             break;
         default:
             sv::die_usage(usage);
         }
         if (target && !sv::scan_uint(opts.arg(), *target)) sv::die_usage(usage);
-        if (c == '3') cf.fd = static_cast<int>(fdnum);
+        if (c == '3') in.cf.fd = static_cast<int>(fdnum);
     }
     auto prog = opts.operands();
     if (prog.empty()) sv::die_usage(usage);
+    in.prog = prog.data();
+    return in;
+}
 
+// The checks stock makes before forking: s6-supervise holds the service's lock, and the
+// notification fd (from -3 or ./notification-fd) is open.
+void sanity_check(invocation &in) noexcept
+{
     switch (sv::lock_probe("supervise/lock")) {
     case sv::lock_state::held:
         break;
@@ -207,16 +218,16 @@ int main(int argc, char **argv)
     default:
         sv::die(sv::exitcode::usage, "s6-supervise not running.");
     }
-    if (checkprog) {
-        cf.check[0] = execlineb();
-        cf.check[1] = "-Pc";
-        cf.check[2] = checkprog;
+    if (in.checkprog) {
+        in.cf.check[0] = execlineb();
+        in.cf.check[1] = "-Pc";
+        in.cf.check[2] = in.checkprog;
     }
-    if (autodetect) {
+    if (in.autodetect) {
         std::uint32_t v;
         switch (sv::read_uint_file("notification-fd", v)) {
         case sv::file_read::ok:
-            cf.fd = static_cast<int>(v);
+            in.cf.fd = static_cast<int>(v);
             break;
         case sv::file_read::invalid:
             sv::die(sv::exitcode::usage, "invalid ./notification-fd");
@@ -224,35 +235,44 @@ int main(int argc, char **argv)
             sv::die_sys(sv::exitcode::system, "unable to read ./notification-fd");
         }
     }
-    if (cf.fd < 0 || fcntl(cf.fd, F_GETFD) < 0) {
-        if (cf.fd < 0) errno = EBADF;
+    if (in.cf.fd < 0 || fcntl(in.cf.fd, F_GETFD) < 0) {
+        if (in.cf.fd < 0) errno = EBADF;
         sv::die_sys(sv::exitcode::system, "notification-fd sanity check failed");
     }
-    std::int64_t const global = cf.globaltimeout ? sv::mono_ms() + cf.globaltimeout : -1;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    sv::prog = "s6-notifyoncheck";
+    invocation in = parse_options(argc, argv);
+    sanity_check(in);
+    std::int64_t const global = in.cf.globaltimeout ? sv::mono_ms() + in.cf.globaltimeout : -1;
 
     // The child tells the parent when it has subscribed, so no death can go unnoticed.
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) sv::die_sys(sv::exitcode::system, "unable to pipe");
     pid_t pid = fork();
     if (pid < 0)
-        sv::die_sys(sv::exitcode::system, dfork ? "unable to doublefork" : "unable to fork");
+        sv::die_sys(sv::exitcode::system, in.dfork ? "unable to doublefork" : "unable to fork");
     if (pid == 0) {
         ::close(p[0]);
-        if (dfork) {
+        if (in.dfork) {
             // -d: the checker becomes a grandchild, so a daemon that never reaps its
             // children is not left with a zombie.
             pid_t g = fork();
             if (g < 0) _exit(sv::exitcode::system);
             if (g > 0) _exit(sv::exitcode::ok);
         }
-        checker(cf, p[1], global);
+        checker(in.cf, p[1], global);
     }
-    if (dfork) waitpid(pid, nullptr, 0);
-    ::close(cf.fd);
+    if (in.dfork) waitpid(pid, nullptr, 0);
+    ::close(in.cf.fd);
     ::close(p[1]);
     char c;
     if (sv::read_full(p[0], &c, 1) < 1)
         sv::die(sv::exitcode::system, "unable to synchronize with child");
     ::close(p[0]);
-    sv::exec_or_die(prog.data());
+    sv::exec_or_die(in.prog);
 }

@@ -221,52 +221,83 @@ void panic(char const *what) noexcept
 
 } // namespace svs::sys
 
+namespace {
+
+// The command line: sets the scanner's limits and the console holder, enters the scan
+// directory, and returns the readiness fd (-1 without -d).
+int parse_options(int argc, char **argv) noexcept
+{
+    int notif = -1;
+    unsigned t = 0;
+    sv::opt_parser opts{argc, argv, "c:t:d:X:"};
+    while (int c = opts.next()) {
+        switch (c) {
+        case 'c':
+            if (!sv::scan_uint(opts.arg(), sc.max)) sv::die_usage(usage);
+            break;
+        case 't':
+            if (!sv::scan_uint(opts.arg(), t)) sv::die_usage(usage);
+            break;
+        case 'd':
+        case 'X': {
+            unsigned u;
+            if (!sv::scan_uint(opts.arg(), u) || u > INT32_MAX) sv::die_usage(usage);
+            (c == 'd' ? notif : console) = static_cast<int>(u);
+            break;
+        }
+        default:
+            sv::die_usage(usage);
+        }
+    }
+    sc.rescan_ms = t;
+    if (sc.max < max_lower) sc.max = max_lower;
+    if (sc.max > max_upper) sc.max = max_upper;
+    auto ops = opts.operands();
+    if (notif >= 0) {
+        if (notif < 3) sv::die(sv::exitcode::usage, "notification fd must be 3 or more");
+        if (fcntl(notif, F_GETFD) < 0)
+            sv::die_sys(sv::exitcode::usage, "invalid notification fd");
+    }
+    if (console >= 0) {
+        if (console < 3) sv::die(sv::exitcode::usage, "console holder fd must be 3 or more");
+        if (fcntl(console, F_GETFD) < 0)
+            sv::die_sys(sv::exitcode::usage, "invalid console holder fd");
+        if (!sv::set_cloexec(console, true))
+            sv::die_sys(sv::exitcode::system, "unable to coe console holder");
+    }
+    sv::ensure_std_fds();
+    if (!ops.empty() && ::chdir(ops[0]) < 0)
+        sv::die_sys(sv::exitcode::system, "unable to chdir");
+    return notif;
+}
+
+// The scanner's life: signals and control commands until it is told to stop.
+void serve(int sfd, int ctl) noexcept
+{
+    while (sc.cont) {
+        svs::run_pending(sc);
+        pollfd p[2] = {{sfd, POLLIN, 0}, {ctl, POLLIN, 0}};
+        int r = poll(p, 2, sv::poll_timeout(sc.deadline, sv::mono_ms()));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            svs::sys::panic("iopause");
+        }
+        if ((p[0].revents | p[1].revents) & (POLLERR | POLLNVAL)) {
+            errno = EIO;
+            svs::sys::panic("check internal pipes");
+        }
+        if (p[0].revents & POLLIN) handle_signals(sfd);
+        if (p[1].revents & POLLIN) handle_control(ctl);
+        if (sc.deadline >= 0 && sv::mono_ms() >= sc.deadline) sc.want_scan = true;
+    }
+}
+
+} // namespace
+
 int svscan_main(int argc, char **argv)
 {
     sv::prog = "s6-svscan";
-    int notif = -1;
-    {
-        unsigned t = 0;
-        sv::opt_parser opts{argc, argv, "c:t:d:X:"};
-        while (int c = opts.next()) {
-            switch (c) {
-            case 'c':
-                if (!sv::scan_uint(opts.arg(), sc.max)) sv::die_usage(usage);
-                break;
-            case 't':
-                if (!sv::scan_uint(opts.arg(), t)) sv::die_usage(usage);
-                break;
-            case 'd':
-            case 'X': {
-                unsigned u;
-                if (!sv::scan_uint(opts.arg(), u) || u > INT32_MAX) sv::die_usage(usage);
-                (c == 'd' ? notif : console) = static_cast<int>(u);
-                break;
-            }
-            default:
-                sv::die_usage(usage);
-            }
-        }
-        sc.rescan_ms = t;
-        if (sc.max < max_lower) sc.max = max_lower;
-        if (sc.max > max_upper) sc.max = max_upper;
-        auto ops = opts.operands();
-        if (notif >= 0) {
-            if (notif < 3) sv::die(sv::exitcode::usage, "notification fd must be 3 or more");
-            if (fcntl(notif, F_GETFD) < 0)
-                sv::die_sys(sv::exitcode::usage, "invalid notification fd");
-        }
-        if (console >= 0) {
-            if (console < 3) sv::die(sv::exitcode::usage, "console holder fd must be 3 or more");
-            if (fcntl(console, F_GETFD) < 0)
-                sv::die_sys(sv::exitcode::usage, "invalid console holder fd");
-            if (!sv::set_cloexec(console, true))
-                sv::die_sys(sv::exitcode::system, "unable to coe console holder");
-        }
-        sv::ensure_std_fds();
-        if (!ops.empty() && ::chdir(ops[0]) < 0)
-            sv::die_sys(sv::exitcode::system, "unable to chdir");
-    }
+    int const notif = parse_options(argc, argv);
     int const ctl = control_init();
 
     // Signals: blocked and read through a signalfd.  SIGCHLD, SIGALRM and SIGABRT have fixed
@@ -290,22 +321,7 @@ int svscan_main(int argc, char **argv)
     // are no longer shared with the supervisors, which never run that code: let them go.
     if (sv::self_image_init(self)) sv::self_image_drop_code(self);
 
-    while (sc.cont) {
-        svs::run_pending(sc);
-        pollfd p[2] = {{sfd, POLLIN, 0}, {ctl, POLLIN, 0}};
-        int r = poll(p, 2, sv::poll_timeout(sc.deadline, sv::mono_ms()));
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            svs::sys::panic("iopause");
-        }
-        if ((p[0].revents | p[1].revents) & (POLLERR | POLLNVAL)) {
-            errno = EIO;
-            svs::sys::panic("check internal pipes");
-        }
-        if (p[0].revents & POLLIN) handle_signals(sfd);
-        if (p[1].revents & POLLIN) handle_control(ctl);
-        if (sc.deadline >= 0 && sv::mono_ms() >= sc.deadline) sc.want_scan = true;
-    }
+    serve(sfd, ctl);
 
     // Finish phase: kill, close the pipes, wait (state.cc); then exec finish, or crash.
     svs::finish(sc);

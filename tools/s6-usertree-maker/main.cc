@@ -87,31 +87,26 @@ int main(int argc, char **argv)
     sv::prog = "s6-usertree-maker";
     tree_conf t;
     sv::logger_conf log;
-    std::string rc;
-    bool have_rc = false;
+    char const *rc = nullptr; // -r
     sv::opt_parser opts{argc, argv, "d:p:E:e:r:l:t:n:s:S:P:"};
     while (int c = opts.next()) {
         bool ok = true;
-        unsigned long long n64 = 0;
-        switch (c) {
-        case 'd': t.scandir = opts.arg(); break;
-        case 'p': t.path = opts.arg(); break;
-        case 'E': t.envdir = opts.arg(); break;
-        case 'e':
-            if (t.vars.size() >= vars_max)
-                sv::die(sv::exitcode::usage, "too many -v variables");
+        if (sv::logger_option(c, opts.arg(), log, ok)) {
+        } else if (c == 'd') {
+            t.scandir = opts.arg();
+        } else if (c == 'p') {
+            t.path = opts.arg();
+        } else if (c == 'E') {
+            t.envdir = opts.arg();
+        } else if (c == 'e') {
+            if (t.vars.size() >= vars_max) sv::die(sv::exitcode::usage, "too many -v variables");
             if (std::string_view(opts.arg()).find('=') != std::string_view::npos)
                 sv::die(sv::exitcode::usage, "invalid variable name: ", opts.arg());
             t.vars.push_back(opts.arg());
-            break;
-        case 'r': rc = opts.arg(), have_rc = true; break;
-        case 'l': log.user = opts.arg(); break;
-        case 't': ok = sv::scan_uint(opts.arg(), log.stamptype); break;
-        case 'n': ok = sv::scan_uint(opts.arg(), log.nfiles); break;
-        case 's': ok = sv::scan_uint64(opts.arg(), n64), log.filesize = n64; break;
-        case 'S': ok = sv::scan_uint64(opts.arg(), n64), log.maxsize = n64; break;
-        case 'P': log.prefix = opts.arg(); break;
-        default: ok = false;
+        } else if (c == 'r') {
+            rc = opts.arg();
+        } else {
+            ok = false;
         }
         if (!ok) sv::die_usage(usage);
     }
@@ -123,43 +118,20 @@ int main(int argc, char **argv)
     if (log.stamptype > 3) sv::die(sv::exitcode::usage, "stamptype must be 0, 1, 2 or 3");
 
     // -r service/logger[/pipeline]: here the logger is mandatory.
-    std::string svc, logger, pipeline;
-    bool has_pipeline = false;
-    if (have_rc) {
-        constexpr std::string_view bad_r =
-            "argument to -r must be: service/logger or service/logger/pipeline";
-        if (rc.find('\n') != rc.npos)
-            sv::die(sv::exitcode::usage, "newlines", " are forbidden in s6-rc names");
-        if (rc[0] == '/') sv::die(sv::exitcode::usage, "service", " name cannot be empty");
-        auto const s1 = rc.find('/');
-        if (s1 == rc.npos) sv::die(sv::exitcode::usage, bad_r);
-        svc = rc.substr(0, s1);
-        logger = rc.substr(s1 + 1);
-        if (logger.empty()) sv::die(sv::exitcode::usage, bad_r);
-        if (logger[0] == '/') sv::die(sv::exitcode::usage, "logger", " name cannot be empty");
-        auto const s2 = logger.find('/');
-        if (s2 != logger.npos) {
-            has_pipeline = true;
-            pipeline = logger.substr(s2 + 1);
-            logger.resize(s2);
-            if (pipeline.empty()) sv::die(sv::exitcode::usage, "pipeline", " name cannot be empty");
-            if (pipeline.find('/') != pipeline.npos)
-                sv::die(sv::exitcode::usage, "slashes", " are forbidden in s6-rc names");
-        }
-    }
+    sv::rc_names const n = rc ? sv::parse_rc_names(rc, true, true) : sv::rc_names{};
     t.user = args[0];
     log.dir = args[1];
     std::string const dir = args[2];
     std::string const run = run_script(t), logrun = sv::logger_run(paths, log);
 
     sv::write_failure f;
-    if (have_rc) {
+    if (rc) {
         // Unlike the directories below, this one is made under the caller's umask, as stock.
         if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
             sv::die_sys(sv::exitcode::system, "unable to mkdir ", dir);
-        if (!sv::write_service(dir + "/" + svc, 3, run, logger.c_str(), f)) die_write(f);
-        if (!sv::write_logger(dir + "/" + logger, logrun, svc.c_str(),
-                              has_pipeline ? pipeline.c_str() : nullptr, f))
+        if (!sv::write_service(dir + "/" + n.service, 3, run, n.logger.c_str(), f)) die_write(f);
+        if (!sv::write_logger(dir + "/" + n.logger, logrun, n.service.c_str(),
+                              n.has_pipeline ? n.pipeline.c_str() : nullptr, f))
             die_write(f);
     } else {
         if (!sv::write_service(dir, 3, run, nullptr, f)) die_write(f);

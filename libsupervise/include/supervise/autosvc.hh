@@ -68,6 +68,21 @@ struct logger_conf {
 // The run script of a logger, as described above.
 std::string logger_run(script_paths const &p, logger_conf const &c);
 
+// Takes the logger option opt (-l -t -n -s -S -P) with its argument into c.  False if opt is
+// not one of them; ok is cleared if its number does not parse.
+bool logger_option(int opt, char const *arg, logger_conf &c, bool &ok) noexcept;
+
+// The names that -r SERVICE[/LOGGER[/PIPELINE]] asks for, as s6-rc source directories.
+struct rc_names {
+    std::string service, logger, pipeline;
+    bool has_logger = false, has_pipeline = false;
+};
+
+// Splits -r's argument with stock's checks, in stock's order, and dies (100) with stock's
+// messages.  With logger_required (s6-usertree-maker), SERVICE alone is refused; without it
+// (s6-instance-maker), a LOGGER needs a logdir (have_logdir, -L) and a logdir needs a LOGGER.
+rc_names parse_rc_names(std::string_view arg, bool logger_required, bool have_logdir);
+
 // What went wrong in a write_* call: print "unable to VERB PATH" with errno's text.
 struct write_failure {
     char const *verb = "";

@@ -56,9 +56,16 @@ bool envdir_value(std::string_view content, unsigned flags, char nullis, std::st
 bool envdir_read(char const *dir, unsigned flags, char nullis,
                  std::vector<env_change> &out) noexcept;
 
-// This process's environment with changes applied, as skalibs merges them for an exec: the
-// entries no change names, in their order, then every variable set by changes, in order.
+// This process's environment with changes applied, in the order skalibs' env_merge gives:
+// for each change in turn, the first entry of its name is taken out and the last entry
+// moved into its place; a change that sets a variable appends it.
 std::vector<std::string> env_merged(std::span<env_change const> changes) noexcept;
+
+// The same merge on pointers, as skalibs' env_mergen does it: v holds an environment; each
+// modification ("NAME=VALUE" sets, "NAME" unsets) takes the first entry of its name out of v,
+// moving the last entry into its place, and a set appends the modification's own pointer
+// (so a daemon can merge once and rewrite the values in place later).
+void env_merge_into(std::vector<char const *> &v, std::span<char const *const> modifs);
 
 // The changes in skalibs' modification-list form ("NAME=VALUE\0" sets, "NAME\0" unsets), as
 // access rules carry them.  A last entry without its NUL counts as if it had one.
@@ -67,6 +74,10 @@ std::vector<env_change> env_changes_parse(std::string_view list);
 // Execs argv (exec.hh's search and exit codes) with this environment merged with changes.
 [[noreturn]] void exec_changed_or_die(char const *const *argv,
                                       std::span<env_change const> changes) noexcept;
+
+// Replaces this process's environment (environ) with env_merged(changes), so that what it
+// execs next sees stock's order.  False with errno set on failure.
+bool env_replace_merged(std::span<env_change const> changes) noexcept;
 
 // Applies changes to this process's environment (setenv / unsetenv, in order).  False with
 // errno set on failure.
