@@ -1,5 +1,6 @@
 #include <supervise/unixmessage.hh>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,6 +37,9 @@ void close_all(int const *fds, std::size_t n) noexcept
     for (std::size_t i = 0; i < n; i++) ::close(fds[i]);
     errno = e;
 }
+
+// SCM_MAX_FD in Linux: the most fds one sendmsg() may pass.
+constexpr std::size_t kernel_max_fds = 253;
 
 // Room for the largest control message a peer may send.
 union control_buf {
@@ -77,29 +81,43 @@ bool umsg_send(int sock, std::span<std::string_view const> parts, std::span<int 
     msghdr h{};
     h.msg_iov = iov;
     h.msg_iovlen = niov;
-    if (!fds.empty()) {
-        std::memset(&ctl, 0, sizeof ctl);
-        h.msg_control = ctl.bytes;
-        h.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr *c = CMSG_FIRSTHDR(&h);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
     // The fds go with the first byte; what a short write leaves is sent after, without them.
+    // The kernel takes at most kernel_max_fds in one sendmsg (EINVAL past it): the others
+    // then ride on the message's last byte, sent on its own (the receiver gives a message
+    // its fds in arrival order, ours and skalibs' alike).
+    std::span<int const> pending = fds;
     std::size_t left = umsg_header_size + len;
     while (left) {
+        std::size_t const k = std::min(pending.size(), kernel_max_fds);
+        h.msg_control = nullptr;
+        h.msg_controllen = 0;
+        if (k) {
+            std::memset(&ctl, 0, sizeof ctl);
+            h.msg_control = ctl.bytes;
+            h.msg_controllen = CMSG_SPACE(sizeof(int) * k);
+            cmsghdr *c = CMSG_FIRSTHDR(&h);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int) * k);
+            std::memcpy(CMSG_DATA(c), pending.data(), sizeof(int) * k);
+        }
+        // Holding the last byte back: one byte less in the last iovec (or one iovec less).
+        bool const hold_back = pending.size() > k && left > 1;
+        iovec *const last = h.msg_iov + h.msg_iovlen - 1;
+        bool const drop_last = hold_back && last->iov_len == 1;
+        if (drop_last) h.msg_iovlen--;
+        else if (hold_back) last->iov_len--;
         ssize_t const r = ::sendmsg(sock, &h, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (drop_last) h.msg_iovlen++;
+        else if (hold_back) last->iov_len++;
         if (r < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN) return false;
             if (!wait_for(sock, POLLOUT, deadline_ms)) return false;
             continue;
         }
+        pending = pending.subspan(k);
         left -= static_cast<std::size_t>(r);
-        h.msg_control = nullptr;
-        h.msg_controllen = 0;
         // Skip what was written.
         std::size_t done = static_cast<std::size_t>(r);
         while (done && h.msg_iovlen) {

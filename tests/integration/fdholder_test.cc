@@ -178,10 +178,11 @@ std::string frame(std::string const &data, unsigned nfds)
     return std::string(head, sizeof head) + data;
 }
 
-std::string store_request(std::string const &id)
+std::string store_request(std::string const &id, sv::tain limit = {})
 {
+    if (limit == sv::tain{}) limit = sv::fdh::limit_infinite(sv::tain_now());
     char buf[sv::fdh::request_max];
-    return {buf, sv::fdh::pack_store(buf, sv::fdh::limit_infinite(sv::tain_now()), id)};
+    return {buf, sv::fdh::pack_store(buf, limit, id)};
 }
 
 } // namespace
@@ -308,6 +309,26 @@ TEST_CASE("fdholder: dumps move between a stock and our daemon, limits carried",
         r = client(true, "s6-fdholder-retrieve", {mine.sock, "c", "/bin/sh", "-c", "echo c >&0"});
         CHECK(read_pipe(q.r.get()) == "c\n");
     }
+}
+
+TEST_CASE("fdholder: equal limits are made distinct as stock makes them", "[fdholder]")
+{
+    h::need_stock("s6-fdholderd");
+    std::string dumps[2];
+    for (bool ours : {true, false}) {
+        h::tempdir d;
+        holder dm(ours, d, "s");
+        h::pipe_pair p;
+        sv::tain const limit{sv::tai64_base + (std::uint64_t{1} << 33), 999999999};
+        for (auto id : {"a", "b", "c"}) {
+            sv::unique_fd s = served_client(dm.sock);
+            REQUIRE(send_bytes(s.get(), frame(store_request(id, limit), 1), {p.w.get()}));
+            REQUIRE(h::wait_readable(s.get(), sv::mono_ms() + 5000));
+        }
+        dumps[ours] = dump_vars(true, dm.sock).out;
+    }
+    CHECK(dumps[1].find("S6_FDLIMIT_2=@400000020000000100000001\n") != std::string::npos);
+    CHECK(dumps[1] == dumps[0]);
 }
 
 TEST_CASE("fdholder: rules that deny each operation, as stock denies", "[fdholder]")
@@ -680,4 +701,42 @@ TEST_CASE("fdholder: our daemon drops a client that leaves its answers unread", 
     CHECK(eof);
     CHECK(got > 0);
     CHECK(got < 3000 * 11); // not every answer: 11 bytes each, framed
+}
+
+TEST_CASE("fdholder: dumps of more than 253 fds, which stock cannot send", "[fdholder]")
+{
+    // A dump message carries up to 255 fds, and the kernel passes at most 253 in one sendmsg:
+    // stock's daemon and clients fail there (EINVAL; the peer sees the connection drop).
+    // Ours send the last fds of such a message on its last byte, which stock's receivers
+    // take too.
+    h::need_stock("s6-fdholderd");
+    h::tempdir d;
+    holder ours(true, d, "ours"), stock(false, d, "stock"), ours2(true, d, "ours2");
+    h::pipe_pair p;
+    std::vector<sv::fdh::dump_entry> dump(300);
+    sv::tain const limit{sv::tai64_base + (std::uint64_t{1} << 33), 0};
+    for (std::size_t i = 0; i < dump.size(); i++)
+        dump[i] = {p.w.get(), {limit.sec + i, 0}, "id" + std::to_string(i)};
+    for (auto const *dm : {&ours, &stock}) {
+        INFO(dm->sock);
+        sv::unique_fd s{sv::fdh::connect_or_die(dm->sock.c_str(), sv::mono_ms() + 5000)};
+        CHECK(sv::fdh::setdump(s.get(), dump, sv::mono_ms() + 5000));
+    }
+    std::string const all = list(stock.sock);
+    CHECK(std::count(all.begin(), all.end(), '\n') == 300);
+    CHECK(list(ours.sock) == all);
+    // Our daemon's dump, to stock's client and ours, and on to another daemon by ours.
+    auto const want = dump_vars(true, ours.sock);
+    CHECK(want.out.find("S6_FD#=300\n") != std::string::npos);
+    CHECK(want.out.find("S6_FDLIMIT_299=@40000002000001") != std::string::npos);
+    CHECK(dump_vars(false, ours.sock).out == want.out);
+    REQUIRE(client(true, "s6-fdholder-transferdump", {ours.sock, ours2.sock}).code == 0);
+    CHECK(dump_vars(true, ours2.sock).out == want.out);
+    // Stock's own: its daemon cannot send the dump, its client cannot set it.
+    auto const g = client(false, "s6-fdholder-getdump", {stock.sock, "true"});
+    CHECK(g.code == 1);
+    CHECK(g.err == "s6-fdholder-getdump: fatal: unable to get dump: Broken pipe\n");
+    auto const t = client(false, "s6-fdholder-transferdump", {ours.sock, ours2.sock});
+    CHECK(t.code == 1);
+    CHECK(t.err == "s6-fdholder-transferdump: fatal: unable to set dump: Invalid argument\n");
 }

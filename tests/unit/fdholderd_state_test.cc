@@ -35,9 +35,8 @@ struct fixture {
     fdhd::held held[4];
     std::uint32_t free[4];
     fdhd::client cl[1];
-    std::string_view parts[9];
-    int fdlist[4];
-    char packs[4 * 13];
+    int fdlist[sv::fdh::fds_per_trip];
+    char scratch[fdhd::scratch_size(4)];
     fdhd::state s;
     fixture(char const *store_re = ".*", char const *retrieve_re = ".*", unsigned flags = 7)
     {
@@ -49,9 +48,8 @@ struct fixture {
         fdhd::init_slots(s);
         s.clients = cl;
         s.io = &fake;
-        s.parts = parts;
         s.fdlist = fdlist;
-        s.packs = packs;
+        s.scratch = scratch;
         cl[0].fd = 3;
         cl[0].flags = flags;
         regcomp(&cl[0].wre, store_re, REG_EXTENDED | REG_NOSUB);
@@ -124,9 +122,23 @@ TEST_CASE("s6-fdholderd: the store is bounded, and limits expire", "[fdholderd]"
     CHECK(fdhd::exit_code(f.s) == 3);
     CHECK(fdhd::expire(f.s, {99, 0}) == sv::tain{100, 0});
     CHECK(f.s.nfds == 4);
-    fdhd::expire(f.s, {100, 0});
+    // The same limit four times: 100.0, then a nanosecond later each time.
+    CHECK(fdhd::expire(f.s, {100, 1}) == sv::tain{100, 2});
+    CHECK(f.s.nfds == 2);
+    fdhd::expire(f.s, {100, 3});
     CHECK(f.s.nfds == 0);
     CHECK(fdhd::exit_code(f.s) == 2);
+}
+
+TEST_CASE("s6-fdholderd: a stored limit already held moves on by a nanosecond", "[fdholderd]")
+{
+    fixture f;
+    REQUIRE(f.store("a", 10, {100, 999999999}));
+    REQUIRE(f.store("b", 11, {100, 999999999}));
+    REQUIRE(f.store("c", 12, {100, 999999999}));
+    CHECK(fdhd::find(f.s, "a")->limit == sv::tain{100, 999999999});
+    CHECK(fdhd::find(f.s, "b")->limit == sv::tain{101, 0});
+    CHECK(fdhd::find(f.s, "c")->limit == sv::tain{101, 1});
 }
 
 TEST_CASE("s6-fdholderd: list and getdump", "[fdholderd]")

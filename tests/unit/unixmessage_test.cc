@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include <fcntl.h>
@@ -137,6 +138,31 @@ TEST_CASE("unixmessage: a message larger than the socket buffer goes through", "
     REQUIRE(m.fds.size() == 1);
     CHECK(same_file(m.fds[0], f.get()));
     ::close(m.fds[0]);
+}
+
+TEST_CASE("unixmessage: 255 fds, more than one sendmsg may pass, in one message", "[unixmessage]")
+{
+    for (std::size_t len : {std::size_t{1}, std::size_t{4000}}) {
+        INFO(len << " bytes of data");
+        pair_fds p;
+        sv::unique_fd f(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        std::vector<int> fds(sv::umsg_max_fds, f.get());
+        std::string const data(len, 'd');
+        REQUIRE(sv::umsg_send(p.a.get(), data, fds, soon()));
+        REQUIRE(sv::umsg_send(p.a.get(), "next", {}, soon()));
+        static char buf[8192];
+        int fdbuf[sv::umsg_max_fds + 1];
+        sv::umsg_receiver r(buf, fdbuf, p.b.get());
+        sv::umsg m;
+        REQUIRE(sv::umsg_receive_until(r, m, soon()));
+        CHECK(m.data == data);
+        REQUIRE(m.fds.size() == sv::umsg_max_fds);
+        CHECK((same_file(m.fds[0], f.get()) && same_file(m.fds[254], f.get())));
+        for (int fd : m.fds) ::close(fd);
+        REQUIRE(sv::umsg_receive_until(r, m, soon()));
+        CHECK(m.data == "next");
+        CHECK(m.fds.empty());
+    }
 }
 
 TEST_CASE("unixmessage: limits and broken streams", "[unixmessage]")

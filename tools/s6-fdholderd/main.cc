@@ -235,7 +235,7 @@ private:
     std::unique_ptr<fdhd::client[]> clients_;
     std::unique_ptr<char[]> rxbuf_;
     std::unique_ptr<int[]> rxfds_, fdlist_;
-    std::unique_ptr<char[]> packs_;
+    std::unique_ptr<char[]> scratch_;
     std::unique_ptr<pollfd[]> pfd_;
     std::unique_ptr<unsigned[]> slot_of_;
 };
@@ -243,16 +243,15 @@ private:
 void server::reserve()
 {
     std::size_t const nf = o_.maxfds, nc = o_.maxconn;
-    // The slots and the list scratch are reserved for the process's lifetime and never
-    // constructed as a whole: their pages are touched only as they are used.
+    // The slots are reserved for the process's lifetime and never constructed as a whole:
+    // their pages are touched only as they are used (as the scratch's are).
     fdhd::held *const held = std::allocator<fdhd::held>().allocate(nf);
-    auto *const parts = std::allocator<std::string_view>().allocate(2 * nf + 1);
     free_ = std::make_unique_for_overwrite<std::uint32_t[]>(nf);
     clients_ = std::make_unique<fdhd::client[]>(nc);
     rxbuf_ = std::make_unique_for_overwrite<char[]>(rx_size * nc);
     rxfds_ = std::make_unique_for_overwrite<int[]>(rx_fds * nc);
-    fdlist_ = std::make_unique_for_overwrite<int[]>(nf);
-    packs_ = std::make_unique_for_overwrite<char[]>(nf * (sv::tain_pack_size + 1));
+    fdlist_ = std::make_unique_for_overwrite<int[]>(sv::fdh::fds_per_trip);
+    scratch_ = std::make_unique_for_overwrite<char[]>(fdhd::scratch_size(nf));
     pfd_ = std::make_unique<pollfd[]>(2 + nc);
     slot_of_ = std::make_unique<unsigned[]>(2 + nc);
     s_.fds = {held, nf};
@@ -260,9 +259,8 @@ void server::reserve()
     fdhd::init_slots(s_);
     s_.clients = {clients_.get(), nc};
     s_.io = &real_sys;
-    s_.parts = {parts, 2 * nf + 1};
-    s_.fdlist = {fdlist_.get(), nf};
-    s_.packs = {packs_.get(), nf * (sv::tain_pack_size + 1)};
+    s_.fdlist = {fdlist_.get(), sv::fdh::fds_per_trip};
+    s_.scratch = {scratch_.get(), fdhd::scratch_size(nf)};
     for (unsigned i = 0; i < nc; i++) reset_rx(i);
 }
 

@@ -82,6 +82,14 @@ bool do_store(state &s, client &c, sv::umsg const &m, std::string_view body) noe
         return answer(s, c, e);
     }
     if (!answer(s, c, 0)) return fail(s, m);
+    // As in stock, whose index of limits wants them distinct: a limit some held fd already
+    // has moves on by a nanosecond, as often as needed.  (A setdump's limits stay as sent.)
+    for (bool taken = true; taken;) {
+        taken = false;
+        for (held const &h : slots(s))
+            if (h.fd >= 0 && h.limit == limit) taken = true;
+        if (taken) limit = ++limit.nano < 1000000000 ? limit : sv::tain{limit.sec + 1, 0};
+    }
     put(s, take_slot(s), m.fds[0], limit, id);
     return true;
 }
@@ -120,12 +128,16 @@ bool do_list(state &s, client &c, sv::umsg const &m, std::string_view body) noex
 {
     if (c.dumping || !body.empty() || !m.fds.empty()) return fail(s, m);
     if (!(c.flags & may_list)) return answer(s, c, EPERM);
-    char head[5];
-    std::size_t n = 0;
-    s.parts[n++] = {head, sv::fdh::pack_list_head(head, s.nfds)};
-    for (held const &h : slots(s))
-        if (h.fd >= 0) s.parts[n++] = {h.id, h.idlen + 1u}; // with its NUL
-    return s.io->send(c.fd, s.parts.first(n), {});
+    // One part, whatever the number of ids (a part per id would pass sendmsg's iovec limit).
+    char *const out = s.scratch.data();
+    std::size_t n = sv::fdh::pack_list_head(out, s.nfds);
+    for (held const &h : slots(s)) {
+        if (h.fd < 0) continue;
+        std::memcpy(out + n, h.id, h.idlen + 1u); // with its NUL
+        n += h.idlen + 1u;
+    }
+    std::string_view const all(out, n);
+    return s.io->send(c.fd, {&all, 1}, {});
 }
 
 bool do_getdump(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept
@@ -135,23 +147,21 @@ bool do_getdump(state &s, client &c, sv::umsg const &m, std::string_view body) n
     char head[9];
     std::string_view hp(head, sv::fdh::pack_getdump_head(head, s.nfds));
     if (!s.io->send(c.fd, {&hp, 1}, {})) return false;
-    // Entries as limit+idlen then id+NUL, in slot order, sent 255 fds to a message.
-    std::size_t n = 0;
+    // The entries in slot order, 255 fds to a message, each message packed in the scratch.
+    std::size_t k = 0, len = 0;
+    auto trip = [&] {
+        std::string_view const data(s.scratch.data(), len);
+        bool const ok = s.io->send(c.fd, {&data, 1}, s.fdlist.first(k));
+        k = len = 0;
+        return ok;
+    };
     for (held const &h : slots(s)) {
         if (h.fd < 0) continue;
-        char *p = s.packs.data() + n * (sv::tain_pack_size + 1);
-        sv::tain_pack(p, h.limit);
-        p[sv::tain_pack_size] = static_cast<char>(h.idlen);
-        s.parts[2 * n] = {p, sv::tain_pack_size + 1};
-        s.parts[2 * n + 1] = {h.id, h.idlen + 1u};
-        s.fdlist[n++] = h.fd;
+        len += sv::fdh::pack_entry(s.scratch.data() + len, h.limit, h.name());
+        s.fdlist[k++] = h.fd;
+        if (k == sv::fdh::fds_per_trip && !trip()) return false;
     }
-    for (std::size_t i = 0; i < n; i += sv::fdh::fds_per_trip) {
-        std::size_t const k = n - i < sv::fdh::fds_per_trip ? n - i : sv::fdh::fds_per_trip;
-        if (!s.io->send(c.fd, s.parts.subspan(2 * i, 2 * k), s.fdlist.subspan(i, k)))
-            return false;
-    }
-    return true;
+    return !k || trip();
 }
 
 bool do_setdump(state &s, client &c, sv::umsg const &m, std::string_view body) noexcept

@@ -59,10 +59,15 @@ struct state {
     std::uint32_t nclients = 0;
     sys const *io = nullptr;
     // Scratch for list and getdump answers, reserved at start-up: room for every held fd.
-    std::span<std::string_view> parts;
-    std::span<int> fdlist;
-    std::span<char> packs; // maxfds * (tain_pack_size + 1)
+    std::span<int> fdlist;   // fds_per_trip entries
+    std::span<char> scratch; // scratch_size(maxfds) bytes
 };
+
+// The scratch a list or getdump answer needs with maxfds slots.
+constexpr std::size_t scratch_size(std::size_t maxfds) noexcept
+{
+    return 5 + maxfds * sv::fdh::entry_max;
+}
 
 // Makes every slot of s.fds free (s.free must have as many entries).
 void init_slots(state &s) noexcept;
