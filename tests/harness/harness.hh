@@ -312,9 +312,11 @@ std::string oracles_dir();
 // a finished build from one that died half way (which is started again).  REQUIRE-fails if
 // the build fails or takes longer than timeout_ms; the script's output is in NAME-<hash>/
 // build.log.  A build that has to run skip()s, naming it, if a file of needs (the compiler,
-// a -dev package's header) is missing.
+// a -dev package's header) is missing.  The build's drop paths (relative to the output
+// directory: its work trees) are removed once it has succeeded.
 std::string oracle_build(std::string const &name, std::string const &script,
-                         strings const &tarballs, strings const &needs, int timeout_ms);
+                         strings const &tarballs, strings const &needs, int timeout_ms,
+                         strings const &drop = {});
 // Whether s6pp builds a program NAME (h::ours(NAME) is an executable).
 bool ours_built(std::string const &name);
 // Writes at path a /bin/sh script standing in for the stock program NAME, which s6pp does not

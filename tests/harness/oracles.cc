@@ -23,7 +23,8 @@ std::string oracles_dir()
 }
 
 std::string oracle_build(std::string const &name, std::string const &script,
-                         strings const &tarballs, strings const &needs, int timeout_ms)
+                         strings const &tarballs, strings const &needs, int timeout_ms,
+                         strings const &drop)
 {
     std::string const src = oracles_dir();
     if (src.empty())
@@ -68,6 +69,8 @@ std::string oracle_build(std::string const &name, std::string const &script,
               << read_file(dir + "/build.log"));
     REQUIRE(!r.timed_out);
     REQUIRE(r.code == 0);
+    for (auto const &d : drop)
+        REQUIRE(run({"/bin/rm", "-rf", dir + "/out/" + d}).code == 0);
     write_file(dir + "/done", sum.out);
     return dir + "/out";
 }
