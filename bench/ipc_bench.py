@@ -156,6 +156,25 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if a is not None and b else "n/a"
 
 
+def interleaved_walls(argvs, rounds):
+    """Wall times of one_run(argv) for the two sides, taking turns (ours first in even rounds,
+    stock first in odd ones) so that both see the same machine load."""
+    walls = [[], []]
+    for r in range(rounds):
+        for i in (0, 1) if r % 2 == 0 else (1, 0):
+            walls[i].append(one_run(argvs[i]))
+    return walls
+
+
+def header(sides, rounds):
+    print(f"ours:  {sides[0]}\nstock: {sides[1]}\nrounds: {rounds}\n")
+    print(f"{'measure':48} {'ours':>10} {'stock':>10} {'ours/stock':>11}")
+
+
+def row(label, ours, stock, fmt="10.0f"):
+    print(f"{label:48} {ours:{fmt}} {stock:{fmt}} {ratio(ours, stock):>11}")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -183,11 +202,7 @@ def main():
                  for side, sock in zip(sides, socks)]
         for argv in argvs:  # one connection each before anything is measured
             one_run(argv)
-        walls = [[], []]
-        for r in range(a.rounds):
-            for i in (0, 1) if r % 2 == 0 else (1, 0):
-                walls[i].append(one_run(argvs[i]))
-        med = [statistics.median(w) for w in walls]
+        med = [statistics.median(w) for w in interleaved_walls(argvs, a.rounds)]
         rate = [1 / m for m in med]
         time.sleep(0.2)  # the last served programs reaped
         pss = [pss_kib(p.pid) for p in servers]
@@ -203,22 +218,14 @@ def main():
             trees.append((side,) + supervised_fdholder(side, root, n))
         time.sleep(0.5)  # the other services started, the clients' connections closed
         spss = [pss_kib(t[3]) for t in trees]
-        print(f"ours:  {sides[0]}\nstock: {sides[1]}\nrounds: {a.rounds} (medians shown)\n")
-        print(f"{'measure':48} {'ours':>10} {'stock':>10} {'ours/stock':>11}")
-        print(f"{'connect + one exchange + exit, wall (us)':48} {med[0] * 1e6:10.0f} "
-              f"{med[1] * 1e6:10.0f} {ratio(med[0], med[1]):>11}")
-        print(f"{'connection rate (per second)':48} {rate[0]:10.0f} {rate[1]:10.0f} "
-              f"{ratio(rate[0], rate[1]):>11}")
-        print(f"{'idle s6-ipcserverd Pss (KiB)':48} {pss[0]:10d} {pss[1]:10d} "
-              f"{ratio(pss[0], pss[1]):>11}")
-        print(f"{'idle s6-ipcserverd Pss_Anon (KiB)':48} {anon[0]:10d} {anon[1]:10d} "
-              f"{ratio(anon[0], anon[1]):>11}")
-        print(f"{'idle s6-fdholderd Pss (KiB)':48} {fpss[0]:10d} {fpss[1]:10d} "
-              f"{ratio(fpss[0], fpss[1]):>11}")
-        print(f"{'idle s6-fdholderd Pss_Anon (KiB)':48} {fanon[0]:10d} {fanon[1]:10d} "
-              f"{ratio(fanon[0], fanon[1]):>11}")
-        print(f"{'idle s6-fdholderd Pss, supervised, 5 services':48} {spss[0]:10d} "
-              f"{spss[1]:10d} {ratio(spss[0], spss[1]):>11}")
+        header(sides, f"{a.rounds} (medians shown)")
+        row("connect + one exchange + exit, wall (us)", med[0] * 1e6, med[1] * 1e6)
+        row("connection rate (per second)", rate[0], rate[1])
+        row("idle s6-ipcserverd Pss (KiB)", pss[0], pss[1], "10d")
+        row("idle s6-ipcserverd Pss_Anon (KiB)", anon[0], anon[1], "10d")
+        row("idle s6-fdholderd Pss (KiB)", fpss[0], fpss[1], "10d")
+        row("idle s6-fdholderd Pss_Anon (KiB)", fanon[0], fanon[1], "10d")
+        row("idle s6-fdholderd Pss, supervised, 5 services", spss[0], spss[1], "10d")
     finally:
         for side, p, scan, _ in trees:
             stop_tree(side, p, scan)

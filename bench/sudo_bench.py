@@ -14,7 +14,7 @@ Target (issue 11): ours/stock <= 0.7.
 """
 import argparse, os, shutil, statistics, sys, tempfile, time
 
-from ipc_bench import make_static, one_run, ratio, start_server
+from ipc_bench import header, interleaved_walls, make_static, one_run, row, start_server
 
 TRUE_C = "int main(void) { return 0; }\n"
 
@@ -41,18 +41,12 @@ def main():
         argvs = [[os.path.join(side, "s6-sudo"), sock, true] for side, sock in zip(sides, socks)]
         for argv in argvs:  # one request each before anything is measured
             one_run(argv)
-        walls = [[], []]
-        for r in range(a.rounds):
-            for i in (0, 1) if r % 2 == 0 else (1, 0):
-                walls[i].append(one_run(argvs[i]))
+        walls = interleaved_walls(argvs, a.rounds)
         med = [statistics.median(w) for w in walls]
         p25 = [sorted(w)[len(w) // 4] for w in walls]
-        print(f"ours:  {sides[0]}\nstock: {sides[1]}\nrounds: {a.rounds}\n")
-        print(f"{'measure':48} {'ours':>10} {'stock':>10} {'ours/stock':>11}")
-        print(f"{'s6-sudo SOCKET true, median wall (us)':48} {med[0] * 1e6:10.0f} "
-              f"{med[1] * 1e6:10.0f} {ratio(med[0], med[1]):>11}")
-        print(f"{'s6-sudo SOCKET true, 25th percentile (us)':48} {p25[0] * 1e6:10.0f} "
-              f"{p25[1] * 1e6:10.0f} {ratio(p25[0], p25[1]):>11}")
+        header(sides, a.rounds)
+        row("s6-sudo SOCKET true, median wall (us)", med[0] * 1e6, med[1] * 1e6)
+        row("s6-sudo SOCKET true, 25th percentile (us)", p25[0] * 1e6, p25[1] * 1e6)
     finally:
         for p in servers:
             p.terminate()

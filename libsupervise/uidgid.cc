@@ -211,6 +211,35 @@ char const *const *envuidgid_main(int argc, char const *const *argv) noexcept
     return rest.data() + 1;
 }
 
+void uidgid_from_env(std::uint32_t &uid, std::uint32_t &gid, std::vector<gid_t> &gids) noexcept
+{
+    char const *x = std::getenv("UID");
+    if (!x) die(exitcode::usage, "UID not set");
+    if (!scan_u32(x, uid)) die(exitcode::usage, "invalid $UID");
+    x = std::getenv("GID");
+    if (!x) die(exitcode::usage, "GID not set");
+    if (!scan_u32(x, gid)) die(exitcode::usage, "invalid $GID");
+    x = std::getenv("GIDLIST");
+    if (!x) die(exitcode::usage, "GIDLIST not set");
+    if (!scan_gid_list(x, gids, gid_list_max + 1) && *x) die(exitcode::usage, "invalid $GIDLIST");
+}
+
+void apply_uidgid(uid_t uid, gid_t gid, std::vector<gid_t> &gids, bool set_list) noexcept
+{
+    if (set_list) {
+        // skalibs' setgroups_and_gid: the gid leads the list unless the list already has it.
+        gid_t g = gid ? gid : getegid();
+        bool listed = false;
+        for (gid_t x : gids)
+            listed = listed || x == g;
+        if (!listed) gids.insert(gids.begin(), g);
+        if (setgroups(gids.size(), gids.data()) < 0)
+            die_sys(exitcode::system, "unable to set supplementary group list");
+    }
+    if (gid && setgid(gid) < 0) die_sys(exitcode::system, "unable to setgid");
+    if (uid && setuid(uid) < 0) die_sys(exitcode::system, "unable to setuid");
+}
+
 char const *const *applyuidgid_main(int argc, char const *const *argv) noexcept
 {
     std::uint32_t uid = 0, gid = 0;
@@ -234,20 +263,10 @@ char const *const *applyuidgid_main(int argc, char const *const *argv) noexcept
             set_list = true;
             break;
         }
-        case 'U': {
-            char const *x = std::getenv("UID");
-            if (!x) die(exitcode::usage, "UID not set");
-            if (!scan_u32(x, uid)) die(exitcode::usage, "invalid $UID");
-            x = std::getenv("GID");
-            if (!x) die(exitcode::usage, "GID not set");
-            if (!scan_u32(x, gid)) die(exitcode::usage, "invalid $GID");
-            x = std::getenv("GIDLIST");
-            if (!x) die(exitcode::usage, "GIDLIST not set");
-            if (!scan_gid_list(x, gids, gid_list_max + 1) && *x)
-                die(exitcode::usage, "invalid $GIDLIST");
+        case 'U':
+            uidgid_from_env(uid, gid, gids);
             set_list = true;
             break;
-        }
         default:
             die_usage(applyuidgid_usage);
         }
@@ -255,18 +274,7 @@ char const *const *applyuidgid_main(int argc, char const *const *argv) noexcept
     auto rest = opts.operands();
     if (rest.empty()) die_usage(applyuidgid_usage);
 
-    if (set_list) {
-        // skalibs' setgroups_and_gid: the gid leads the list unless the list already has it.
-        gid_t g = gid ? gid : getegid();
-        bool listed = false;
-        for (gid_t x : gids)
-            listed = listed || x == g;
-        if (!listed) gids.insert(gids.begin(), g);
-        if (setgroups(gids.size(), gids.data()) < 0)
-            die_sys(exitcode::system, "unable to set supplementary group list");
-    }
-    if (gid && setgid(gid) < 0) die_sys(exitcode::system, "unable to setgid");
-    if (uid && setuid(uid) < 0) die_sys(exitcode::system, "unable to setuid");
+    apply_uidgid(uid, gid, gids, set_list);
     if (unexport) {
         env_change const ch[] = {{"UID", {}, true}, {"GID", {}, true}, {"GIDLIST", {}, true}};
         env_replace_merged(ch);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <iostream>
+#include <map>
 #include <poll.h>
 #include <regex>
 #include <sys/ioctl.h>

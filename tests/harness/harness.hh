@@ -329,6 +329,13 @@ std::string stubs_run(std::string const &log);
 // The non-empty lines of s.
 strings lines_of(std::string const &s);
 
+// s6-rc 0.5.4.1 (build-s6-rc.sh, dynamic, against Debian's libs6): its install prefix, with
+// bin/ and libexec/.  oracle_build's, so skip()s without the oracles folder.
+std::string s6rc_prefix();
+// Real s6-overlay 3.1.5.0 and its stack (build-s6-overlay-v3.sh, static): the tree its
+// tarballs unpack over an image's / (/init, /command, /package...).  As s6rc_prefix.
+std::string s6_overlay_tree();
+
 // --- containers: a root file system booted by runc ------------------------------------------
 
 // How a container runs: runc; unshare --pid --fork --mount --root where runc does not work

@@ -75,6 +75,28 @@ std::string oracle_build(std::string const &name, std::string const &script,
     return dir + "/out";
 }
 
+std::string s6rc_prefix()
+{
+    return oracle_build("s6-rc-0.5.4.1", "build-s6-rc.sh", {"s6-rc-0.5.4.1.tar.gz"},
+                        {"/usr/bin/make", "/usr/bin/gcc", "/usr/include/x86_64-linux-gnu/s6/s6.h",
+                         "/usr/include/x86_64-linux-gnu/execline/execline.h",
+                         "/usr/lib/x86_64-linux-gnu/libskarnet.so"},
+                        300000);
+}
+
+std::string s6_overlay_tree()
+{
+    return oracle_build("s6-overlay-3.1.5.0", "build-s6-overlay-v3.sh",
+                        {"execline-2.9.3.0.tar.gz", "s6-2.11.3.2.tar.gz", "s6-rc-0.5.4.1.tar.gz",
+                         "s6-linux-init-1.1.1.1.tar.gz", "s6-portable-utils-2.3.0.2.tar.gz",
+                         "s6-overlay-helpers-0.1.0.1.tar.gz", "s6-overlay-3.1.5.0.tar.gz"},
+                        {"/usr/bin/make", "/usr/bin/gcc", "/usr/lib/x86_64-linux-gnu/libskarnet.a"},
+                        1200000,
+                        // 270 MB of work trees; overlay/ is the image's part
+                        {"build", "staging"}) +
+           "/overlay";
+}
+
 bool ours_built(std::string const &name)
 {
     return access(ours(name).c_str(), X_OK) == 0;

@@ -7,8 +7,10 @@
 
 #include "harness.hh"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <fcntl.h>
 #include <string>
 #include <string_view>
@@ -751,4 +753,337 @@ TEST_CASE("init: the example image's files work as they are", "[init]")
     CHECK(r.code == 0);
     CHECK(contains(r.err, "[cont-init.d] 10-motd: exited 0."));
     CHECK(contains(r.out, "ticker said 1 lines"));
+}
+
+// --- s6-overlay v3 images: /etc/s6-overlay/s6-rc.d ----------------------------------------
+
+namespace {
+
+// A v3 service definition under /etc/s6-overlay/s6-rc.d.
+void rc_def(container &c, std::string const &name, std::string const &type,
+            std::vector<std::pair<std::string, std::string>> const &files)
+{
+    std::string const dir = "etc/s6-overlay/s6-rc.d/" + name;
+    c.file(dir + "/type", type + "\n", 0644);
+    for (auto const &[f, content] : files) c.file(dir + "/" + f, content, f == "run" || f == "finish" ? 0755 : 0644);
+}
+
+// A oneshot whose up (and down) append WORD (WORD-down) to /tmp/order.
+void rc_oneshot(container &c, std::string const &name, std::vector<std::string> const &deps)
+{
+    std::vector<std::pair<std::string, std::string>> files = {
+        {"up", "sh -c \"echo " + name + " >> /tmp/order\"\n"},
+        {"down", "sh -c \"echo " + name + "-down >> /tmp/order\"\n"}};
+    for (auto const &d : deps) files.push_back({"dependencies.d/" + d, ""});
+    rc_def(c, name, "oneshot", files);
+}
+
+// The lines of /tmp/order, and where each one is (-1: absent).
+std::vector<std::string> order_of(container &c)
+{
+    std::vector<std::string> v;
+    std::string const s = h::read_file(c.path("tmp/order"));
+    std::size_t i = 0;
+    while (i < s.size()) {
+        auto j = s.find('\n', i);
+        if (j == std::string::npos) j = s.size();
+        v.push_back(s.substr(i, j - i));
+        i = j + 1;
+    }
+    return v;
+}
+
+long pos(std::vector<std::string> const &v, std::string const &w)
+{
+    auto it = std::find(v.begin(), v.end(), w);
+    return it == v.end() ? -1 : it - v.begin();
+}
+
+// The v3 image of the tests below: a chain with readiness, a pipeline, user2, a legacy
+// services.d entry and cont-init.d.
+void v3_image(container &c)
+{
+    c.file("etc/cont-init.d/01", "#!/bin/sh\necho cont-init >> /tmp/order\n");
+    c.file("etc/services.d/legacy/run", "#!/bin/sh\nexec sleep 1000\n");
+    rc_def(c, "user", "bundle", {{"contents.d/prep", ""}, {"contents.d/web", ""},
+                                 {"contents.d/after", ""}, {"contents.d/logpipe", ""}});
+    rc_def(c, "user2", "bundle", {{"contents.d/late", ""}});
+    rc_oneshot(c, "prep", {"base"});
+    // Ready 0.3 s after it starts: "after" must wait for that.
+    rc_def(c, "web", "longrun",
+           {{"run", "#!/bin/sh\necho web >> /tmp/order\nsleep 0.3\necho web-ready >> /tmp/order\n"
+                    "echo >&3\nexec sleep 1000\n"},
+            {"finish", "#!/bin/sh\necho web-down >> /tmp/order\n"},
+            {"notification-fd", "3\n"},
+            {"dependencies.d/prep", ""}});
+    rc_oneshot(c, "after", {"web"});
+    rc_oneshot(c, "late", {"legacy-services"});
+    rc_def(c, "prod", "longrun", {{"run", "#!/bin/sh\necho through-the-pipe\nexec sleep 1000\n"},
+                                  {"producer-for", "cons\n"}});
+    rc_def(c, "cons", "longrun",
+           {{"run", "#!/bin/sh\nread line\necho \"$line\" > /tmp/piped\nexec sleep 1000\n"},
+            {"consumer-for", "prod\n"},
+            {"pipeline-name", "logpipe\n"}});
+}
+
+} // namespace
+
+TEST_CASE("init: a v3 image starts by dependencies and stops in reverse", "[init][v3]")
+{
+    rt how = need_runtime();
+    container c;
+    v3_image(c);
+    auto r = c.run(how, {"sh", "-c", "echo cmd >> /tmp/order; exit 7"});
+    INFO(r.err);
+    CHECK(r.code == 7);
+    auto const o = order_of(c);
+    std::string all;
+    for (auto const &l : o) all += l + " ";
+    INFO("order: " << all);
+    for (char const *w : {"cont-init", "prep", "web", "web-ready", "after", "late", "cmd",
+                          "after-down", "web-down", "prep-down", "late-down"})
+        CHECK(pos(o, w) >= 0);
+    CHECK(pos(o, "cont-init") < pos(o, "prep"));
+    CHECK(pos(o, "prep") < pos(o, "web"));
+    CHECK(pos(o, "web-ready") < pos(o, "after")); // readiness, not just started
+    CHECK(pos(o, "after") < pos(o, "late"));      // user2 after legacy-services after user
+    CHECK(pos(o, "late") < pos(o, "cmd"));
+    CHECK(pos(o, "cmd") < pos(o, "late-down"));
+    CHECK(pos(o, "late-down") < pos(o, "after-down"));
+    CHECK(pos(o, "after-down") < pos(o, "web-down"));
+    CHECK(pos(o, "web-down") < pos(o, "prep-down"));
+    CHECK(h::read_file(c.path("tmp/piped")) == "through-the-pipe\n");
+    CHECK(contains(r.err, "s6-rc: info: service web successfully started"));
+}
+
+TEST_CASE("init: a v3 image's services are controllable at run time", "[init][v3]")
+{
+    need_runc();
+    container c;
+    v3_image(c);
+    auto p = c.start({});
+    auto dir = c.path("run/service/web");
+    REQUIRE(h::wait_until([&] { return h::exists(c.path("tmp/piped")); }, 10000));
+    REQUIRE(h::wait_status(dir, [](sv::status const &s) { return s.is_up() && s.ready; }));
+    auto pid1 = h::status_of(dir).pid;
+    auto r = c.exec({"s6-svc", "-r", "/run/service/web"});
+    CHECK(r.code == 0);
+    CHECK(h::wait_status(dir, [pid1](sv::status const &s) { return s.is_up() && s.pid != pid1; }));
+    r = c.exec({"s6-svstat", "/run/service/legacy"});
+    CHECK(r.code == 0);
+    CHECK(r.out.rfind("up (pid ", 0) == 0);
+    // The restart ran web's finish: only the stop's lines count from here.
+    h::write_file(c.path("tmp/order"), "", 0666);
+    auto t0 = steady_clock::now();
+    CHECK(c.kill("TERM") == 0);
+    CHECK(p->wait(10000) == 0);
+    CHECK(steady_clock::now() - t0 < seconds(3)); // nothing waits out a grace time
+    auto const o = order_of(c);
+    CHECK(pos(o, "after-down") < pos(o, "web-down"));
+    CHECK(pos(o, "web-down") < pos(o, "prep-down"));
+}
+
+TEST_CASE("init: an invalid v3 source stops the boot with s6-rc-compile's message",
+          "[init][v3]")
+{
+    rt how = need_runtime();
+    struct bad {
+        char const *what;
+        std::function<void(container &)> make;
+        int code;
+        std::string message;
+    };
+    std::vector<bad> const cases = {
+        {"a cycle",
+         [](container &c) {
+             rc_oneshot(c, "a", {"b"});
+             rc_oneshot(c, "b", {"a"});
+         },
+         1, "[s6-rc] fatal: cyclic service dependency reached from a and involving a"},
+        {"an unknown type",
+         [](container &c) { rc_def(c, "x", "daemon", {}); },
+         1, "[s6-rc] fatal: invalid /etc/s6-overlay/s6-rc.d/x/type: must be oneshot, longrun, "
+            "or bundle"},
+        {"a missing up",
+         [](container &c) { rc_def(c, "x", "oneshot", {}); },
+         111, "[s6-rc] fatal: unable to open /etc/s6-overlay/s6-rc.d/x/up: No such file or "
+              "directory"},
+        {"an unknown dependency",
+         [](container &c) { rc_oneshot(c, "x", {"ghost"}); },
+         1, "[s6-rc] fatal: during dependency resolution for service x: undefined service "
+            "name ghost"},
+        {"an unreadable file",
+         [](container &c) {
+             rc_def(c, "x", "oneshot", {});
+             h::mkdirs(c.path("etc/s6-overlay/s6-rc.d/x/up"));
+         },
+         111, "[s6-rc] fatal: unable to open /etc/s6-overlay/s6-rc.d/x/up: Is a directory"},
+    };
+    for (auto const &b : cases) {
+        INFO(b.what);
+        container c;
+        b.make(c);
+        auto r = c.run(how, {"echo", "cmd-ran"});
+        INFO(r.err);
+        CHECK(r.code == b.code);
+        CHECK(contains(r.err, b.message));
+        CHECK(!contains(r.out, "cmd-ran"));
+    }
+}
+
+TEST_CASE("init: a v3 oneshot that fails or hangs follows S6_BEHAVIOUR_IF_STAGE2_FAILS",
+          "[init][v3]")
+{
+    rt how = need_runtime();
+    {
+        container c;
+        rc_def(c, "bad", "oneshot", {{"up", "sh -c \"exit 3\""}});
+        rc_def(c, "user", "bundle", {{"contents.d/bad", ""}});
+        auto r = c.run(how, {"echo", "cmd-ran"}, {"S6_BEHAVIOUR_IF_STAGE2_FAILS=2"});
+        INFO(r.err);
+        CHECK(r.code == 1);
+        CHECK(contains(r.err, "s6-rc: warning: unable to start service bad: command exited 3"));
+        CHECK(!contains(r.out, "cmd-ran"));
+        // Under 0 the CMD runs anyway.
+        container d;
+        rc_def(d, "bad", "oneshot", {{"up", "sh -c \"exit 3\""}});
+        rc_def(d, "user", "bundle", {{"contents.d/bad", ""}});
+        r = d.run(how, {"echo", "cmd-ran"});
+        CHECK(r.code == 0);
+        CHECK(contains(r.out, "cmd-ran"));
+    }
+    container c;
+    rc_def(c, "slow", "oneshot", {{"up", "sleep 100"}, {"timeout-up", "200"}});
+    rc_def(c, "user", "bundle", {{"contents.d/slow", ""}});
+    auto t0 = steady_clock::now();
+    auto r = c.run(how, {"echo", "cmd-ran"}, {"S6_BEHAVIOUR_IF_STAGE2_FAILS=2"});
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "unable to start service slow: timed out after 200 ms"));
+    CHECK(steady_clock::now() - t0 < seconds(5));
+    // A longrun never ready, bounded by S6_CMD_WAIT_FOR_SERVICES_MAXTIME: s6-rc's 2.
+    container m;
+    rc_def(m, "mute", "longrun", {{"run", "#!/bin/sh\nexec sleep 1000\n"}, {"notification-fd", "3"}});
+    rc_def(m, "user", "bundle", {{"contents.d/mute", ""}});
+    r = m.run(how, {"echo", "cmd-ran"},
+              {"S6_BEHAVIOUR_IF_STAGE2_FAILS=2", "S6_CMD_WAIT_FOR_SERVICES_MAXTIME=300"});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(!contains(r.out, "cmd-ran"));
+}
+
+TEST_CASE("init: S6_RUNTIME_PROFILE takes the v3 source from the profile", "[init][v3]")
+{
+    rt how = need_runtime();
+    container c;
+    rc_oneshot(c, "main-only", {});
+    c.file("etc/s6-overlay/s6-rc.d/user/contents.d/main-only", "", 0644);
+    c.file("etc/cont-profile.d/dev/s6-overlay/s6-rc.d/dev-only/type", "oneshot\n", 0644);
+    c.file("etc/cont-profile.d/dev/s6-overlay/s6-rc.d/dev-only/up",
+           "sh -c \"echo dev-only >> /tmp/order\"\n", 0644);
+    c.file("etc/cont-profile.d/dev/s6-overlay/s6-rc.d/user/contents.d/dev-only", "", 0644);
+    auto r = c.run(how, {"true"}, {"S6_RUNTIME_PROFILE=dev"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    auto const o = order_of(c);
+    CHECK(pos(o, "dev-only") >= 0);
+    CHECK(pos(o, "main-only") < 0);
+}
+
+TEST_CASE("init: s6-rc -u/-d change and -a list work on a v3 image", "[init][v3]")
+{
+    need_runc();
+    container c;
+    v3_image(c);
+    REQUIRE(h::run({"/bin/cp", h::ours("s6-rc"), c.path("bin/s6-rc")}).code == 0);
+    auto p = c.start({});
+    REQUIRE(h::wait_until([&] { return h::exists(c.path("run/s6/rc.sock")); }, 10000));
+    auto r = c.exec({"s6-rc", "-a", "list"});
+    CHECK(r.code == 0);
+    for (char const *s : {"web\n", "after\n", "prep\n", "prod\n", "cons\n", "fix-attrs\n",
+                          "legacy-services\n", "late\n"})
+        CHECK(contains(r.out, s));
+    auto const dir = c.path("run/service/web");
+    h::write_file(c.path("tmp/order"), "", 0666);
+    r = c.exec({"s6-rc", "-d", "change", "web"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(h::status_of(dir).pid == 0);
+    auto o = order_of(c);
+    CHECK(pos(o, "after-down") >= 0);
+    CHECK(pos(o, "after-down") < pos(o, "web-down"));
+    CHECK(pos(o, "prep-down") < 0); // what web depends on stays up
+    r = c.exec({"s6-rc", "-a", "list"});
+    CHECK(!contains(r.out, "web\n"));
+    CHECK(!contains(r.out, "after\n"));
+    r = c.exec({"s6-rc", "-u", "change", "after"});
+    CHECK(r.code == 0);
+    CHECK(h::status_of(dir).pid != 0);
+    CHECK(h::status_of(dir).ready);
+    o = order_of(c);
+    CHECK(pos(o, "web-ready") >= 0);
+    CHECK(pos(o, "web-ready") < pos(o, "after"));
+    r = c.exec({"s6-rc", "-u", "change", "ghost"});
+    CHECK(r.code == 3);
+    CHECK(contains(r.err, "ghost is not a recognized identifier"));
+    CHECK(c.exec({"s6-rc", "-n", "1", "change", "web"}).code == 100);
+    CHECK(c.exec({"s6-rc", "help"}).code == 0);
+    r = c.exec({"s6-rc", "-da", "change"});
+    CHECK(r.code == 0);
+    r = c.exec({"s6-rc", "-a", "list"});
+    CHECK(r.code == 0);
+    CHECK(r.out == "");
+    CHECK(c.kill("TERM") == 0);
+    CHECK(p->wait(10000) == 0);
+}
+
+TEST_CASE("init: s6-rc without a v3 /init says so and exits 111", "[init][v3]")
+{
+    h::tempdir d;
+    h::run_opts o;
+    o.timeout_ms = 5000;
+    o.env = {"S6_RUNTIME_DIR=" + d.path()};
+    auto r = h::run({h::ours("s6-rc"), "-a", "list"}, o);
+    CHECK(r.code == 111);
+    CHECK(contains(r.err, "s6-rc: fatal: unable to connect to /init at " + d.path() +
+                              "/s6/rc.sock"));
+    r = h::run({h::ours("s6-rc")}, o);
+    CHECK(r.code == 100);
+    CHECK(r.err.rfind("s6-rc: usage: ", 0) == 0);
+}
+
+TEST_CASE("init: a v3 image boots in the same order under real s6-overlay 3.1.5.0",
+          "[init][v3][overlay]")
+{
+    rt how = need_runtime();
+    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
+    // The same image twice: once on our /init, once with s6-overlay unpacked over it.
+    container ours, theirs;
+    for (container *c : {&ours, &theirs}) v3_image(*c);
+    REQUIRE(h::run({"/bin/cp", "-a", "--remove-destination", overlay + "/.", theirs.root()}).code == 0);
+    theirs.file("etc/nsswitch.conf", "passwd: files\ngroup: files\n", 0644);
+    h::mkdirs(theirs.path("var")); // s6-overlay's preinit links /var/run
+    std::vector<std::string> const cmd = {"sh", "-c", "echo cmd >> /tmp/order; exit 7"};
+    auto r1 = ours.run(how, cmd, {}, 30000);
+    auto r2 = theirs.run(how, cmd, {}, 30000);
+    INFO("ours: " << r1.err);
+    INFO("s6-overlay: " << r2.err);
+    CHECK(r1.code == 7);
+    CHECK(r2.code == r1.code);
+    auto const a = order_of(ours), b = order_of(theirs);
+    // The lines each wrote, and every ordering the graph imposes, hold in both.
+    for (auto const *o : {&a, &b}) {
+        for (char const *w : {"cont-init", "prep", "web", "web-ready", "after", "late", "cmd",
+                              "after-down", "web-down", "prep-down", "late-down"})
+            CHECK(pos(*o, w) >= 0);
+        CHECK(pos(*o, "cont-init") < pos(*o, "prep"));
+        CHECK(pos(*o, "prep") < pos(*o, "web"));
+        CHECK(pos(*o, "web-ready") < pos(*o, "after"));
+        CHECK(pos(*o, "after") < pos(*o, "late"));
+        CHECK(pos(*o, "late") < pos(*o, "cmd"));
+        CHECK(pos(*o, "late-down") < pos(*o, "after-down"));
+        CHECK(pos(*o, "after-down") < pos(*o, "web-down"));
+        CHECK(pos(*o, "web-down") < pos(*o, "prep-down"));
+    }
+    CHECK(h::read_file(ours.path("tmp/piped")) == h::read_file(theirs.path("tmp/piped")));
 }

@@ -22,19 +22,6 @@ namespace {
 constexpr char const *s6_command = "package/admin/s6-2.11.3.2/command";
 constexpr char const *stub_log = "s6pp-stubs-used"; // at the container's root
 
-// s6-overlay's build (the overlay/ tree to unpack over a rootfs); skips without oracles.
-std::string overlay_tree()
-{
-    static std::string const out = h::oracle_build(
-        "s6-overlay-3.1.5.0", "build-s6-overlay-v3.sh",
-        {"execline-2.9.3.0.tar.gz", "s6-2.11.3.2.tar.gz", "s6-rc-0.5.4.1.tar.gz",
-         "s6-linux-init-1.1.1.1.tar.gz", "s6-portable-utils-2.3.0.2.tar.gz",
-         "s6-overlay-helpers-0.1.0.1.tar.gz", "s6-overlay-3.1.5.0.tar.gz"},
-        {"/usr/bin/make", "/usr/bin/gcc", "/usr/lib/x86_64-linux-gnu/libskarnet.a"}, 1200000,
-        {"build", "staging"}); // 270 MB of work trees; overlay/ is the image's part
-    return out + "/overlay";
-}
-
 std::string real_path(std::string const &p)
 {
     char buf[PATH_MAX];
@@ -49,7 +36,7 @@ struct overlay_image : h::container
 
     overlay_image() : h::container("s6pp-overlay")
     {
-        std::string const tree = overlay_tree();
+        std::string const tree = h::s6_overlay_tree();
         REQUIRE(h::run({"/bin/cp", "-a", tree + "/.", root() + "/"}).code == 0);
         add_busybox();
         add_accounts();

@@ -171,22 +171,11 @@ std::vector<pid_t> children_of(pid_t parent)
     return v;
 }
 
-// s6-rc built from the oracles folder; skips the test without it.
-std::string s6rc_prefix()
-{
-    return h::oracle_build("s6-rc-0.5.4.1", "build-s6-rc.sh", {"s6-rc-0.5.4.1.tar.gz"},
-                           {"/usr/bin/make", "/usr/bin/gcc",
-                            "/usr/include/x86_64-linux-gnu/s6/s6.h",
-                            "/usr/include/x86_64-linux-gnu/execline/execline.h",
-                            "/usr/lib/x86_64-linux-gnu/libskarnet.so"},
-                           300000);
-}
-
 // One s6-rc setup: a service database compiled from sources written here, our s6-svscan on a
 // scan directory in the namespace, s6-rc-init'ed.  Destruction stops the whole tree.
 struct rc_world
 {
-    std::string prefix = s6rc_prefix();
+    std::string prefix = h::s6rc_prefix(); // skips without the oracles
     h::tempdir t;
     stock_replaced ns{t / "stubs"};
     std::string src = t / "src", compiled = t / "compiled", scan = t / "scan", live = t / "live",

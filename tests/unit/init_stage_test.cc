@@ -22,7 +22,11 @@
 #include <unistd.h>
 
 #include <supervise/diag.hh>
+#include <supervise/rcsource.hh>
 #include <supervise/signame.hh>
+#include <supervise/status.hh>
+
+#include "harness.hh"
 
 #include "../../tools/init/stages.hh"
 #include "../../tools/init/sys.hh"
@@ -365,6 +369,71 @@ void sync_disks() noexcept
 void release_logger(context &) noexcept
 {
     w.trace.push_back("release_logger");
+}
+
+// The v3 service graph's calls (rcrun.cc): services record what was done to them; a
+// longrun is up as soon as it is installed, down as soon as it is told.
+bool install_longrun(context const &, sv::rc::definition const &d, std::string const &,
+                     std::string const &to, std::string const &in, std::string const &out) noexcept
+{
+    w.trace.push_back("install_longrun " + d.name + (in.empty() ? "" : " in") +
+                      (out.empty() ? "" : " out"));
+    w.dirs.insert(to);
+    return true;
+}
+
+int open_fifo(std::string const &path) noexcept
+{
+    w.trace.push_back("fifo " + path);
+    return -1;
+}
+
+bool service_status(std::string const &dir, sv::status &st) noexcept
+{
+    st = {};
+    if (!w.dirs.count(dir)) return false;
+    st.pid = w.files.count(dir + "/down") ? 0 : 4242;
+    st.ready = true;
+    return true;
+}
+
+bool service_control(std::string const &dir, std::string_view letters) noexcept
+{
+    w.trace.push_back("control " + dir.substr(dir.rfind('/') + 1) + " " + std::string(letters));
+    if (letters == "d") w.files[dir + "/down"] = "";
+    return true;
+}
+
+void remove_file(std::string const &path) noexcept
+{
+    w.files.erase(path);
+}
+
+int rc_listen(std::string const &) noexcept
+{
+    return errno = ENOSYS, -1;
+}
+
+int rc_accept(int, std::string &) noexcept
+{
+    return -1;
+}
+
+void rc_reply(int, std::string_view) noexcept {}
+
+wake wait_children(context &c, std::vector<pid_t> const &pids, std::int64_t deadline_ms,
+                   bool) noexcept
+{
+    // The first script that ends ends the wait; one that hangs lets time run to the deadline.
+    for (pid_t pid : pids) {
+        ending &e = w.endings[w.names[pid]];
+        if (e.hangs) continue;
+        on_reaped(c, pid, e.wstatus);
+        return wake::child;
+    }
+    if (deadline_ms >= 0) w.now = deadline_ms;
+    else w.stuck++;
+    return wake::timeout;
 }
 
 } // namespace init::sys
@@ -1088,4 +1157,133 @@ TEST_CASE("init events: the kept child (the catch-all logger) restarts at most o
         CHECK(init::tend_kept(c, w.now + 5000) == -1);
         CHECK(w.trace.size() == 1);
     }
+}
+
+// --- stage 2 of an s6-overlay v3 image (rcrun.cc) --------------------------------------------
+
+namespace {
+
+// An s6-rc.d source on the real file system (the graph is read from there), with the etc
+// dir pointed at it; the fake knows it is a directory.  Scripts of cont-init.d stay fake.
+struct v3_source {
+    h::tempdir dir;
+    std::string etc = dir.path();
+    explicit v3_source(init::context &c)
+    {
+        c.cfg.etc_dir = etc;
+        w.dirs.insert(etc + "/s6-overlay/s6-rc.d");
+    }
+    void def(std::string const &name, std::string const &type,
+             std::vector<std::pair<std::string, std::string>> const &files)
+    {
+        std::string const d = etc + "/s6-overlay/s6-rc.d/" + name;
+        h::mkdirs(d);
+        h::write_file(d + "/type", type + "\n");
+        for (auto const &[f, content] : files) {
+            h::mkdirs((d + "/" + f).substr(0, (d + "/" + f).rfind('/')));
+            h::write_file(d + "/" + f, content);
+        }
+    }
+    // The usual graph: a (after base) <- b, both in user; late in user2 after legacy-services.
+    void usual()
+    {
+        def("user", "bundle", {{"contents.d/a", ""}, {"contents.d/b", ""}});
+        def("user2", "bundle", {{"contents.d/late", ""}});
+        def("a", "oneshot", {{"up", "prog-a\n"}, {"dependencies.d/base", ""}});
+        def("b", "oneshot", {{"up", "prog-b x\n"}, {"dependencies.d/a", ""}});
+        def("late", "oneshot", {{"up", "prog-late\n"}, {"dependencies.d/legacy-services", ""}});
+        script(etc + "/cont-init.d/01");
+        w.endings["app"] = {.wstatus = exited(5)};
+    }
+};
+
+} // namespace
+
+TEST_CASE("init stage 2 (v3): the graph in dependency order, then the CMD", "[init_stage]")
+{
+    reset();
+    stderr_capture err;
+    init::context c;
+    v3_source src(c);
+    src.usual();
+    run_stage2(c, {"app"});
+    CHECK(only({"spawn", "exitcode"}) ==
+          std::vector<std::string>{"spawn " + src.etc + "/cont-init.d/01", "spawn prog-a",
+                                   "spawn prog-b x", "spawn prog-late", "spawn app",
+                                   "exitcode 5"});
+    CHECK(err.has("s6-rc: info: service b successfully started\n"));
+    CHECK(c.rc.active);
+}
+
+TEST_CASE("init stage 2 (v3): a failed oneshot under each behaviour", "[init_stage]")
+{
+    for (char const *behav : {"0", "1", "2"}) {
+        reset();
+        stderr_capture err;
+        init::context c;
+        v3_source src(c);
+        src.usual();
+        set("S6_BEHAVIOUR_IF_STAGE2_FAILS", behav);
+        w.endings["prog-b"] = {.wstatus = exited(3)};
+        run_stage2(c, {"app"});
+        INFO("behaviour " << behav);
+        CHECK(err.has("s6-rc: warning: unable to start service b: command exited 3\n"));
+        CHECK(!traced("spawn prog-late")); // it needs b, through legacy-services and user
+        bool const stops = std::string(behav) == "2";
+        CHECK(traced("spawn app") == !stops);
+        CHECK(traced("exitcode 1") == stops);
+        CHECK(err.has("s6-rc failed to properly bring all the services up") ==
+              (std::string(behav) != "0"));
+    }
+}
+
+TEST_CASE("init stage 2 (v3): a oneshot past its timeout-up is killed and fails", "[init_stage]")
+{
+    reset();
+    stderr_capture err;
+    init::context c;
+    v3_source src(c);
+    src.usual();
+    src.def("a", "oneshot", {{"up", "prog-a\n"}, {"timeout-up", "200\n"}});
+    set("S6_BEHAVIOUR_IF_STAGE2_FAILS", "2");
+    w.endings["prog-a"] = {.hangs = true};
+    run_stage2(c, {"app"});
+    CHECK(traced("signal prog-a KILL"));
+    CHECK(err.has("unable to start service a: timed out after 200 ms\n"));
+    CHECK(!traced("spawn prog-b x"));
+    CHECK(traced("exitcode 1"));
+    CHECK(!traced("spawn app"));
+}
+
+TEST_CASE("init stage 2 (v3): an invalid source stops before anything runs", "[init_stage]")
+{
+    reset();
+    stderr_capture err;
+    init::context c;
+    v3_source src(c);
+    src.usual();
+    src.def("b", "oneshot", {{"up", "prog-b\n"}, {"dependencies.d/ghost", ""}});
+    run_stage2(c, {"app"});
+    CHECK(err.has("[s6-rc] fatal: during dependency resolution for service b: undefined "
+                  "service name ghost\n"));
+    CHECK(only({"spawn", "exitcode"}) == std::vector<std::string>{"exitcode 1"});
+}
+
+TEST_CASE("init stage 3 (v3): the graph down in reverse order, cont-finish.d with it",
+          "[init_stage]")
+{
+    reset();
+    stderr_capture err;
+    init::context c;
+    v3_source src(c);
+    src.usual();
+    src.def("a", "oneshot", {{"up", "prog-a\n"}, {"down", "unprog-a\n"}, {"dependencies.d/base", ""}});
+    src.def("b", "oneshot", {{"up", "prog-b\n"}, {"down", "unprog-b\n"}, {"dependencies.d/a", ""}});
+    script(src.etc + "/cont-finish.d/01");
+    run_stage2(c, {"app"});
+    c.svscan = 0;
+    init::stage3(c);
+    CHECK(only({"spawn unprog", "spawn " + src.etc + "/cont-finish"}) ==
+          std::vector<std::string>{"spawn unprog-b", "spawn unprog-a",
+                                   "spawn " + src.etc + "/cont-finish.d/01"});
 }

@@ -18,6 +18,8 @@
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 
+#include "rcgraph.hh"
+
 namespace init {
 
 // How a child is started (sys::spawn).
@@ -119,6 +121,7 @@ struct context {
     std::vector<std::string> cmd;      // the CMD: argv after /init
     pid_t svscan = 0;                  // our s6-svscan, 0 if not running
     std::vector<std::string> services; // names copied from services.d
+    rc_run rc;                         // the v3 service graph (rcrun.cc)
     events ev;
     keeper kept;
     logger log;

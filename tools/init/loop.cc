@@ -206,6 +206,21 @@ wake wait_for(context &c, pid_t pid, int &wstatus, std::int64_t deadline_ms,
     }
 }
 
+wake wait_children(context &c, std::vector<pid_t> const &pids, std::int64_t deadline_ms,
+                   bool stoppable) noexcept
+{
+    for (;;) {
+        drain_signals(c);
+        for (auto const &s : c.ev.started)
+            if (s.wstatus >= 0 && std::find(pids.begin(), pids.end(), s.pid) != pids.end())
+                return wake::child;
+        if (stoppable && c.ev.stop_signal) return wake::stop;
+        std::int64_t now = sv::mono_ms();
+        if (deadline_ms >= 0 && now >= deadline_ms) return wake::timeout;
+        poll_and_drain(c, earlier(tend_kept(c, now), sv::poll_timeout(deadline_ms, now)));
+    }
+}
+
 service_wait wait_service(context &c, std::string const &dir, bool need_ready,
                           std::int64_t deadline) noexcept
 {

@@ -75,7 +75,8 @@ namespace {
 void idle(context &c) noexcept
 {
     int ws;
-    while (sys::wait_for(c, 0, ws, -1, true) != wake::stop) {}
+    for (wake w; (w = sys::wait_for(c, 0, ws, -1, true)) != wake::stop;)
+        if (w == wake::fd) rc_serve(c); // an s6-rc request
 }
 
 // S6_BEHAVIOUR_IF_STAGE2_FAILS, and S6_RUNTIME_PROFILE's etc dir.
@@ -104,6 +105,8 @@ void check_finish_scripts(context const &c) noexcept
     }
 }
 
+} // namespace
+
 // fix-attrs.d: never fatal (s6-overlay v2).  Each file goes to our fix-attrs, with the
 // container's S6_FIX_ATTRS_HIDDEN.  False if a stop signal interrupted it.
 bool fix_attrs(context &c) noexcept
@@ -131,6 +134,8 @@ bool fix_attrs(context &c) noexcept
     }
     return true;
 }
+
+namespace {
 
 // cont-init.d, in order.  With behav 0 failures are ignored; otherwise the first one ends
 // the loop, its code in failed.  False if a stop request came.
@@ -170,6 +175,8 @@ std::string service_problem(std::string const &dir) noexcept
     }
     return {};
 }
+
+} // namespace
 
 // services.d entries that s6-supervise could not run: said now, one line each.  Returns the
 // failure code: 1 if one is broken and behav is not 0, else 0.
@@ -237,6 +244,8 @@ bool wait_services(context &c, unsigned maxtime) noexcept
     }
     return true;
 }
+
+namespace {
 
 // Ends stage 2 after a failure (behav 1 or 2) with code: recorded, then idle (1) or not (2).
 void failed_stage2(context &c, unsigned behav, int code) noexcept
@@ -307,9 +316,34 @@ int run_cmd(context &c) noexcept
     // A terminal on stdin: give the CMD the foreground, as s6-setsid -g did in v2.
     sys::give_terminal(pid);
     int ws = 0;
-    sys::wait_for(c, pid, ws, -1, false);
+    while (sys::wait_for(c, pid, ws, -1, false) == wake::fd) rc_serve(c); // an s6-rc request
     c.ev.cmd_pid = 0;
     return status_code(ws);
+}
+
+// v2's sequence: fix-attrs.d, cont-init.d, services.d and the wait for them.  False if
+// stage 2 ends there.
+bool v2_sequence(context &c, unsigned behav) noexcept
+{
+    if (!fix_attrs(c)) return false;
+    int failed = 0;
+    if (!cont_init(c, behav, failed)) return false;
+    if (!failed) failed = check_services(c, behav);
+    if (failed) {
+        failed_stage2(c, behav, failed);
+        return false;
+    }
+    services_up(c);
+    if (!c.cmd.empty() && num_setting(c, "S6_CMD_WAIT_FOR_SERVICES", 0) &&
+        !wait_services(c, num_setting(c, "S6_CMD_WAIT_FOR_SERVICES_MAXTIME", 5000))) {
+        if (c.ev.stop_signal) return false;
+        if (behav) {
+            write_exitcode(c, sv::exitcode::timeout);
+            if (behav == 1) idle(c);
+            return false;
+        }
+    }
+    return true;
 }
 
 } // namespace
@@ -319,22 +353,7 @@ void stage2(context &c) noexcept
     unsigned const behav = read_behaviour(c);
     sys::v2_etc_links(c);
     check_finish_scripts(c);
-    if (!fix_attrs(c)) return;
-    int failed = 0;
-    if (!cont_init(c, behav, failed)) return;
-    if (!failed) failed = check_services(c, behav);
-    if (failed) return failed_stage2(c, behav, failed);
-
-    services_up(c);
-    if (!c.cmd.empty() && num_setting(c, "S6_CMD_WAIT_FOR_SERVICES", 0) &&
-        !wait_services(c, num_setting(c, "S6_CMD_WAIT_FOR_SERVICES_MAXTIME", 5000))) {
-        if (c.ev.stop_signal) return;
-        if (behav) {
-            write_exitcode(c, sv::exitcode::timeout);
-            if (behav == 1) idle(c);
-            return;
-        }
-    }
+    if (!(has_rc_source(c) ? rc_stage2(c, behav) : v2_sequence(c, behav))) return;
     if (c.ev.stop_signal) return;
     if (c.cmd.empty()) return idle(c);
 

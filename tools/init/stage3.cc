@@ -1,6 +1,8 @@
 // Stage 3 of /init (see main.cc for the overview), in this order:
 //   1. an s6-svscan that exited during stage 2 is said (and, if it died, code 111 recorded)
-//   2. cont-finish.d, each script killed after S6_KILL_FINISH_MAXTIME
+//   2. cont-finish.d, each script killed after S6_KILL_FINISH_MAXTIME (for a v3 image: the
+//      service graph down in reverse dependency order, cont-finish.d as part of it, within
+//      S6_KILL_GRACETIME)
 //   3. the services down: s6-svscan told to exit (SIGTERM if it does not listen), waited for
 //      at most S6_SERVICES_GRACETIME
 //   4. sync (S6_SYNC_DISKS)
@@ -11,10 +13,12 @@
 #include "stages.hh"
 #include "sys.hh"
 
+#include <algorithm>
 #include <csignal>
 #include <sys/wait.h>
 
 #include <supervise/diag.hh>
+#include <supervise/status.hh>
 
 namespace init {
 namespace {
@@ -61,19 +65,46 @@ void kill_all(context &c, unsigned grace) noexcept
 
 } // namespace
 
-int stage3(context &c) noexcept
+void run_finish_scripts(context &c) noexcept
 {
     unsigned const finish_max = num_setting(c, "S6_KILL_FINISH_MAXTIME", 5000);
+    std::string const finish_dir = c.cfg.etc("cont-finish.d");
+    for (auto const &n : sys::sorted_entries(finish_dir))
+        run_script(c, "cont-finish.d", finish_dir, n, finish_max, false);
+}
+
+void legacy_services_down(context &c) noexcept
+{
+    // v3's services-down: each copied services.d service told to go down, and waited for
+    // (finish scripts included) at most S6_SERVICES_GRACETIME.
+    unsigned const grace = num_setting(c, "S6_SERVICES_GRACETIME", 3000);
+    for (auto const &n : c.services) sys::service_control(c.cfg.scan_dir() + "/" + n, "d");
+    std::int64_t const deadline = sys::now_ms() + grace;
+    for (;;) {
+        bool all_down = true;
+        for (auto const &n : c.services) {
+            sv::status st;
+            if (sys::service_status(c.cfg.scan_dir() + "/" + n, st) && st.pid) all_down = false;
+        }
+        std::int64_t const now = sys::now_ms();
+        if (all_down || now >= deadline) return;
+        sys::wait_children(c, {}, std::min(deadline, now + 10), false);
+    }
+}
+
+int stage3(context &c) noexcept
+{
     unsigned const services_grace = num_setting(c, "S6_SERVICES_GRACETIME", 3000);
     unsigned const kill_grace = num_setting(c, "S6_KILL_GRACETIME", 3000);
     bool const sync_disks = num_setting(c, "S6_SYNC_DISKS", 0) != 0;
 
     c.ev.svscan_watch = 0; // its exit is expected from now on
+    c.ev.wake_fd = -1;     // no more s6-rc requests: they would wait for the stop
     if (c.ev.svscan_lost >= 0) svscan_lost(c);
 
-    std::string const finish_dir = c.cfg.etc("cont-finish.d");
-    for (auto const &n : sys::sorted_entries(finish_dir))
-        run_script(c, "cont-finish.d", finish_dir, n, finish_max, false);
+    // v3: cont-finish.d runs as legacy-cont-init goes down, in the graph's reverse order.
+    if (c.rc.active) rc_stop(c, kill_grace);
+    else run_finish_scripts(c);
 
     if (c.svscan > 0) services_down(c, services_grace);
     if (sync_disks) sys::sync_disks();

@@ -7,13 +7,18 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <supervise/control.hh>
 #include <supervise/envdir.hh>
 #include <supervise/fd.hh>
+#include <supervise/ipc.hh>
+#include <supervise/rcsource.hh>
 #include <supervise/sibling.hh>
+#include <supervise/status.hh>
 #include <supervise/tai64n.hh>
 #include <supervise/tree.hh>
 
@@ -129,6 +134,100 @@ bool container_env(context const &c, std::vector<std::string> &env) noexcept
     env = sv::env_merged(changes);
     errno = e;
     return ok;
+}
+
+namespace {
+
+// A name quoted for /bin/sh: in single quotes, each ' as '\''.
+std::string sh_quote(std::string const &s)
+{
+    std::string q = "'";
+    for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q + "'";
+}
+
+} // namespace
+
+bool install_longrun(context const &c, sv::rc::definition const &d, std::string const &tmp,
+                     std::string const &to, std::string const &in, std::string const &out) noexcept
+{
+    sv::rm_rf(tmp.c_str());
+    if (mkdir(tmp.c_str(), 0755) < 0) return false;
+    sv::copy_options o;
+    o.keep_owner = false;
+    o.link_executables = c.cfg.link_exec;
+    o.skip_special = true;
+    bool const wrapped = !in.empty() || !out.empty();
+    static char const *const copied[] = {
+        "run",         "finish",         "notification-fd", "lock-fd", "timeout-kill",
+        "timeout-finish", "max-death-tally", "down-signal",  "data",    "env",
+        "instance",    "instances"};
+    for (char const *f : copied) {
+        std::string const from = d.dir + "/" + f;
+        if (access(from.c_str(), F_OK) < 0) continue;
+        std::string const dst = tmp + "/" + (wrapped && !strcmp(f, "run") ? "run.user" : f);
+        if (!sv::copy_tree(from, dst, o)) return false;
+    }
+    if (wrapped) {
+        // s6-rc hands a pipeline's pipe ends over with its fd-holder; ours are FIFOs that
+        // /init keeps open, so a restart on either side loses nothing.
+        std::string run = "#!/bin/sh\nexec ./run.user";
+        if (!in.empty()) run += " 0<>" + sh_quote(in);
+        if (!out.empty()) run += " 1<>" + sh_quote(out);
+        run += "\n";
+        std::string const rp = tmp + "/run";
+        if (!write_file(rp, run) || chmod(rp.c_str(), 0755) < 0) return false;
+    }
+    return rename(tmp.c_str(), to.c_str()) == 0;
+}
+
+int open_fifo(std::string const &path) noexcept
+{
+    if (mkfifo(path.c_str(), 0600) < 0 && errno != EEXIST) return -1;
+    return open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+}
+
+bool service_status(std::string const &dir, sv::status &st) noexcept
+{
+    return sv::status_read(dir, st);
+}
+
+bool service_control(std::string const &dir, std::string_view letters) noexcept
+{
+    return sv::send_control(dir, "supervise", letters) == sv::control_result::ok;
+}
+
+int rc_listen(std::string const &path) noexcept
+{
+    sv::unique_fd s(sv::ipc_socket(false, true, true));
+    if (!s) return -1;
+    unlink(path.c_str());
+    if (sv::ipc_bind(s.get(), path.c_str()) < 0 || chmod(path.c_str(), 0600) < 0 ||
+        listen(s.get(), 8) < 0)
+        return -1;
+    return s.release();
+}
+
+int rc_accept(int listener, std::string &bytes) noexcept
+{
+    sv::unique_fd conn(sv::ipc_accept(listener, nullptr, 0, false, true));
+    if (!conn) return -1;
+    // A client that sends nothing must not hold PID 1 up for long.
+    timeval tv{1, 0};
+    setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bytes.clear();
+    if (!sv::read_all(conn.get(), bytes, 1 << 16)) return -1;
+    return conn.release();
+}
+
+void rc_reply(int conn, std::string_view bytes) noexcept
+{
+    sv::write_full(conn, bytes);
+}
+
+void remove_file(std::string const &path) noexcept
+{
+    unlink(path.c_str());
 }
 
 bool svscanctl(context const &c, char letter) noexcept

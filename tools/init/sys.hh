@@ -13,6 +13,13 @@
 
 #include "context.hh"
 
+namespace sv {
+struct status;
+}
+namespace sv::rc {
+struct definition;
+}
+
 namespace init {
 
 // Why sys::wait_for returned.
@@ -58,6 +65,28 @@ std::string our_program(char const *name, bool &search) noexcept;
 bool container_env(context const &c, std::vector<std::string> &env) noexcept;
 // v2's RUN/s6/etc/*.d links to the four directories (once cfg.etc_dir is known).
 void v2_etc_links(context const &c) noexcept;
+// The service directory s6-rc-compile would make of the longrun d, written to tmp (removed
+// first) and renamed to to: run, finish, notification-fd, lock-fd, timeout-kill,
+// timeout-finish, max-death-tally, down-signal, data/, env/, instance/, instances/.  With a
+// FIFO to read (in) or write (out), the run file is kept as run.user and run becomes a
+// /bin/sh wrapper that opens it on stdin or stdout.  False with errno set on failure.
+bool install_longrun(context const &c, sv::rc::definition const &d, std::string const &tmp,
+                     std::string const &to, std::string const &in,
+                     std::string const &out) noexcept;
+// Makes the FIFO path (if need be) and opens it read-write; the fd, or -1 with errno set.
+int open_fifo(std::string const &path) noexcept;
+// The supervise/status of the service in dir; false if it cannot be read (no supervisor yet).
+bool service_status(std::string const &dir, sv::status &st) noexcept;
+// Writes the control letters to the service in dir; false with errno set if nobody listens.
+bool service_control(std::string const &dir, std::string_view letters) noexcept;
+// The s6-rc command's socket (rcctl.hh): listening at path (made anew), the fd or -1 with
+// errno set; one connection taken, its whole request read into bytes (within a second), the
+// connection's fd or -1; a reply written to it (the caller closes it).
+int rc_listen(std::string const &path) noexcept;
+int rc_accept(int listener, std::string &bytes) noexcept;
+void rc_reply(int conn, std::string_view bytes) noexcept;
+// Removes the file path (errors ignored).
+void remove_file(std::string const &path) noexcept;
 
 // --- processes ---
 
@@ -72,6 +101,10 @@ pid_t spawn(context &c, char const *const *argv, char const *const *envp,
 // it also returns when that fd is readable.
 wake wait_for(context &c, pid_t pid, int &wstatus, std::int64_t deadline_ms,
               bool stoppable) noexcept;
+// Reaps children and handles signals until one of pids has been reaped (its status is left
+// for take_reaped), deadline_ms passes (-1: none) or, if stoppable, a stop signal arrives.
+wake wait_children(context &c, std::vector<pid_t> const &pids, std::int64_t deadline_ms,
+                   bool stoppable) noexcept;
 // Waits until the service in dir is up (and ready, with need_ready), deadline_ms passes
 // (-1: none), or a stop signal arrives.
 service_wait wait_service(context &c, std::string const &dir, bool need_ready,

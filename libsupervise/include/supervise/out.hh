@@ -25,6 +25,8 @@ public:
     }
     // Writes out what is buffered.  False (errno set) if any write so far has failed.
     bool flush() noexcept;
+    // Whether a write has failed so far (flush() then says how).
+    bool failed() const noexcept { return failed_; }
 
 private:
     int fd_;

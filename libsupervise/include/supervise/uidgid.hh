@@ -79,6 +79,16 @@ uidgid_status resolve_uidgid(std::string_view account, uidgid_spec &spec, std::s
 // usage, 1 unknown account, 111 system error).
 char const *const *envuidgid_main(int argc, char const *const *argv) noexcept;
 
+// -U as s6-applyuidgid and s6-socklog take it: uid, gid and gids from $UID, $GID and
+// $GIDLIST.  Dies with s6's messages (exit 100) when one is unset or malformed.
+void uidgid_from_env(std::uint32_t &uid, std::uint32_t &gid, std::vector<gid_t> &gids) noexcept;
+
+// Drops to uid / gid as s6 does: with set_list, setgroups(gids) with gid (or the egid when gid
+// is 0) put first unless listed (gids changes); then setgid if gid != 0, setuid if uid != 0.
+// Dies (exit 111) with "unable to set supplementary group list", "unable to setgid" or
+// "unable to setuid".
+void apply_uidgid(uid_t uid, gid_t gid, std::vector<gid_t> &gids, bool set_list) noexcept;
+
 // s6-applyuidgid's whole command line short of the exec: options in order (-u -g -G -U -z),
 // then setgroups (gid first, prepended unless already listed; only if -G or -U was given),
 // setgid (if gid != 0), setuid (if uid != 0), and with -z removal of UID, GID and GIDLIST

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Syslog throughput: s6pp's s6-socklog against stock s6-socklog 2.11.3.2, in one run.
+
+Ten concurrent clients each send the same number of logger-sized datagrams
+("<13>Dec  2 04:03:03 app[1234]: ..." of about 80 bytes) on blocking Unix datagram sockets,
+as syslog(3) does, to one s6-socklog whose stdout is a file on a tmpfs.  A run lasts from the
+first datagram to the moment the output holds every line.  Reported per daemon: the best
+of --runs runs in messages per second, the daemon's own CPU time (user + sys, from wait4),
+and the ratios.  The clients (Python) share the machine with the daemon and are the
+bottleneck on a small or busy machine: there the wall-clock rates mostly measure the clients,
+and the daemon's CPU per message is the figure that compares the daemons.  Then a check that every
+client's messages are all there, in order (a correctness failure exits 1).
+
+    bench/syslog_bench.py [--ours build-rel/tools/s6-socklog] [--stock /usr/bin/s6-socklog]
+                          [--busybox /usr/bin/busybox] [--messages 20000] [--clients 10]
+                          [--runs 3] [--dir /dev/shm]
+
+With --busybox, busybox's `syslogd -n -O -` (stdout) runs beside them.  It can only bind
+/dev/log, so the whole benchmark then runs in a mount namespace of its own (root needed)
+whose /dev is a tmpfs holding the host's null, zero, urandom and shm, and a /dev/log that
+is a symbolic link to a socket in the work directory (busybox follows it).
+
+Targets (printed, not enforced): ours >= 1.5x stock, ours >= 1x busybox syslogd.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing import Process, Barrier
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def message(client, i):
+    return ("<13>Dec  2 04:03:03 app[%d]: client %d message %07d of the syslog benchmark"
+            % (1000 + client, client, i)).encode()
+
+
+def client(path, c, n, barrier):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    msgs = [message(c, i) for i in range(n)]
+    barrier.wait()
+    for m in msgs:
+        s.sendto(m, path)
+
+
+def count_lines(f, state):
+    """Newlines added to the open file f since the last call (state: [count])."""
+    data = f.read()
+    state[0] += data.count(b"\n")
+    return state[0]
+
+
+def one_run(name, binary, workdir, clients, per_client):
+    # busybox binds what the namespace's /dev/log points to.
+    sock = (os.path.join(os.environ["SYSLOG_BENCH_DIR"], "bb.sock") if name == "busybox"
+            else os.path.join(workdir, "log"))
+    out_path = os.path.join(workdir, "out")
+    for p in (sock, sock + ".lock", out_path):
+        if os.path.exists(p):
+            os.unlink(p)
+    if name == "busybox":
+        argv = [binary, "syslogd", "-n", "-O", "-"]
+        want = clients * per_client + 1  # and its "syslogd started" line
+    else:
+        argv = [binary, "-x", sock]
+        want = clients * per_client
+    with open(out_path, "wb") as out:
+        d = subprocess.Popen(argv, stdout=out)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(sock):
+        if time.monotonic() > deadline:
+            d.kill()
+            raise SystemExit("%s did not bind its socket" % name)
+        time.sleep(0.005)
+    barrier = Barrier(clients + 1)
+    procs = [Process(target=client, args=(sock, c, per_client, barrier)) for c in range(clients)]
+    for p in procs:
+        p.start()
+    seen = [0]
+    with open(out_path, "rb") as f:
+        barrier.wait()
+        t0 = time.monotonic()
+        deadline = t0 + 120
+        while count_lines(f, seen) < want:
+            if time.monotonic() > deadline:
+                d.kill()
+                raise SystemExit("%s: output incomplete after 120 s" % name)
+            time.sleep(0.002)
+        elapsed = time.monotonic() - t0
+    for p in procs:
+        p.join()
+    d.send_signal(signal.SIGTERM)
+    _, _, ru = os.wait4(d.pid, 0)
+    d.returncode = 0
+    with open(out_path, "rb") as f:
+        return elapsed, ru.ru_utime + ru.ru_stime, f.read()
+
+
+def check(output, clients, per_client):
+    nxt = [0] * clients
+    pat = re.compile(rb"user\.notice.*app\[\d+\]: client (\d+) message (\d+) ")
+    for line in output.splitlines():
+        if b"syslogd started" in line or b"syslogd exiting" in line:
+            continue
+        m = pat.search(line)
+        if not m:
+            return "unexpected line: %r" % line[:100]
+        c, i = int(m.group(1)), int(m.group(2))
+        if i != nxt[c]:
+            return "client %d: message %d where %d was due" % (c, i, nxt[c])
+        nxt[c] += 1
+    if nxt != [per_client] * clients:
+        return "missing messages: %r" % nxt
+    return None
+
+
+NS_PRELUDE = r"""
+set -e
+mount --make-rprivate /
+mkdir -p "$T/olddev"
+mount --rbind /dev "$T/olddev"
+mount -t tmpfs tmpfs /dev
+for n in null zero urandom random; do touch "/dev/$n"; mount --bind "$T/olddev/$n" "/dev/$n"; done
+mkdir /dev/shm
+mount --rbind "$T/olddev/shm" /dev/shm
+ln -s "$T/bb.sock" /dev/log
+exec "$@"
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ours", default=os.path.join(ROOT, "build-rel/tools/s6-socklog"))
+    ap.add_argument("--stock", default="/usr/bin/s6-socklog")
+    ap.add_argument("--busybox", help="also busybox syslogd (runs in a mount namespace)")
+    ap.add_argument("--messages", type=int, default=20000, help="per client")
+    ap.add_argument("--clients", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--dir", default="/dev/shm")
+    a = ap.parse_args()
+    if a.busybox and "SYSLOG_BENCH_DIR" not in os.environ:
+        wd = tempfile.mkdtemp(dir="/tmp")
+        env = dict(os.environ, SYSLOG_BENCH_DIR=wd, T=wd)
+        try:
+            return subprocess.call(["unshare", "-m", "/bin/sh", "-c", NS_PRELUDE, "sh",
+                                    sys.executable] + sys.argv, env=env)
+        finally:
+            shutil.rmtree(wd, ignore_errors=True)
+    total = a.clients * a.messages
+    best, least = {}, {}
+    failed = False
+    daemons = [("stock", a.stock), ("ours", a.ours)]
+    if a.busybox:
+        daemons.append(("busybox", a.busybox))
+    wd_ctx = tempfile.TemporaryDirectory(dir=os.environ.get("SYSLOG_BENCH_DIR", a.dir))
+    with wd_ctx as wd:
+        for r in range(a.runs):
+            for name, binary in daemons:
+                elapsed, cpu, output = one_run(name, binary, wd, a.clients, a.messages)
+                problem = check(output, a.clients, a.messages)
+                if problem:
+                    print("%s: %s" % (name, problem))
+                    failed = True
+                rate = total / elapsed
+                print("run %d %-7s %8.3f s  %10.0f msg/s  daemon CPU %.3f s (%.2f us/msg)"
+                      % (r + 1, name, elapsed, rate, cpu, cpu * 1e6 / total))
+                best[name] = max(best.get(name, 0), rate)
+                least[name] = min(least.get(name, 1e9), cpu)
+    for other, target in (("stock", 1.5), ("busybox", 1.0)):
+        if other not in best:
+            continue
+        print("best: %s %.0f msg/s, ours %.0f msg/s, ratio ours/%s %.2f (target >= %.1f)"
+              % (other, best[other], best["ours"], other, best["ours"] / best[other], target))
+        print("least daemon CPU: %s %.3f s, ours %.3f s, ratio ours/%s %.2f"
+              % (other, least[other], least["ours"], other, least["ours"] / least[other]))
+    print("%d clients x %d messages, every message present and in order: %s"
+          % (a.clients, a.messages, "no" if failed else "yes"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
