@@ -140,37 +140,6 @@ void need_stock(std::string const &tool)
     if (!exists(stock(tool))) skip("no stock " + stock(tool));
 }
 
-std::string oracle_dir(char const *env_var, char const *interpreter, std::string const &script,
-                       std::string const &cache, std::string const &subdir,
-                       std::string const &probe, std::string &why)
-{
-    struct found {
-        std::string dir, why;
-    };
-    static std::map<std::string, found> memo;
-    auto it = memo.find(env_var);
-    if (it == memo.end()) {
-        found f;
-        char const *env = std::getenv(env_var);
-        char const *oracles = std::getenv("S6PP_ORACLES");
-        std::string const folder = oracles && *oracles ? oracles : "/work/shared/oracles";
-        std::string const built = cache + "/" + subdir;
-        if (env && *env && exists(std::string(env) + "/" + probe)) f.dir = env;
-        else if (exists(built + "/" + probe)) f.dir = built;
-        else if (!exists(folder + "/" + script)) f.why = "no " + folder + "/" + script;
-        else {
-            run_opts o;
-            o.timeout_ms = 1200000;
-            auto r = run({interpreter, folder + "/" + script, cache}, o);
-            if (r.code == 0 && exists(built + "/" + probe)) f.dir = built;
-            else f.why = "building with " + script + " failed: " + r.err;
-        }
-        it = memo.emplace(env_var, f).first;
-    }
-    why = it->second.why;
-    return it->second.dir;
-}
-
 // --- files ---------------------------------------------------------------------------------
 
 tempdir::tempdir()

@@ -14,6 +14,10 @@
 //   stock s6     ours / stock paths, run_ours / run_stock, check_same, compare,
 //                stock_message, mask_stamps, mask_seconds
 //   skipping     skip, need_root, need_stock
+//   oracles      oracles_dir, oracle_build (real clients, built once and cached), ours_built,
+//                write_stub, stubs_run, lines_of
+//   containers   container (a rootfs run by runc or unshare), rt, runc_path, choose_runtime,
+//                need_runtime, need_runc
 #pragma once
 
 #include <cstdint>
@@ -46,15 +50,6 @@ using strings = std::vector<std::string>;
 void need_root(std::string const &why);
 // skip()s unless the stock s6 binary tool exists.
 void need_stock(std::string const &tool);
-
-// Software built from the oracles folder ($S6PP_ORACLES, else /work/shared/oracles), once
-// per run: the directory $env_var names if it holds probe; else cache/subdir if it holds
-// probe; else what running the folder's script with cache as its argument (with
-// interpreter, within 20 minutes) leaves in cache/subdir.  The directory, or "" with why set
-// (no oracles folder, or the build failed).  Results are remembered per env_var.
-std::string oracle_dir(char const *env_var, char const *interpreter, std::string const &script,
-                       std::string const &cache, std::string const &subdir,
-                       std::string const &probe, std::string &why);
 
 // --- files ---------------------------------------------------------------------------------
 
@@ -301,5 +296,125 @@ void compare(std::string const &tool, strings const &args, run_opts const &o = {
 std::string mask_stamps(std::string s);
 // As mask_stamps, and every "<digits> seconds" (s6-svstat's durations) read "N seconds".
 std::string mask_seconds(std::string s);
+
+// --- oracles: real clients built from ../shared/oracles ------------------------------------
+
+// The oracles folder (source tarballs of s6-rc, s6-overlay... and their build scripts): the
+// path compiled in from meson (S6PP_ORACLES_DIR: ../shared/oracles beside the checkout), or
+// $S6PP_ORACLES_DIR; "" if that is not a directory.
+std::string oracles_dir();
+// Runs the oracles folder's SCRIPT with one argument, an output directory, and returns that
+// directory, or skip()s if there is no oracles folder.  The result is cached in
+// $S6PP_ORACLE_CACHE (default /var/cache/s6pp-oracles), in NAME-<hash> where the hash is the
+// sha256 of the script and the tarballs: a later call, in this run or another, returns it at
+// once.  The output is built in place (s6-rc compiles its own path into what it makes), so
+// concurrent callers are serialised by a lock file, and a "done" marker written last tells
+// a finished build from one that died half way (which is started again).  REQUIRE-fails if
+// the build fails or takes longer than timeout_ms; the script's output is in NAME-<hash>/
+// build.log.  A build that has to run skip()s, naming it, if a file of needs (the compiler,
+// a -dev package's header) is missing.  The build's drop paths (relative to the output
+// directory: its work trees) are removed once it has succeeded.
+std::string oracle_build(std::string const &name, std::string const &script,
+                         strings const &tarballs, strings const &needs, int timeout_ms,
+                         strings const &drop = {});
+// Whether s6pp builds a program NAME (h::ours(NAME) is an executable).
+bool ours_built(std::string const &name);
+// Writes at path a /bin/sh script standing in for the stock program NAME, which s6pp does not
+// build: it appends NAME to the file log (a path as the stub itself will see it) and exits
+// 111, so that a real client which runs it fails, and the test can name what was missing.
+void write_stub(std::string const &path, std::string const &name, std::string const &log);
+// The names the stubs logged in log (a host path), each once, in order, each after a space;
+// "" if no stub ran.
+std::string stubs_run(std::string const &log);
+// The non-empty lines of s.
+strings lines_of(std::string const &s);
+
+// s6-rc 0.5.4.1 (build-s6-rc.sh, dynamic, against Debian's libs6): its install prefix, with
+// bin/ and libexec/.  oracle_build's, so skip()s without the oracles folder.
+std::string s6rc_prefix();
+// Real s6-overlay 3.1.5.0 and its stack (build-s6-overlay-v3.sh, static): the tree its
+// tarballs unpack over an image's / (/init, /command, /package...).  As s6rc_prefix.
+std::string s6_overlay_tree();
+
+// --- containers: a root file system booted by runc ------------------------------------------
+
+// How a container runs: runc; unshare --pid --fork --mount --root where runc does not work
+// (enough for a run to completion, not for exec or kill); or not at all.
+enum class rt { runc, unshare, none };
+
+inline constexpr char const *busybox = "/bin/busybox"; // Debian's busybox-static
+
+// The path of runc, "" if there is none.
+std::string runc_path();
+
+// One container: a bundle directory (temp) with rootfs/ (bin etc proc dev sys tmp run, and
+// /dev/null) and, for runc, config.json.  Deleted (runc delete -f) on destruction.
+class container {
+public:
+    // The container's id is id_prefix-PID-N.
+    explicit container(std::string const &id_prefix);
+    ~container();
+    container(container const &) = delete;
+    container &operator=(container const &) = delete;
+
+    // How runc runs it (runc only): as which user, with a read-only root, with a tmpfs on
+    // /run mounted with these options ("" for none).
+    struct spec {
+        unsigned uid = 0, gid = 0;
+        bool readonly = false;
+        std::string run_tmpfs;
+    } runc_spec;
+    // The program the container starts, before the arguments given to run or start.
+    std::string entry = "/init";
+
+    std::string const &root() const { return root_; }
+    std::string const &id() const { return id_; }
+    std::string path(std::string const &rel) const { return root_ + "/" + rel; }
+
+    // A file in the rootfs (parents created); mode 0755 for scripts.
+    void file(std::string const &rel, std::string const &content, unsigned mode = 0755);
+    // Hard-links (or copies) the file from to rel in the rootfs; never through a symlink.
+    void put_binary(std::string const &from, std::string const &rel);
+    // Debian's static busybox as /bin/busybox, and a /bin link to it for every applet whose
+    // name is not taken yet in /bin.
+    void add_busybox();
+    // /etc/passwd and /etc/group with root, nobody and app (1000:1000).
+    void add_accounts();
+
+    // The command line that runs ENTRY ARGS with env (PATH first) in the container; for runc,
+    // writes config.json (runc spec, rewritten: no terminal, docker's capabilities, runc_spec).
+    std::vector<std::string> argv_for(rt how, std::vector<std::string> const &args,
+                                      std::vector<std::string> const &env);
+    // Runs ENTRY ARGS to completion.
+    result run(rt how, std::vector<std::string> const &args,
+               std::vector<std::string> const &env = {}, int timeout_ms = 15000);
+    // Starts ENTRY ARGS in the background (runc only); its output goes to files.
+    std::unique_ptr<proc> start(std::vector<std::string> const &args,
+                                std::vector<std::string> const &env = {});
+    // runc exec, runc kill.
+    result exec(std::vector<std::string> const &cmd);
+    int kill(std::string const &sig);
+
+    // True once the container's s6-svscan runs on /run/service (its control FIFO exists).
+    bool booted() const;
+
+private:
+    tempdir dir_;
+    std::string root_;
+    std::string id_;
+    bool used_runc_ = false;
+};
+
+// Which runtime works here (decided once per test run, by running a busybox container), and
+// if none, why.
+struct runtime_choice {
+    rt how;
+    std::string why_none;
+};
+runtime_choice const &choose_runtime();
+// The runtime to run this test's containers with; skip()s the test if there is none.
+rt need_runtime();
+// skip()s the test unless runc works here (it needs runc exec or kill).
+void need_runc();
 
 } // namespace h

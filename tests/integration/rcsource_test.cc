@@ -1,6 +1,6 @@
 // s6-rc's source format, ours against the real thing: the execline lexer against execlineb
 // (Debian's execline), and the source reader's verdicts against s6-rc-compile 0.5.4.1 (built
-// from ../shared/oracles once per run, or taken from $S6RC_BINDIR).  Each side gets the same
+// from ../shared/oracles by h::s6rc_prefix, cached across runs).  Each side gets the same
 // text or tree; accepting, refusing, the exit code and the message must match.
 #include <catch2/catch.hpp>
 
@@ -16,14 +16,6 @@
 namespace {
 
 using tree_files = std::vector<std::pair<std::string, std::string>>;
-
-// s6-rc-compile, from $S6RC_BINDIR or built once (h::oracle_dir); "" (and why) if not.
-std::string s6rc_compile(std::string &why)
-{
-    std::string const bin = h::oracle_dir("S6RC_BINDIR", "/bin/sh", "build-s6-rc.sh",
-                                          "/tmp/s6pp-oracle-s6-rc", "bin", "s6-rc-compile", why);
-    return bin.empty() ? bin : bin + "/s6-rc-compile";
-}
 
 std::string lex_with_execlineb(std::string const &text, int &code)
 {
@@ -103,9 +95,7 @@ TEST_CASE("rcsource: the lexer splits words as execlineb does", "[rcsource]")
 
 TEST_CASE("rcsource: trees accepted and refused as s6-rc-compile does", "[rcsource]")
 {
-    std::string why;
-    std::string const compiler = s6rc_compile(why);
-    if (compiler.empty()) h::skip(why);
+    std::string const compiler = h::s6rc_prefix() + "/bin/s6-rc-compile"; // or skips
     std::vector<tree_files> const trees = {
         {{"db/type", "oneshot\n"}, {"db/up", "sh -c \"echo up\"\n"}, {"db/timeout-up", "20\n"},
          {"web/type", "longrun\n"}, {"web/run", "#!/bin/sh\n"}, {"web/dependencies.d/db", ""},
