@@ -606,7 +606,7 @@ TEST_CASE("s6-log: a lock held by another s6-log is exit 111, whichever holds it
     }
 }
 
-TEST_CASE("s6-log: a full disk loses nothing once space comes back", "[log]")
+TEST_CASE("s6-log: a full disk loses nothing once space comes back", "[log][faults]")
 {
     h::tempdir t;
     small_fs fs(t / "mnt", "256k");
