@@ -1,15 +1,17 @@
 // /init as a real container's PID 1.  Each test builds a root file system in a temp dir from
-// Debian's static busybox, an /etc/passwd and /etc/group, and our static binaries (no libc),
-// and runs /init in it with runc (runc spec, run, exec, kill, delete -f).  Without a working
+// Debian's static busybox, an /etc/passwd and /etc/group, and our static binaries (no libc;
+// the sanitizer build's dynamic ones come with the libraries ldd lists), and runs /init in it with runc (runc spec, run, exec, kill, delete -f).  Without a working
 // runc, the cases that only need a run to completion fall back to unshare --pid --fork
 // --mount-proc --root; the ones that need exec or kill then report themselves SKIPPED.
 #include <catch2/catch.hpp>
 
 #include "harness.hh"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -81,6 +83,11 @@ public:
               "s6-envdir", "s6-setsid", "s6-log", "logutil-service"})
             put_binary(h::ours(t), root_ + "/bin/" + t);
         put_binary(busybox, root_ + "/bin/busybox");
+        // A dynamically linked build (the sanitizer one) needs its libraries in there too.
+        for (auto const &lib : shared_libraries()) {
+            h::mkdirs(root_ + lib.substr(0, lib.rfind('/')));
+            put_binary(std::filesystem::canonical(lib), root_ + lib); // the file, not a link
+        }
         for (char const *l : {"halt", "poweroff", "reboot", "shutdown"})
             REQUIRE(symlink("init", (root_ + "/bin/" + l).c_str()) == 0);
         auto r = h::run({busybox, "--list"});
@@ -215,6 +222,36 @@ public:
     bool booted() const { return h::exists(root_ + "/run/service/.s6-svscan/control"); }
 
 private:
+    // The shared libraries (and the loader) our programs load, as ldd lists them: none for
+    // the static release build.
+    static std::vector<std::string> const &shared_libraries()
+    {
+        static std::vector<std::string> const libs = [] {
+            std::vector<std::string> v;
+            for (char const *t : {"s6-supervise", "s6-svc", "s6-svstat", "s6-svok", "s6-svwait",
+                                  "s6-svscanctl", "fix-attrs", "with-contenv", "printcontenv",
+                                  "s6-envdir", "s6-setsid", "s6-log", "logutil-service"}) {
+                auto r = h::run({"/usr/bin/ldd", h::ours(t)});
+                if (r.code != 0) continue; // "not a dynamic executable"
+                // Lines: "libx.so => /path/libx.so (0x...)" or "/lib64/ld-linux... (0x...)".
+                std::size_t i = 0;
+                while (i < r.out.size()) {
+                    auto j = r.out.find('\n', i);
+                    std::string line = r.out.substr(i, j - i);
+                    i = j == std::string::npos ? r.out.size() : j + 1;
+                    auto arrow = line.find("=> ");
+                    auto start = line.find('/', arrow == std::string::npos ? 0 : arrow);
+                    auto end = line.find(" (", start);
+                    if (start == std::string::npos || end == std::string::npos) continue;
+                    std::string lib = line.substr(start, end - start);
+                    if (std::find(v.begin(), v.end(), lib) == v.end()) v.push_back(lib);
+                }
+            }
+            return v;
+        }();
+        return libs;
+    }
+
     void put_binary(std::string const &from, std::string const &to)
     {
         if (link(from.c_str(), to.c_str()) == 0) return;
