@@ -56,9 +56,10 @@ for i in range(0, len(args), 3):
         p, f, s = 0, 0, [(label, "the whole run", log_json)]
     else:
         p, f, s = count(log_json)
+        s = [(f"{label}: {prog}", name, reason) for prog, name, reason in s]
     total_p += p
     total_f += f
-    all_skipped += [(f"{label}: {prog}", name, reason) for prog, name, reason in s]
+    all_skipped += s
     lines.append(f"{label}: {p} passed, {f} failed, {len(s)} skipped")
 
 status = 0
