@@ -20,7 +20,10 @@ std::jmp_buf quit_jump;
 
 namespace svd::sys {
 std::int64_t now_ms() noexcept { return now; }
-sv::tain now_tain() noexcept { return {sv::tai64_base + static_cast<std::uint64_t>(now / 1000), 0}; }
+sv::tain now_tain() noexcept
+{
+    return {sv::tai64_base + static_cast<std::uint64_t>(now / 1000), 0};
+}
 void write_status(sv::status const &s) noexcept
 {
     // What a reader would see: the 35 bytes unpack to what was packed.

@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const *data, std::size_t size
     std::string_view rest = body;
     for (int i = 0; i < 1000 && sv::fdh::next_entry(rest, limit, id); i++) {
         check_id(id, body);
-        fz::check(rest.data() >= body.data() && rest.data() + rest.size() == body.data() + body.size());
+        fz::check(rest.data() >= body.data() &&
+                  rest.data() + rest.size() == body.data() + body.size());
     }
     sv::fdh::parse_status(msg, nfds);
     sv::fdh::parse_retrieve_answer(msg, nfds);

@@ -1,8 +1,9 @@
 // /init as a real container's PID 1.  Each test builds a root file system in a temp dir from
 // Debian's static busybox, an /etc/passwd and /etc/group, and our static binaries (no libc;
-// the sanitizer build's dynamic ones come with the libraries ldd lists), and runs /init in it with runc (runc spec, run, exec, kill, delete -f).  Without a working
-// runc, the cases that only need a run to completion fall back to unshare --pid --fork
-// --mount-proc --root; the ones that need exec or kill then report themselves SKIPPED.
+// the sanitizer build's dynamic ones come with the libraries ldd lists), and runs /init in it
+// with runc (runc spec, run, exec, kill, delete -f).  Without a working runc, the cases that
+// only need a run to completion fall back to unshare --pid --fork --mount-proc --root; the
+// ones that need exec or kill then report themselves SKIPPED.
 #include <catch2/catch.hpp>
 
 #include "harness.hh"

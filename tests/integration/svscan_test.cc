@@ -519,9 +519,9 @@ TEST_CASE("s6-svscan killed with SIGKILL: the tree lives on, and a new s6-svscan
 TEST_CASE("s6-svscan out of fds (EMFILE): stock's warning, and every service once fds are back",
           "[svscan][faults]")
 {
-    // With RLIMIT_NOFILE's soft limit at 14 only a few logged services get their log pipe; s6-svscan warns
-    // for each one that does not, starts nothing for it, and carries on.  Once the limit is
-    // raised, a rescan starts the rest.
+    // With RLIMIT_NOFILE's soft limit at 14 only a few logged services get their log pipe;
+    // s6-svscan warns for each one that does not, starts nothing for it, and carries on.  Once
+    // the limit is raised, a rescan starts the rest.
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
