@@ -55,7 +55,7 @@ if [ "${SANITIZE:-1}" != 0 ]; then
     mkdir -p "$reports"
     export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan:log_exe_name=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1"
-    run_suite asan "$asan" --timeout-multiplier 2 unit integration
+    run_suite asan "$asan" --timeout-multiplier 3 unit integration
     unset ASAN_OPTIONS UBSAN_OPTIONS
     if [ -n "$(ls "$reports")" ]; then
         echo "--- sanitizer reports ---"
