@@ -1,20 +1,85 @@
 #!/bin/sh
-# Builds s6pp (release build: static binaries, LTO) and runs every test suite: unit tests,
-# integration tests, interop tests against stock s6, man page lint.  Lists every skipped test
-# (a missing prerequisite: h::skip in tests/harness) by name with its reason, then ends with
-# one line "N passed, M failed, K skipped" counting Catch2 test cases and the other meson
-# tests.  With CI=true any skipped test fails the run.
+# Builds s6pp and runs every test suite, three times over:
+#   release   the release build (static binaries, LTO): unit tests, integration tests,
+#             interop tests against stock s6, man page lint, binary sizes;
+#   asan      a second build with AddressSanitizer + UndefinedBehaviorSanitizer (dynamic
+#             linking, every report fatal) running the unit and integration suites;
+#   fuzz      the libFuzzer targets of fuzz/, built with clang, each run for a bounded time.
+# Lists every skipped test (a missing prerequisite: h::skip in tests/harness) by name with
+# its reason, then ends with one line "N passed, M failed, K skipped" over all three runs.
+# With CI=true any skipped test fails the run.  SANITIZE=0 or FUZZ=0 leave a run out (it is
+# then counted as skipped, so CI cannot leave one out).
 set -eu
 cd "$(dirname "$0")/.."
+status=0
+# The runs for the summary, one argument of summarize.py per line.
+runs=$(mktemp)
+trap 'rm -f "$runs"' EXIT
+
+# Runs meson test in build dir $2 (further arguments: the tests to run) and records it as
+# run $1 for the summary.
+run_suite() {
+    label=$1 dir=$2
+    shift 2
+    rc=0
+    meson test -C "$dir" --print-errorlogs --verbose "$@" >"$dir/test-output.txt" 2>&1 || rc=$?
+    grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Expected Fail|Unexpected Pass|Skipped):' \
+        "$dir/test-output.txt" | sed "s/^/$label: /" || true
+    if [ "$rc" -ne 0 ]; then
+        echo "--- $label failures ---"
+        grep -E -B3 -A25 'FAILED:|^-+$|^fuzz .*: FAILED' "$dir/test-output.txt" | head -400 || true
+        status=1
+    fi
+    printf '%s\n' "$label" "$dir/test-output.txt" "$dir/meson-logs/testlog.json" >>"$runs"
+}
+
 build=${BUILD_DIR:-build-test}
 [ -d "$build" ] || meson setup "$build" >/dev/null
 ninja -C "$build" -j"$(nproc)" >/dev/null
-status=0
-meson test -C "$build" --print-errorlogs --verbose >"$build/test-output.txt" 2>&1 || status=$?
-grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Expected Fail|Unexpected Pass|Skipped):' "$build/test-output.txt" || true
-if [ "$status" -ne 0 ]; then
-    echo "--- failures ---"
-    grep -E -B3 -A25 'FAILED:|^-+$' "$build/test-output.txt" | head -400 || true
+run_suite release "$build"
+
+# Sanitizers.  Every UBSan check aborts the process (-fno-sanitize-recover=all, set by
+# meson.build), and both sanitizers write their reports to files under reports/ as well as
+# failing the process, so a report from a daemon whose stderr no test reads still fails the
+# run.  Leak detection is on: the daemons' start-up allocations stay reachable and are not
+# reported, so a report is a real leak in a one-shot tool or the library.
+if [ "${SANITIZE:-1}" != 0 ]; then
+    asan=${ASAN_BUILD_DIR:-build-test-asan}
+    # Without -g (a third less compile time): UBSan still gives file:line, ASan function names;
+    # set up a build with -Ddebug=true by hand for line numbers in ASan's reports.
+    [ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Dstatic_tools=false \
+        -Db_lto=false -Doptimization=1 -Ddebug=false >/dev/null
+    ninja -C "$asan" -j"$(nproc)" >/dev/null
+    reports=$(cd "$asan" && pwd)/reports
+    rm -rf "$reports"
+    mkdir -p "$reports"
+    export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan:log_exe_name=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1"
+    run_suite asan "$asan" --timeout-multiplier 3 unit integration
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    if [ -n "$(ls "$reports")" ]; then
+        echo "--- sanitizer reports ---"
+        head -50 "$reports"/*
+        status=1
+    fi
+else
+    printf '%s\n' asan --skipped "SANITIZE=0" >>"$runs"
 fi
-python3 tests/summarize.py "$build/test-output.txt" "$build/meson-logs/testlog.json" || status=1
+
+# Fuzzing: each target for fuzz_seconds (meson_options.txt) from its seeds in fuzz/corpus.
+if [ "${FUZZ:-1}" = 0 ]; then
+    printf '%s\n' fuzz --skipped "FUZZ=0" >>"$runs"
+elif ! command -v clang++-14 >/dev/null; then
+    printf '%s\n' fuzz --skipped "clang++-14 is not installed" >>"$runs"
+else
+    fuzz=${FUZZ_BUILD_DIR:-build-test-fuzz}
+    [ -d "$fuzz" ] || CXX=clang++-14 meson setup "$fuzz" -Dfuzz=true \
+        -Db_sanitize=address,undefined -Dstatic_tools=false -Db_lto=false -Doptimization=1 \
+        -Ddebug=true >/dev/null # -g: a crash's stack with line numbers; a small build
+    ninja -C "$fuzz" -j"$(nproc)" >/dev/null
+    run_suite fuzz "$fuzz"
+    grep -h '^fuzz .*: ok' "$fuzz/test-output.txt" || true
+fi
+
+tr '\n' '\0' <"$runs" | xargs -0 python3 tests/summarize.py || status=1
 exit "$status"

@@ -2,7 +2,9 @@
 // in a temp dir, run with runc, or with unshare where runc does not work.  See harness.hh.
 #include "harness.hh"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include <string_view>
 #include <sys/stat.h>
@@ -100,6 +102,28 @@ void container::add_busybox()
     for (auto const &a : lines_of(r.out))
         if (!exists(root_ + "/bin/" + a))
             REQUIRE(symlink("busybox", (root_ + "/bin/" + a).c_str()) == 0);
+}
+
+void container::add_shared_libraries(std::vector<std::string> const &programs)
+{
+    std::vector<std::string> libs;
+    for (auto const &t : programs) {
+        auto r = h::run({"/usr/bin/ldd", h::ours(t)});
+        if (r.code != 0) continue; // "not a dynamic executable"
+        // Lines: "libx.so => /path/libx.so (0x...)" or "/lib64/ld-linux... (0x...)".
+        for (auto const &line : lines_of(r.out)) {
+            auto const arrow = line.find("=> ");
+            auto const start = line.find('/', arrow == std::string::npos ? 0 : arrow);
+            auto const end = line.find(" (", start);
+            if (start == std::string::npos || end == std::string::npos) continue;
+            std::string lib = line.substr(start, end - start);
+            if (std::find(libs.begin(), libs.end(), lib) == libs.end()) libs.push_back(lib);
+        }
+    }
+    for (auto const &lib : libs) {
+        mkdirs(root_ + lib.substr(0, lib.rfind('/')));
+        put_binary(std::filesystem::canonical(lib), lib.substr(1)); // the file, not a link
+    }
 }
 
 void container::add_accounts()

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <regex>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -433,6 +434,16 @@ pipe_pair::pipe_pair(int flags)
 
 umask_guard::umask_guard(mode_t m) : old_(::umask(m)) {}
 umask_guard::~umask_guard() { ::umask(old_); }
+
+small_fs::small_fs(std::string const &dir, std::string const &size) : dir_(dir)
+{
+    mkdirs(dir);
+    ok_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+}
+small_fs::~small_fs()
+{
+    if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
+}
 
 int count_zombies_of(pid_t parent)
 {

@@ -180,6 +180,22 @@ private:
     mode_t old_;
 };
 
+// A tmpfs of the given size ("256k") mounted on dir (made if missing) for a scope: a small
+// file system to fill up.  ok() is false when it cannot be mounted (not root); unmounted
+// (lazily) on destruction.
+class small_fs {
+public:
+    small_fs(std::string const &dir, std::string const &size);
+    small_fs(small_fs const &) = delete;
+    small_fs &operator=(small_fs const &) = delete;
+    ~small_fs();
+    bool ok() const { return ok_; }
+
+private:
+    std::string dir_;
+    bool ok_ = false;
+};
+
 // A pipe: r its read end, w its write end, opened with pipe2(flags).
 struct pipe_pair {
     explicit pipe_pair(int flags = O_CLOEXEC);
@@ -380,6 +396,9 @@ public:
     void add_busybox();
     // /etc/passwd and /etc/group with root, nobody and app (1000:1000).
     void add_accounts();
+    // The shared libraries (and the loader) that ldd lists for these programs of ours, at
+    // their own paths: none for the static release build, what a sanitizer build needs.
+    void add_shared_libraries(std::vector<std::string> const &programs);
 
     // The command line that runs ENTRY ARGS with env (PATH first) in the container; for runc,
     // writes config.json (runc spec, rewritten: no terminal, docker's capabilities, runc_spec).

@@ -1,8 +1,9 @@
 // /init as a real container's PID 1.  Each test builds a root file system in a temp dir from
-// Debian's static busybox, an /etc/passwd and /etc/group, and our static binaries (no libc),
-// and runs /init in it with runc (runc spec, run, exec, kill, delete -f).  Without a working
-// runc, the cases that only need a run to completion fall back to unshare --pid --fork
-// --mount-proc --root; the ones that need exec or kill then report themselves SKIPPED.
+// Debian's static busybox, an /etc/passwd and /etc/group, and our static binaries (no libc;
+// the sanitizer build's dynamic ones come with the libraries ldd lists), and runs /init in it
+// with runc (runc spec, run, exec, kill, delete -f).  Without a working runc, the cases that
+// only need a run to completion fall back to unshare --pid --fork --mount-proc --root; the
+// ones that need exec or kill then report themselves SKIPPED.
 #include <catch2/catch.hpp>
 
 #include "harness.hh"
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <functional>
 #include <fcntl.h>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -46,6 +48,10 @@ struct container : h::container {
               "s6-svwait", "s6-svscanctl", "fix-attrs", "with-contenv", "printcontenv",
               "s6-envdir", "s6-setsid", "s6-log", "logutil-service"})
             put_binary(h::ours(t), std::string("bin/") + t);
+        // A dynamically linked build (the sanitizer one) needs its libraries in there too.
+        add_shared_libraries({"s6-supervise", "s6-svc", "s6-svstat", "s6-svok", "s6-svwait",
+                              "s6-svscanctl", "fix-attrs", "with-contenv", "printcontenv",
+                              "s6-envdir", "s6-setsid", "s6-log", "logutil-service"});
         for (char const *l : {"halt", "poweroff", "reboot", "shutdown"})
             REQUIRE(symlink("init", path(std::string("bin/") + l).c_str()) == 0);
         add_busybox();

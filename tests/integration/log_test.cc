@@ -18,7 +18,6 @@
 #include <linux/close_range.h>
 #include <regex>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -238,26 +237,6 @@ void feed_synchronously(std::string const &bin, strings const &script, std::stri
     f.close_input();
     REQUIRE(f.wait() == 0);
 }
-
-// A small tmpfs mounted on a directory for the duration of a test (root only).
-class small_fs
-{
-public:
-    small_fs(std::string const &dir, std::string const &size) : dir_(dir)
-    {
-        h::mkdirs(dir);
-        ok_ = mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-    }
-    ~small_fs()
-    {
-        if (ok_) umount2(dir_.c_str(), MNT_DETACH);
-    }
-    bool ok() const { return ok_; }
-
-private:
-    std::string dir_;
-    bool ok_ = false;
-};
 
 } // namespace
 
@@ -606,10 +585,10 @@ TEST_CASE("s6-log: a lock held by another s6-log is exit 111, whichever holds it
     }
 }
 
-TEST_CASE("s6-log: a full disk loses nothing once space comes back", "[log]")
+TEST_CASE("s6-log: a full disk loses nothing once space comes back", "[log][faults]")
 {
     h::tempdir t;
-    small_fs fs(t / "mnt", "256k");
+    h::small_fs fs(t / "mnt", "256k");
     if (!fs.ok()) h::skip("cannot mount a tmpfs (needs root)");
     // Leave about 24 KiB free, then send 100 KiB.
     {

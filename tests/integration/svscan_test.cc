@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -462,6 +463,90 @@ TEST_CASE("s6-svscan: a supervisor killed with SIGKILL is back about a second la
     CHECK(elapsed < 5000);
     CHECK(h::count_zombies_of(sc.pid()) == 0);
     CHECK(h::wait_status(s + "/b", h::up));
+}
+
+TEST_CASE("s6-svscan killed with SIGKILL: the tree lives on, and a new s6-svscan takes it over",
+          "[svscan][faults]")
+{
+    // Stock's way, which ours keeps: the supervisors and services of a killed s6-svscan run on
+    // (orphaned) and answer their clients; a new s6-svscan on the same directory starts a
+    // supervisor per service, which finds the old one holding the lock and exits, and tries
+    // again every second until the old one is gone.  Then its own supervisor takes over.
+    auto bin = both_svscans();
+    INFO(bin);
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string s = t / "scan";
+    h::make_service(s + "/a", "exec sleep 100");
+    h::mkdirs(t / "1");
+    h::mkdirs(t / "2");
+    auto first = std::make_unique<svscan>(bin, s, t / "1");
+    REQUIRE(h::wait_status(s + "/a", h::up));
+    pid_t sup = 0;
+    REQUIRE(h::wait_until([&] { return (sup = supervisor_of(first->pid(), "a")) != 0; }));
+    std::uint64_t const run = h::status_of(s + "/a").pid;
+    first->proc().signal(SIGKILL);
+    REQUIRE(first->proc().wait(5000) == 128 + SIGKILL);
+    first.reset();
+
+    // The orphans live on, and their supervisor still obeys.
+    CHECK(kill(sup, 0) == 0);
+    CHECK(kill(static_cast<pid_t>(run), 0) == 0);
+    CHECK(supervised(s + "/a"));
+    CHECK(h::status_of(s + "/a").pid == run);
+
+    svscan second(bin, s, t / "2");
+    std::string const busy = "s6-supervise a: fatal: another instance of s6-supervise is already "
+                             "running";
+    CHECK(wait_contains(t / "2/proc.err", busy, 5000));
+    CHECK(kill(sup, 0) == 0);
+    CHECK(h::status_of(s + "/a").pid == run);
+    // Each failed supervisor is reaped (a moment after it exits).
+    CHECK(h::wait_until([&] { return h::count_zombies_of(second.pid()) == 0; }, 2000));
+
+    // The old supervisor leaves (x, with its service down); the new s6-svscan's own takes over.
+    REQUIRE(sv::send_control(s + "/a", "supervise", "dx") == sv::control_result::ok);
+    pid_t mine = 0;
+    REQUIRE(h::wait_until([&] {
+        mine = supervisor_of(second.pid(), "a");
+        return mine && supervised(s + "/a");
+    }));
+    CHECK(kill(static_cast<pid_t>(run), 0) != 0);
+    REQUIRE(sv::send_control(s + "/a", "supervise", "u") == sv::control_result::ok);
+    CHECK(h::wait_status(s + "/a", h::up));
+    CHECK(h::wait_until([&] { return h::count_zombies_of(second.pid()) == 0; }, 2000));
+}
+
+TEST_CASE("s6-svscan out of fds (EMFILE): stock's warning, and every service once fds are back",
+          "[svscan][faults]")
+{
+    // With RLIMIT_NOFILE's soft limit at 14 only a few logged services get their log pipe;
+    // s6-svscan warns for each one that does not, starts nothing for it, and carries on.  Once
+    // the limit is raised, a rescan starts the rest.
+    auto bin = both_svscans();
+    INFO(bin);
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string s = t / "scan";
+    for (int i = 0; i < 8; i++) {
+        std::string d = s + "/s" + std::to_string(i);
+        h::make_service(d, "exec sleep 100");
+        h::make_service(d + "/log", "exec cat > /dev/null");
+    }
+    svscan sc("/usr/bin/prlimit", s, t.path(), {"--nofile=14:1024", bin});
+    std::string const warning = "s6-svscan: warning: unable to pipecoe: Too many open files";
+    CHECK(wait_contains(t / "proc.err", warning, 5000));
+    int const started = count_supervisors(sc.pid());
+    CHECK(started > 0);
+    CHECK(started < 16);
+    rlimit more{1024, 1024};
+    int const r = prlimit(sc.pid(), RLIMIT_NOFILE, &more, nullptr);
+    INFO("prlimit: " << std::strerror(errno));
+    REQUIRE(r == 0);
+    sc.ctl("a");
+    CHECK(h::wait_until([&] { return count_supervisors(sc.pid()) == 16; }));
+    for (int i = 0; i < 8; i++) CHECK(h::wait_status(s + "/s" + std::to_string(i), h::up));
+    CHECK(h::count_zombies_of(sc.pid()) == 0);
 }
 
 TEST_CASE("s6-svscan: a supervisor looks exec'd: argv, name, executable, fds", "[svscan]")

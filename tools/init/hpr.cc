@@ -12,29 +12,13 @@
 #include <supervise/opts.hh>
 
 #include "entries.hh"
-
-namespace {
+#include "shutdown_time.hh"
 
 // halt, poweroff, reboot, shutdown: ask the running /init to stop, as s6-linux-init-hpr
 // does.  The request is a signal of ours (halt_signal), so that /init, which forwards the
 // usual stop signals to a running CMD, can tell it apart.  /init writes its pid to
 // /run/s6/init.pid, or $S6_RUNTIME_DIR/s6/init.pid (it is not always PID 1); without that
 // file we exit 100, as s6-linux-init-hpr does when it cannot reach the shutdown daemon.
-
-// A time operand of LSB shutdown: now, +minutes or hh:mm.
-bool is_shutdown_time(std::string_view t)
-{
-    auto digits = [](std::string_view d) {
-        return !d.empty() && d.find_first_not_of("0123456789") == d.npos;
-    };
-    if (t == "now") return true;
-    if (!t.empty() && t[0] == '+') return digits(t.substr(1));
-    auto c = t.find(':');
-    return c != t.npos && digits(t.substr(0, c)) && digits(t.substr(c + 1));
-}
-
-} // namespace
-
 int hpr_main(int argc, char **argv)
 {
     std::string_view const name = multicall::invoked_name(argv[0]);
@@ -71,7 +55,7 @@ int hpr_main(int argc, char **argv)
                 }
             }
         }
-        if (i < argc && !is_shutdown_time(argv[i])) sv::die_usage(usage);
+        if (i < argc && !init::is_shutdown_time(argv[i])) sv::die_usage(usage);
         // Anything after the time is the message for logged-in users: there are none.
     } else if (argc > 1) {
         for (int i = 1; i < argc; i++) {

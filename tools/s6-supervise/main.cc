@@ -234,7 +234,7 @@ void record_death(sv::tain when, int wstat) noexcept
     if (!max) return;
     if (!sv::death_tally_append(".", sv::death_record_from_wstat(when, wstat), max,
                                 dtally_scratch))
-        sv::warn_sys("unable to write death tally");
+        sv::warn_sys("unable to write supervise/death_tally"); // stock's words
 }
 
 int down_signal() noexcept
