@@ -28,7 +28,9 @@ Subcommands (meson passes the build's values; see release/meson.build):
             release/cross/ARCH.txt and this build's options (`meson compile -C BUILD tarballs`)
   selftest  the meson test 'release-manifest': stage and pack this build's arch twice (two
             staging directories) and compare the bytes, then check the manifest
-  check     check the manifest of given tarballs (the CI step, release/check.sh)
+  check     check the manifest of given tarballs
+  containers  the meson test 'release-containers': this build's tarball unpacked and run in
+            runc containers, one per install path (release/containers.py)
 """
 import argparse, hashlib, io, lzma, os, shutil, struct, subprocess, sys, tarfile, tempfile
 
@@ -399,9 +401,16 @@ def cmd_selftest(a, layout, epoch):
     return 1 if problems else 0
 
 
+def cmd_containers(a, layout, epoch):
+    import containers
+    with tempfile.TemporaryDirectory(prefix="s6pp-containers-") as tmp:
+        written = pack(a.build, layout, a.arch, epoch, tmp, with_man=False)
+        return containers.run_all(written[0])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("command", choices=["build", "selftest", "check"])
+    ap.add_argument("command", choices=["build", "selftest", "check", "containers"])
     ap.add_argument("--source", required=True)
     ap.add_argument("--build", required=True)
     ap.add_argument("--version", required=True)
@@ -426,6 +435,8 @@ def main():
         return 0
     if a.command == "selftest":
         return cmd_selftest(a, layout, epoch)
+    if a.command == "containers":
+        return cmd_containers(a, layout, epoch)
     return 1 if check_all(a, layout, epoch, a.tarballs) else 0
 
 
