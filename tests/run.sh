@@ -16,5 +16,13 @@ if [ "$status" -ne 0 ]; then
     echo "--- failures ---"
     grep -E -B3 -A25 'FAILED:|^-+$' "$build/test-output.txt" | head -400 || true
 fi
+# The release checks (RELEASE_CHECK=1, as in CI): every architecture's tarball, a second build
+# for reproducibility, the foreign architectures' tests under qemu (release/check.sh).
+if [ "${RELEASE_CHECK:-0}" = 1 ]; then
+    echo "--- release checks ---"
+    release/check.sh >"$build/release-check.txt" 2>&1 || { status=1; echo "release checks: FAILED"; }
+    grep -E '^(ok|FAILED|reproducible|NOT REPRODUCIBLE|release|qemu-test)|passed|failed' \
+        "$build/release-check.txt" || true
+fi
 python3 tests/summarize.py "$build/test-output.txt" "$build/meson-logs/testlog.json" || status=1
 exit "$status"
