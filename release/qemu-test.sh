@@ -30,9 +30,10 @@ now() { date +%s; }
 
 t0=$(now)
 if [ ! -f "$build/build.ninja" ]; then
+    rm -rf "$build"
+    log=${TMPDIR:-/tmp}/s6pp-qemu-setup-$arch.log
     meson setup "$build" --cross-file "release/cross/$arch.txt" -Db_lto=false \
-        -Dcpp_link_args=-static >"$build.setup.log" 2>&1 ||
-        { cat "$build.setup.log" >&2; exit 1; }
+        -Dcpp_link_args=-static >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 fi
 ninja -C "$build" -j"$jobs" tests/unit-tests tests/integration-tests \
     $(ninja -C "$build" -t targets all | sed -n 's,^\(tools/[^:/]*\): .*,\1,p' | grep -v '\.p$') \
