@@ -4,7 +4,8 @@ and /etc/group.  The release tarball is unpacked into it by the image's own tar 
 -xJpf, run in a container, as a Dockerfile's RUN would), then /init runs a CMD:
 
   busybox    a v3-style cont-init script (#!/command/with-contenv sh) and a service; the CMD
-             waits for the service and checks it with /command/s6-svstat
+             waits for the service and checks it with /command/s6-svstat; /init logs the
+             release it comes from
   v2-swap    an s6-overlay v2 image: its own /init and /usr/bin/with-contenv, /bin/s6-svstat,
              and v2 scripts (#!/usr/bin/with-contenv sh in /etc/cont-init.d, /etc/services.d,
              /etc/fix-attrs.d); the tarball replaces /init and the helpers, the scripts stay
@@ -53,7 +54,8 @@ def rootfs(root):
 
 
 class Runner:
-    def __init__(self, tmp):
+    def __init__(self, tmp, version):
+        self.version = version
         self.runc = runc_path()
         self.tmp = tmp
         self.seq = 0
@@ -135,6 +137,8 @@ def case_busybox(r, root, tarball):
         bad.append("exit %d, want 7 (the CMD's): %s" % (code, out))
     if not open(os.path.join(root, "tmp/svstat")).read().startswith("up"):
         bad.append("s6-svstat did not say up")
+    if "[s6-init] s6pp %s starting\n" % r.version not in out:
+        bad.append("/init did not log its version: " + out)
     return bad
 
 
@@ -207,7 +211,7 @@ CASES = [("busybox", case_busybox), ("v2-swap", case_v2_swap), ("non-root", case
          ("read-only", case_read_only)]
 
 
-def run_all(tarball):
+def run_all(tarball, version):
     """Runs every case on tarball; returns the exit status (0, 1, or 77 when skipped)."""
     why = None
     if os.geteuid() != 0:
@@ -223,7 +227,7 @@ def run_all(tarball):
     failed = 0
     tmp = os.path.realpath(tempfile.mkdtemp(prefix="s6pp-containers-"))
     try:
-        r = Runner(tmp)
+        r = Runner(tmp, version)
         for name, case in CASES:
             root = os.path.join(tmp, name)
             bad = case(r, root, tarball)

@@ -405,7 +405,7 @@ def cmd_containers(a, layout, epoch):
     import containers
     with tempfile.TemporaryDirectory(prefix="s6pp-containers-") as tmp:
         written = pack(a.build, layout, a.arch, epoch, tmp, with_man=False)
-        return containers.run_all(written[0])
+        return containers.run_all(written[0], layout.version)
 
 
 def main():
