@@ -120,21 +120,34 @@ def service(root, name, mark, shebang="#!/bin/sh"):
         "%s\necho \"up $GREETING\" > %s\nexec sleep 1000\n" % (shebang, mark))
 
 
+class Failed(Exception):
+    pass
+
+
+def install(r, root, tarball):
+    code, out = r.install(root, tarball)
+    if code != 0:
+        raise Failed("busybox tar failed (%d): %s" % (code, out))
+
+
+def boot(r, root, mark, checks, want, **kw):
+    """/init with a CMD that waits for the service's mark file, runs checks (shell that exits
+    9x on a failure) and exits want; returns (problems, output)."""
+    code, out = r.run(root, ["/init", "sh", "-c", WAIT.format(f=mark) + checks +
+                             "exit %d" % want], **kw)
+    return ([] if code == want else ["exit %d, want %d (the CMD's): %s" % (code, want, out)],
+            out)
+
+
 def case_busybox(r, root, tarball):
     rootfs(root)
     put(root, "etc/cont-init.d/10-greet",
         "#!/command/with-contenv sh\necho \"$GREETING\" > /tmp/greet\n")
     service(root, "app", "/tmp/app-up")
-    code, out = r.install(root, tarball)
-    if code != 0:
-        return ["busybox tar failed (%d): %s" % (code, out)]
-    code, out = r.run(root, ["/init", "sh", "-c", WAIT.format(f="/tmp/app-up") +
-                             "/command/s6-svstat /run/service/app >/tmp/svstat || exit 91; "
-                             "[ \"$(cat /tmp/greet)\" = hello ] || exit 92; exit 7"],
-                      env=["GREETING=hello"])
-    bad = []
-    if code != 7:
-        bad.append("exit %d, want 7 (the CMD's): %s" % (code, out))
+    install(r, root, tarball)
+    bad, out = boot(r, root, "/tmp/app-up",
+                    "/command/s6-svstat /run/service/app >/tmp/svstat || exit 91; "
+                    "[ \"$(cat /tmp/greet)\" = hello ] || exit 92; ", 7, env=["GREETING=hello"])
     if not open(os.path.join(root, "tmp/svstat")).read().startswith("up"):
         bad.append("s6-svstat did not say up")
     if "[s6-init] s6pp %s starting\n" % r.version not in out:
@@ -155,21 +168,17 @@ def case_v2_swap(r, root, tarball):
     service(root, "app", "/tmp/app-up", "#!/usr/bin/with-contenv sh")
     put(root, "etc/services.d/app/finish", "#!/usr/bin/with-contenv sh\nexit 0\n")
     before = tree_sums(root, "etc")
-    code, out = r.install(root, tarball)
-    if code != 0:
-        return ["busybox tar failed (%d): %s" % (code, out)]
+    install(r, root, tarball)
     bad = []
     if tree_sums(root, "etc") != before:
         bad.append("unpacking changed /etc")
     if not os.path.islink(os.path.join(root, "init")):
         bad.append("/init is still the old one")
-    code, out = r.run(root, ["/init", "sh", "-c", WAIT.format(f="/tmp/app-up") +
-                             "s6-svstat /run/service/app >/tmp/svstat || exit 91; "
-                             "[ \"$(cat /tmp/greet)\" = v2 ] || exit 92; "
-                             "[ \"$(stat -c %a /tmp/fixme)\" = 600 ] || exit 93; exit 8"],
-                      env=["GREETING=v2"])
-    if code != 8:
-        bad.append("exit %d, want 8 (the CMD's): %s" % (code, out))
+    more, out = boot(r, root, "/tmp/app-up",
+                     "s6-svstat /run/service/app >/tmp/svstat || exit 91; "
+                     "[ \"$(cat /tmp/greet)\" = v2 ] || exit 92; "
+                     "[ \"$(stat -c %a /tmp/fixme)\" = 600 ] || exit 93; ", 8, env=["GREETING=v2"])
+    bad += more
     if "old" in out:
         bad.append("an old v2 program ran: " + out)
     if tree_sums(root, "etc") != before:
@@ -180,15 +189,9 @@ def case_v2_swap(r, root, tarball):
 def case_non_root(r, root, tarball):
     rootfs(root)
     service(root, "app", "/tmp/app-up")
-    code, out = r.install(root, tarball)
-    if code != 0:
-        return ["busybox tar failed (%d): %s" % (code, out)]
-    code, out = r.run(root, ["/init", "sh", "-c", WAIT.format(f="/tmp/app-up") +
-                             "[ \"$(id -u)\" = 1000 ] || exit 91; exit 5"],
-                      env=["GREETING=user", "S6_RUNTIME_DIR=/tmp/s6"], uid=1000)
-    bad = []
-    if code != 5:
-        bad.append("exit %d, want 5 (the CMD's): %s" % (code, out))
+    install(r, root, tarball)
+    bad, _ = boot(r, root, "/tmp/app-up", "[ \"$(id -u)\" = 1000 ] || exit 91; ", 5,
+                  env=["S6_RUNTIME_DIR=/tmp/s6"], uid=1000)
     st = os.stat(os.path.join(root, "tmp/app-up"))
     if st.st_uid != 1000:
         bad.append("the service ran as uid %d, want 1000" % st.st_uid)
@@ -198,13 +201,10 @@ def case_non_root(r, root, tarball):
 def case_read_only(r, root, tarball):
     rootfs(root)
     service(root, "app", "/run/app-up")
-    code, out = r.install(root, tarball)
-    if code != 0:
-        return ["busybox tar failed (%d): %s" % (code, out)]
-    code, out = r.run(root, ["/init", "sh", "-c", WAIT.format(f="/run/app-up") +
-                             "touch /probe 2>/dev/null && exit 91; exit 6"],
-                      env=["GREETING=ro"], readonly=True, run_tmpfs=True)
-    return [] if code == 6 else ["exit %d, want 6 (the CMD's): %s" % (code, out)]
+    install(r, root, tarball)
+    bad, _ = boot(r, root, "/run/app-up", "touch /probe 2>/dev/null && exit 91; ", 6,
+                  readonly=True, run_tmpfs=True)
+    return bad
 
 
 CASES = [("busybox", case_busybox), ("v2-swap", case_v2_swap), ("non-root", case_non_root),
@@ -230,7 +230,10 @@ def run_all(tarball, version):
         r = Runner(tmp, version)
         for name, case in CASES:
             root = os.path.join(tmp, name)
-            bad = case(r, root, tarball)
+            try:
+                bad = case(r, root, tarball)
+            except (Failed, OSError) as e:
+                bad = [str(e)]
             for b in bad:
                 print("  %s: %s" % (name, b))
             print("%s: install path %s" % ("FAILED" if bad else "ok", name))
