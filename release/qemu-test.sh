@@ -59,8 +59,14 @@ if ! grep -qx enabled "$binfmt/qemu-$qemu" 2>/dev/null; then
 fi
 
 status=0
+# Left out under qemu-user, where /proc/self/exe is qemu's emulation: for a running program
+# whose file was deleted it does not give the kernel's "PATH (deleted)", so this case's
+# "deleted (replaced) executable" section cannot pass there.  (fork_self's cases skip
+# themselves: qemu-user refuses PR_SET_MM_MAP, and s6-svscan then execs its supervisors.)
+unit_out="sibling_path looks in the executable's own directory"
+echo "SKIPPED: unit-tests: $unit_out -- /proc/self/exe of a deleted program under qemu-user"
 echo "qemu-test $arch: unit tests"
-"$build/tests/unit-tests" --reporter compact || status=1
+"$build/tests/unit-tests" --reporter compact "~$unit_out" || status=1
 t2=$(now)
 echo "qemu-test $arch: integration tests $spec"
 "$build/tests/integration-tests" --reporter compact "$spec" || status=1
