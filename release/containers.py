@@ -186,10 +186,15 @@ def case_v2_swap(r, root, tarball):
     return bad
 
 
-def case_non_root(r, root, tarball):
+def plain_image(r, root, tarball, mark):
+    """A busybox rootfs with one service writing mark, and the tarball unpacked over it."""
     rootfs(root)
-    service(root, "app", "/tmp/app-up")
+    service(root, "app", mark)
     install(r, root, tarball)
+
+
+def case_non_root(r, root, tarball):
+    plain_image(r, root, tarball, "/tmp/app-up")
     bad, _ = boot(r, root, "/tmp/app-up", "[ \"$(id -u)\" = 1000 ] || exit 91; ", 5,
                   env=["S6_RUNTIME_DIR=/tmp/s6"], uid=1000)
     st = os.stat(os.path.join(root, "tmp/app-up"))
@@ -199,9 +204,7 @@ def case_non_root(r, root, tarball):
 
 
 def case_read_only(r, root, tarball):
-    rootfs(root)
-    service(root, "app", "/run/app-up")
-    install(r, root, tarball)
+    plain_image(r, root, tarball, "/run/app-up")
     bad, _ = boot(r, root, "/run/app-up", "touch /probe 2>/dev/null && exit 91; ", 6,
                   readonly=True, run_tmpfs=True)
     return bad
