@@ -81,5 +81,13 @@ else
     grep -h '^fuzz .*: ok' "$fuzz/test-output.txt" || true
 fi
 
+# The release checks (RELEASE_CHECK=1, as in CI): every architecture's tarball, a second build
+# for reproducibility, the foreign architectures' tests under qemu (release/check.sh).
+if [ "${RELEASE_CHECK:-0}" = 1 ]; then
+    echo "--- release checks ---"
+    release/check.sh >"$build/release-check.txt" 2>&1 || { status=1; echo "release checks: FAILED"; }
+    grep -E '^(ok|FAILED|reproducible|NOT REPRODUCIBLE|release|qemu-test)|passed|failed' \
+        "$build/release-check.txt" || true
+fi
 tr '\n' '\0' <"$runs" | xargs -0 python3 tests/summarize.py || status=1
 exit "$status"

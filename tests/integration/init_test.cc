@@ -79,6 +79,22 @@ TEST_CASE("init: the CMD's exit code is the container's", "[init]")
     }
 }
 
+TEST_CASE("init: logs the s6pp release at S6_VERBOSITY 2, not at 1", "[init]")
+{
+    rt how = need_runtime();
+    std::string const line = std::string("[s6-init] s6pp ") + S6PP_VERSION + " starting\n";
+    container c;
+    auto r = c.run(how, {"true"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.err.rfind(line, 0) == 0); // the first line
+    container c1;
+    r = c1.run(how, {"true"}, {"S6_VERBOSITY=1"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(!contains(r.err, "s6pp "));
+}
+
 TEST_CASE("init: a CMD killed by signal s gives 128+s", "[init]")
 {
     rt how = need_runtime();

@@ -199,6 +199,8 @@ void stage1(context &c) noexcept
     if (!getenv("PATH")) setenv("PATH", docker_path, 1);
     c.cfg.keep_env = sv::keep_env(getenv("S6_KEEP_ENV"));
     c.cfg.verbosity = live_setting(c, "S6_VERBOSITY", 2);
+    // The release this /init comes from (the version in the tarball's name and the man pages).
+    say(c, "[s6-init] s6pp ", S6PP_VERSION, " starting");
     setup_run_dir(c);
     // Whatever a previous run of this container left is stale (s6-overlay #379).
     for (char const *rel : {"/s6", "/service", "/s6-linux-init-container-results"}) {

@@ -1,0 +1,56 @@
+#!/bin/sh
+# The release checks (tests/run.sh runs them when RELEASE_CHECK=1, as CI does); as root:
+#
+#   release/check.sh            all of it
+#   release/check.sh tarballs   only steps 1-2        release/check.sh qemu   only step 3
+#
+# 1. Tarballs: a release build with --prefix=/usr in build-release/ (or $RELEASE_BUILD_DIR),
+#    then `meson compile -C build-release tarballs`: every architecture of release_arches,
+#    each one's manifest checked as it is written (release/tarballs.py).
+# 2. Reproducibility: the same source built again in a second directory at another path
+#    (build-release-again/), its x86_64 and man tarballs compared with the first ones byte for
+#    byte.  Both builds take SOURCE_DATE_EPOCH from the last commit.
+# 3. Each foreign architecture under qemu-user-static (release/qemu-test.sh): unit tests and
+#    the integration tests that start real supervision trees.  $RELEASE_QEMU_ARCHES
+#    (default "aarch64 armhf riscv64") picks them.
+# Prints each step's time; exits non-zero if any step failed.
+set -eu
+cd "$(dirname "$0")/.."
+what=${1:-all}
+build=${RELEASE_BUILD_DIR:-build-release}
+again=${build}-again
+export RELEASE_JOBS=${RELEASE_JOBS:-2}
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+export SOURCE_DATE_EPOCH
+now() { date +%s; }
+status=0
+
+if [ "$what" = all ] || [ "$what" = tarballs ]; then
+    t0=$(now)
+    [ -f "$build/build.ninja" ] || meson setup "$build" --prefix=/usr -Dtests=false >/dev/null
+    meson compile -C "$build" tarballs || status=1
+    t1=$(now)
+    [ -f "$again/build.ninja" ] ||
+        meson setup "$again" --prefix=/usr -Dtests=false -Drelease_arches=x86_64 >/dev/null
+    meson compile -C "$again" tarballs >/dev/null || status=1
+    for f in "$build"/dist/*.tar.xz; do
+        g=$again/dist/$(basename "$f")
+        [ -f "$g" ] || continue
+        if cmp -s "$f" "$g"; then
+            echo "reproducible: $(basename "$f")"
+        else
+            echo "NOT REPRODUCIBLE: $(basename "$f") differs between $build and $again"
+            status=1
+        fi
+    done
+    t2=$(now)
+    ls -l "$build"/dist/
+    echo "release: tarballs $((t1 - t0)) s, second build $((t2 - t1)) s"
+fi
+
+if [ "$what" = all ] || [ "$what" = qemu ]; then
+    for arch in ${RELEASE_QEMU_ARCHES:-aarch64 armhf riscv64}; do
+        release/qemu-test.sh "$arch" || status=1
+    done
+fi
+exit "$status"
