@@ -200,3 +200,69 @@ TEST_CASE("tiny base: service NAME start|stop|restart|status", "[examples]")
     CHECK(c.exec({"/usr/local/sbin/shutdown"}).code == 0);
     CHECK(p->wait(10000) == 0);
 }
+
+// --- runit-style server ---------------------------------------------------------------------
+
+namespace {
+
+// A runit-style root: the example's rootfs and the syslog service, as its Dockerfile lays
+// them out.
+void runit_style(container &c)
+{
+    for (char const *t : {"s6-socklog", "s6-setuidgid"}) c.tool(t);
+    c.copy_in(example("runit-style/rootfs"));
+    h::mkdirs(c.path("etc/service/syslogd"));
+    c.copy_in(example("syslog/syslogd"), "etc/service/syslogd");
+    c.entry = "/sbin/init";
+}
+
+} // namespace
+
+TEST_CASE("runit style: stage 1 once, runit service dirs as app with s6-log, stage 3 at stop",
+          "[examples]")
+{
+    h::need_runc();
+    container c;
+    runit_style(c);
+    auto p = c.start({});
+    REQUIRE(h::wait_until([&] { return scanning(c); }));
+    auto const uids = [&c] {
+        return c.exec({"sh", "-c", "for s in web worker queue; do "
+                                   "p=$(s6-svstat -o pid /etc/service/$s); "
+                                   "awk '/^Uid:/ {print $2}' /proc/$p/status; done"}).out;
+    };
+    // Every service up, its program running as app (s6-setuidgid, where runit has chpst).
+    CHECK(h::wait_until([&] { return uids() == "1000\n1000\n1000\n"; }));
+    // The one-time stage ran once, before the services.
+    auto const out = p->out();
+    CHECK(out.find("stage 1: done") == out.rfind("stage 1: done"));
+    CHECK(contains(out, "stage 1: done"));
+    // log/run: s6-log writes each service's output, stamped, into /var/log/NAME.
+    CHECK(c.exec({"sh", "-c", "echo job1 >/run/queue/in"}).code == 0);
+    CHECK(h::wait_until(
+        [&] { return file_has(c, "var/log/queue/current", "queue: job job1"); }));
+    CHECK(h::wait_until(
+        [&] { return file_has(c, "var/log/worker/current", "worker: alive"); }));
+    // Syslog: a logger line on the container's output.
+    CHECK(h::wait_until([&] {
+        c.exec({"logger", "-t", "runittest", "hello"});
+        return contains(p->out(), "user.notice: ") && contains(p->out(), "runittest: hello");
+    }));
+    // docker stop: every service stops (its finish gets runit's arguments), then stage 3.
+    CHECK(c.kill("TERM") == 0);
+    CHECK(p->wait(15000) == 0);
+    INFO(p->out() << p->err());
+    CHECK(contains(p->out(), "stage 3: every service is down"));
+    CHECK(contains(p->err(), "web: finish: exit "));
+}
+
+TEST_CASE("runit style: a failing stage 1 stops the container with its code", "[examples]")
+{
+    rt how = h::need_runtime();
+    container c;
+    runit_style(c);
+    c.file("etc/runit/1", "#!/bin/sh\necho stage-1-broke; exit 9\n");
+    auto r = c.run(how, {});
+    CHECK(r.code == 9);
+    CHECK(contains(r.err, "init: fatal: /etc/runit/1 exited 9"));
+}
