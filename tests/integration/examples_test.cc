@@ -266,3 +266,40 @@ TEST_CASE("runit style: a failing stage 1 stops the container with its code", "[
     CHECK(r.code == 9);
     CHECK(contains(r.err, "init: fatal: /etc/runit/1 exited 9"));
 }
+
+// --- Ubuntu stack ---------------------------------------------------------------------------
+
+namespace {
+
+// An Ubuntu-stack root: s6-svscan on /etc/s6 as PID 1, as its Dockerfile runs it.
+void ubuntu_stack(container &c)
+{
+    c.tool("envsubst");
+    c.copy_in(example("ubuntu-stack/rootfs"));
+    c.entry = "/bin/s6-svscan";
+}
+
+} // namespace
+
+TEST_CASE("ubuntu stack: setup sources /private/NAME/vars and rebuilds the config; "
+          "SIGTERM reaches every service",
+          "[examples]")
+{
+    h::need_runc();
+    container c;
+    ubuntu_stack(c);
+    auto p = c.start({"/etc/s6"}, {"CACHE_SIZE_MB=256", "WORKER_QUEUE=urgent"});
+    // The defaults of the vars files, and the container's environment where it sets one.
+    CHECK(h::wait_until([&] {
+        auto const out = p->out();
+        return contains(out, "worker.threads = 4\nworker.queue = urgent\n") &&
+               contains(out, "cache.size_mb = 256\n");
+    }));
+    CHECK(file_has(c, "run/cache/cache.conf", "cache.size_mb = 256"));
+    // finish is /bin/true; docker stop: each service gets the signal, the container exits 0.
+    CHECK(c.kill("TERM") == 0);
+    CHECK(p->wait(15000) == 0);
+    INFO(p->out() << p->err());
+    CHECK(contains(p->out(), "worker: got SIGTERM"));
+    CHECK(contains(p->out(), "cache: got SIGTERM"));
+}
