@@ -9,6 +9,8 @@
 #include "harness.hh"
 
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -302,4 +304,64 @@ TEST_CASE("ubuntu stack: setup sources /private/NAME/vars and rebuilds the confi
     INFO(p->out() << p->err());
     CHECK(contains(p->out(), "worker: got SIGTERM"));
     CHECK(contains(p->out(), "cache: got SIGTERM"));
+}
+
+// --- s6-overlay style -----------------------------------------------------------------------
+
+namespace {
+
+// An s6-overlay-style root on our /init, as its Dockerfile lays it out (the tools in
+// /usr/bin there: a link to /bin here) with the Dockerfile's ENV.
+void overlay_style(container &c)
+{
+    for (char const *t : {"s6-socklog", "s6-envuidgid", "s6-applyuidgid", "envsubst"})
+        c.tool(t);
+    h::mkdirs(c.path("usr"));
+    REQUIRE(symlink("../bin", c.path("usr/bin").c_str()) == 0);
+    c.copy_in(example("s6-overlay-style/rootfs"));
+    h::mkdirs(c.path("etc/services.d/syslogd"));
+    c.copy_in(example("syslog/syslogd"), "etc/services.d/syslogd");
+    // The Dockerfile's sed: the syslog service's scripts through with-contenv.
+    for (char const *f : {"etc/services.d/syslogd/run", "etc/services.d/syslogd/log/run"}) {
+        auto text = h::read_file(c.path(f));
+        REQUIRE(text.rfind("#!/bin/sh\n", 0) == 0);
+        c.file(f, "#!/usr/bin/with-contenv sh\n" + text.substr(10));
+    }
+}
+
+h::strings const overlay_env = {"SYSLOG_OUTPUT=stderr", "S6_CMD_WAIT_FOR_SERVICES=1",
+                                "APP_GREETING=hello there"};
+
+} // namespace
+
+TEST_CASE("s6-overlay style: stages, a non-root service, syslog to stderr, the CMD after "
+          "the services, and its code",
+          "[examples]")
+{
+    h::need_runc();
+    container c;
+    overlay_style(c);
+    // The CMD runs once dnscache is ready; it waits for the app's line, then fails with 7.
+    auto p = c.start({"sh", "-c", "cat /run/dnscache/ready || exit 99; "
+                                  "for i in $(seq 100); do logger -t cmd waiting; "
+                                  "grep -q app /var/lib/app/seen 2>/dev/null && break; sleep 0.1; "
+                                  "done; exit 7"},
+                     overlay_env);
+    REQUIRE(h::wait_until([&] { return contains(p->out(), "app: running as uid 1000: "); }));
+    h::write_file(c.path("var/lib/app/seen"), "app\n");
+    CHECK(p->wait(20000) == 7);
+    auto const out = p->out(), err = p->err();
+    INFO(out << err);
+    CHECK(contains(out, "loaded\n")); // the CMD saw dnscache ready
+    CHECK(out.find("dnscache: ready") < out.find("loaded\n"));
+    CHECK(contains(out, "cont-init: app.conf written"));
+    CHECK(contains(out, "app: running as uid 1000: greeting = hello there"));
+    CHECK(contains(out, "cont-finish: goodbye"));
+    CHECK(contains(err, "user.notice: "));
+    CHECK(contains(err, "cmd: waiting"));
+    // fix-attrs.d: the directory is app's, mode 0750.
+    CHECK((h::mode_of(c.path("var/lib/app")) & 07777) == 0750);
+    struct stat st{};
+    REQUIRE(stat(c.path("var/lib/app").c_str(), &st) == 0);
+    CHECK(st.st_uid == 1000);
 }
