@@ -104,6 +104,33 @@ void container::add_busybox()
             REQUIRE(symlink("busybox", (root_ + "/bin/" + a).c_str()) == 0);
 }
 
+void container::add_init_image()
+{
+    static std::vector<std::string> const tools = {
+        "init",       "s6-svscan",    "s6-supervise", "s6-svc",       "s6-svstat",
+        "s6-svok",    "s6-svwait",    "s6-svscanctl", "fix-attrs",    "with-contenv",
+        "printcontenv", "s6-envdir",  "s6-setsid",    "s6-log",       "logutil-service"};
+    for (auto const &t : tools) put_binary(ours(t), "bin/" + t);
+    add_shared_libraries(tools);
+    for (char const *l : {"halt", "poweroff", "reboot", "shutdown"})
+        REQUIRE(symlink("init", path(std::string("bin/") + l).c_str()) == 0);
+    add_busybox();
+    REQUIRE(symlink("/bin/init", path("init").c_str()) == 0);
+    add_accounts();
+}
+
+void container::tool(std::string const &name)
+{
+    auto const to = path("bin/" + name);
+    unlink(to.c_str());
+    put_binary(ours(name), "bin/" + name);
+}
+
+void container::copy_in(std::string const &dir, std::string const &rel)
+{
+    REQUIRE(h::run({"/bin/cp", "-a", dir + "/.", path(rel)}).code == 0);
+}
+
 void container::add_shared_libraries(std::vector<std::string> const &programs)
 {
     std::vector<std::string> libs;

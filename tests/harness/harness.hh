@@ -396,6 +396,15 @@ public:
     void add_busybox();
     // /etc/passwd and /etc/group with root, nobody and app (1000:1000).
     void add_accounts();
+    // What an image booted by our /init holds: our init and the s6 tools (in /bin, with halt,
+    // poweroff, reboot and shutdown as links to init; with their shared libraries in a
+    // sanitizer build), then busybox applets where none of ours has the name, /init ->
+    // /bin/init (so that /init finds s6-svscan next to its real executable), and the accounts.
+    void add_init_image();
+    // Our program NAME as /bin/NAME (replacing whatever is there).
+    void tool(std::string const &name);
+    // Copies the tree DIR (its contents, with cp -a) over the root, or over root/REL.
+    void copy_in(std::string const &dir, std::string const &rel = "");
     // The shared libraries (and the loader) that ldd lists for these programs of ours, at
     // their own paths: none for the static release build, what a sanitizer build needs.
     void add_shared_libraries(std::vector<std::string> const &programs);

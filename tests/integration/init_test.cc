@@ -37,27 +37,9 @@ h::run_opts with_timeout(int ms, std::string const &cwd = {})
     return o;
 }
 
-// A container (tests/harness) for /init: our tools first, then busybox applets where no tool
-// of ours (or of the halt family, links to init) has the name, /init -> /bin/init (so that
-// /init finds s6-svscan next to its real executable).
+// A container (tests/harness) for /init: h::container::add_init_image.
 struct container : h::container {
-    container() : h::container("s6pp-init")
-    {
-        for (char const *t :
-             {"init", "s6-svscan", "s6-supervise", "s6-svc", "s6-svstat", "s6-svok",
-              "s6-svwait", "s6-svscanctl", "fix-attrs", "with-contenv", "printcontenv",
-              "s6-envdir", "s6-setsid", "s6-log", "logutil-service"})
-            put_binary(h::ours(t), std::string("bin/") + t);
-        // A dynamically linked build (the sanitizer one) needs its libraries in there too.
-        add_shared_libraries({"s6-supervise", "s6-svc", "s6-svstat", "s6-svok", "s6-svwait",
-                              "s6-svscanctl", "fix-attrs", "with-contenv", "printcontenv",
-                              "s6-envdir", "s6-setsid", "s6-log", "logutil-service"});
-        for (char const *l : {"halt", "poweroff", "reboot", "shutdown"})
-            REQUIRE(symlink("init", path(std::string("bin/") + l).c_str()) == 0);
-        add_busybox();
-        REQUIRE(symlink("/bin/init", path("init").c_str()) == 0);
-        add_accounts();
-    }
+    container() : h::container("s6pp-init") { add_init_image(); }
 };
 
 bool contains(std::string const &hay, std::string const &needle)
