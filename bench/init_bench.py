@@ -128,11 +128,12 @@ class Bench:
         if self.verbose:
             print(" ", *a, file=sys.stderr)
 
-    def bundle(self, name, services):
-        """A bundle dir with rootfs/; services: {name: run script} for /etc/services.d."""
+    def new_root(self, name, dirs):
+        """BUNDLE/rootfs with the top directories dirs (tmp sticky) and /bin holding the
+        template's programs (links into it); returns (bundle, root, bin)."""
         b = os.path.join(self.tmp, name)
         root = os.path.join(b, "rootfs")
-        for d in ("bin", "etc", "proc", "dev", "sys", "tmp", "run", "bench"):
+        for d in dirs:
             os.makedirs(os.path.join(root, d))
         os.chmod(os.path.join(root, "tmp"), 0o1777)
         binp = os.path.join(root, "bin")
@@ -142,6 +143,12 @@ class Bench:
                 os.symlink(os.readlink(src), os.path.join(binp, e))
             else:
                 os.link(src, os.path.join(binp, e))
+        return b, root, binp
+
+    def bundle(self, name, services):
+        """A bundle dir with rootfs/; services: {name: run script} for /etc/services.d."""
+        b, root, binp = self.new_root(name, ("bin", "etc", "proc", "dev", "sys", "tmp", "run",
+                                             "bench"))
         for l in ("halt", "poweroff", "reboot", "shutdown"):
             if not os.path.lexists(os.path.join(binp, l)):
                 os.symlink("init", os.path.join(binp, l))

@@ -37,18 +37,8 @@ RUNIT_BINS = ["runsvdir", "runsv", "svlogd", "chpst", "sv"]
 class MemBench(Bench):
     def bundle_for(self, name, runit):
         """A bundle with the example's root: runit=True swaps in runit's programs."""
-        b = os.path.join(self.tmp, name)
-        root = os.path.join(b, "rootfs")
-        for d in ("bin", "etc", "proc", "dev", "sys", "tmp", "run", "var", "srv"):
-            os.makedirs(os.path.join(root, d))
-        os.chmod(os.path.join(root, "tmp"), 0o1777)
-        binp = os.path.join(root, "bin")
-        for e in os.listdir(self.template):
-            src = os.path.join(self.template, e)
-            if os.path.islink(src):
-                os.symlink(os.readlink(src), os.path.join(binp, e))
-            else:
-                os.link(src, os.path.join(binp, e))
+        b, root, binp = self.new_root(name, ("bin", "etc", "proc", "dev", "sys", "tmp", "run",
+                                             "var", "srv"))
         for a in self.applets:
             if not os.path.lexists(os.path.join(binp, a)):
                 os.symlink("busybox", os.path.join(binp, a))
