@@ -105,7 +105,8 @@ std::string_view format_from(sockaddr_storage const &ss, char *buf) noexcept
     std::size_t n = std::strlen(ip);
     std::memcpy(buf, ip, n);
     buf[n++] = '_';
-    std::string_view const p = sv::dec(port);
+    auto const digits = sv::dec(port); // the buffer the view below points into
+    std::string_view const p = digits;
     std::memcpy(buf + n, p.data(), p.size());
     n += p.size();
     buf[n++] = ':';
