@@ -445,7 +445,9 @@ small_fs::~small_fs()
     if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
 }
 
-int count_zombies_of(pid_t parent)
+namespace {
+// Counts the children of parent (via /proc) whose state passes keep.
+template <typename F> int count_children_if(pid_t parent, F keep)
 {
     int n = 0;
     DIR *d = opendir("/proc");
@@ -457,10 +459,21 @@ int count_zombies_of(pid_t parent)
         if (rp == std::string::npos || rp + 4 >= st.size()) continue;
         char state = st[rp + 2];
         long ppid = std::strtol(st.c_str() + rp + 4, nullptr, 10);
-        if (state == 'Z' && ppid == parent) n++;
+        if (ppid == parent && keep(state)) n++;
     }
     closedir(d);
     return n;
+}
+} // namespace
+
+int count_zombies_of(pid_t parent)
+{
+    return count_children_if(parent, [](char state) { return state == 'Z'; });
+}
+
+int count_children_of(pid_t parent)
+{
+    return count_children_if(parent, [](char) { return true; });
 }
 
 int count_fds(pid_t pid)

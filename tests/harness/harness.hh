@@ -204,6 +204,9 @@ struct pipe_pair {
 
 // Counts the zombie children of pid (via /proc).
 int count_zombies_of(pid_t parent);
+// Counts the children of pid, live or zombie (via /proc).  A child whose socket a client saw
+// close may not be a zombie yet: wait for none at all to know every child was reaped.
+int count_children_of(pid_t parent);
 // How many fds pid has open (entries of /proc/PID/fd), -1 if it cannot be read.
 int count_fds(pid_t pid);
 // Whether a Unix socket is listening at path (/proc/net/unix, flag __SO_ACCEPTCON): the
