@@ -242,7 +242,8 @@ void read_socket(socklog::state &s, int fd, bool udp) noexcept
         for (int i = 0; i < r; ++i) {
             if (!m[i].msg_len) continue; // an empty datagram: nothing to print
             char *msg = static_cast<char *>(v[i].iov_base);
-            socklog::on_datagram(s, msg, m[i].msg_len, udp ? format_from(peers[i], from) : std::string_view{});
+            socklog::on_datagram(s, msg, m[i].msg_len,
+                                 udp ? format_from(peers[i], from) : std::string_view{});
         }
         if (static_cast<unsigned>(r) < k) return; // the socket is empty for now
     }
