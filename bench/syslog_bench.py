@@ -10,14 +10,17 @@ CPU time per message (user + sys, from wait4); then the medians over --runs runs
 ratios.  The daemons run interleaved, in a rotated order each run (stock, ours, busybox;
 then ours, busybox, stock; ...), and the benchmark renices itself to -15, so that a burst
 of other work on the machine hits them alike; the load average is printed.  The clients
-(Python) share the machine with the daemon and are much of the cost on a small or busy
-machine, so the wall-clock ratios understate the daemons' difference; the CPU per message
+are C programs built at start with the system's compiler (--client c, the default: they
+format and send each message as syslog(3) does), or Python ones (--client python, or when no
+compiler works).  They share the machine with the daemon and are much of the cost on a small
+or busy machine (the Python ones most), so the wall-clock ratios understate the daemons'
+difference; the CPU per message
 is the figure that compares the daemons themselves, and it hardly depends on the load.
 Then a check that every client's messages are all there, in order (a correctness failure exits 1).
 
     bench/syslog_bench.py [--ours build-rel/tools/s6-socklog] [--stock /usr/bin/s6-socklog]
                           [--busybox /usr/bin/busybox] [--messages 20000] [--clients 10]
-                          [--runs 5] [--dir /dev/shm]
+                          [--runs 5] [--dir /dev/shm] [--client c|python]
 
 With --busybox, busybox's `syslogd -n -O -` (stdout) runs beside them.  It can only bind
 /dev/log, so the whole benchmark then runs in a mount namespace of its own (root needed)
@@ -60,6 +63,48 @@ def client(path, c, n, barrier):
         send(m)
 
 
+# The same client in C, as a program using syslog(3) would send: connect once, then format and
+# send each message.  Built at start with the system's C compiler (--client c); it waits for a
+# byte on stdin so that every client starts at once.
+C_CLIENT = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    if (argc != 4) return 100;
+    int c = atoi(argv[2]), n = atoi(argv[3]);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) < 0) return perror("connect"), 111;
+    char go, buf[256];
+    if (read(0, &go, 1) < 0) return 111;
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(buf, sizeof buf, "<13>Dec  2 04:03:03 app[%d]: client %d message %07d"
+                           " of the syslog benchmark", 1000 + c, c, i);
+        if (send(s, buf, (size_t)len, 0) < 0) return perror("send"), 111;
+    }
+    return 0;
+}
+"""
+
+
+def build_c_client(workdir):
+    """The C client built in workdir; None if no C compiler works here."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None
+    src, exe = os.path.join(workdir, "client.c"), os.path.join(workdir, "client")
+    with open(src, "w") as f:
+        f.write(C_CLIENT)
+    r = subprocess.run([cc, "-O2", "-o", exe, src], capture_output=True)
+    return exe if r.returncode == 0 else None
+
+
 def count_lines(f, state):
     """Newlines added to the open file f since the last call (state: [count])."""
     data = f.read()
@@ -67,7 +112,7 @@ def count_lines(f, state):
     return state[0]
 
 
-def one_run(name, binary, workdir, clients, per_client):
+def one_run(name, binary, workdir, clients, per_client, c_client=None):
     # busybox binds what the namespace's /dev/log points to.
     sock = (os.path.join(os.environ["SYSLOG_BENCH_DIR"], "bb.sock") if name == "busybox"
             else os.path.join(workdir, "log"))
@@ -89,13 +134,23 @@ def one_run(name, binary, workdir, clients, per_client):
             d.kill()
             raise SystemExit("%s did not bind its socket" % name)
         time.sleep(0.005)
-    barrier = Barrier(clients + 1)
-    procs = [Process(target=client, args=(sock, c, per_client, barrier)) for c in range(clients)]
-    for p in procs:
-        p.start()
+    if c_client:
+        procs = [subprocess.Popen([c_client, sock, str(c), str(per_client)],
+                                  stdin=subprocess.PIPE) for c in range(clients)]
+    else:
+        barrier = Barrier(clients + 1)
+        procs = [Process(target=client, args=(sock, c, per_client, barrier))
+                 for c in range(clients)]
+        for p in procs:
+            p.start()
     seen = [0]
     with open(out_path, "rb") as f:
-        barrier.wait()
+        if c_client:
+            for p in procs:
+                p.stdin.write(b"g")
+                p.stdin.close()
+        else:
+            barrier.wait()
         t0 = time.monotonic()
         deadline = t0 + 120
         while count_lines(f, seen) < want:
@@ -105,7 +160,10 @@ def one_run(name, binary, workdir, clients, per_client):
             time.sleep(0.002)
         elapsed = time.monotonic() - t0
     for p in procs:
-        p.join()
+        if c_client and p.wait() != 0:
+            raise SystemExit("a client failed")
+        if not c_client:
+            p.join()
     d.send_signal(signal.SIGTERM)
     _, _, ru = os.wait4(d.pid, 0)
     d.returncode = 0
@@ -154,6 +212,8 @@ def main():
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--dir", default="/dev/shm")
+    ap.add_argument("--client", choices=("c", "python"), default="c",
+                    help="the clients: C (built here; Python if no compiler) or Python")
     a = ap.parse_args()
     if a.busybox and "SYSLOG_BENCH_DIR" not in os.environ:
         wd = tempfile.mkdtemp(dir="/tmp")
@@ -176,10 +236,13 @@ def main():
     load0 = os.getloadavg()
     wd_ctx = tempfile.TemporaryDirectory(dir=os.environ.get("SYSLOG_BENCH_DIR", a.dir))
     with wd_ctx as wd:
+        c_client = build_c_client(wd) if a.client == "c" else None
+        print("clients: %d in %s, %d messages each" % (a.clients, "C" if c_client else "Python",
+                                                       a.messages))
         for r in range(a.runs):
             # Interleaved, and each run in a rotated order: a burst of load hits all of them.
             for name, binary in daemons[r % len(daemons):] + daemons[:r % len(daemons)]:
-                elapsed, cpu, output = one_run(name, binary, wd, a.clients, a.messages)
+                elapsed, cpu, output = one_run(name, binary, wd, a.clients, a.messages, c_client)
                 problem = check(output, a.clients, a.messages)
                 if problem:
                     print("%s: %s" % (name, problem))
