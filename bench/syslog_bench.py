@@ -14,9 +14,10 @@ are C programs built at start with the system's compiler (--client c, the defaul
 format and send each message as syslog(3) does), or Python ones (--client python, or when no
 compiler works).  They share the machine with the daemon and are much of the cost on a small
 or busy machine (the Python ones most), so the wall-clock ratios understate the daemons'
-difference; the CPU per message
-is the figure that compares the daemons themselves, and it hardly depends on the load.
-Then a check that every client's messages are all there, in order (a correctness failure exits 1).
+difference; the CPU per message is the figure that compares the daemons themselves.  It
+depends less on the load than the rates do, but not at all is too strong: a daemon woken
+for fewer datagrams at a time pays its wake-ups over fewer messages.  Then a check that
+every client's messages are all there, in order (a correctness failure exits 1).
 
     bench/syslog_bench.py [--ours build-rel/tools/s6-socklog] [--stock /usr/bin/s6-socklog]
                           [--busybox /usr/bin/busybox] [--messages 20000] [--clients 10]
