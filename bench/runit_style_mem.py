@@ -74,6 +74,8 @@ class MemBench(Bench):
         for s in SERVICES:
             for rel in ("run", "log/run"):
                 p = os.path.join(svc, s, rel)
+                if not os.path.exists(p):
+                    continue  # crond has no log/: it logs through syslog
                 text = open(p).read()
                 text = text.replace("s6-setuidgid app", "chpst -u app")
                 # runsv gives no readiness fd 3.
@@ -132,6 +134,13 @@ class MemBench(Bench):
                                   + self.output_tail(b))
                 time.sleep(0.1)
             rows = [(comm_of(x), pss_kib(x)) for x in pids]
+            # Where each one's PSS goes: program text and data from files (shared by
+            # every process running the same executable) and anonymous memory (heap,
+            # stack, written data: the process's own).
+            self.detail = getattr(self, "detail", {})
+            self.detail[name] = [(comm_of(x), pss_kib(x), pss_kib(x, "Pss_File:"),
+                                  pss_kib(x, "Pss_Anon:"), pss_kib(x, "Private_Dirty:"))
+                                 for x in pids]
         finally:
             self.delete(cid)
         return rows
@@ -161,8 +170,10 @@ def main():
             rows = b.measure(name, runit, a.settle)
             results[name] = rows
             if a.verbose:
-                for n, k in sorted(rows):
-                    print(f"  {name:6} {n:14} {k:6} KiB", file=sys.stderr)
+                print(f"  {name:6} {'process':14} {'PSS':>6} {'file':>6} {'anon':>6}"
+                      f" {'pvt dirty':>9} (KiB)", file=sys.stderr)
+                for n, k, f, an, pd in sorted(b.detail[name]):
+                    print(f"  {name:6} {n:14} {k:6} {f:6} {an:6} {pd:9}", file=sys.stderr)
         print("runit-style example at start: PSS of every process in the container (KiB)")
         print(f"{'':8}{'procs':>6}{'total':>9}{'supervision':>13}{'services':>10}")
         for name, rows in results.items():

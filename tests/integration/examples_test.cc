@@ -237,6 +237,11 @@ TEST_CASE("runit style: stage 1 once, runit service dirs as app with s6-log, sta
     };
     // Every service up, its program running as app (s6-setuidgid, where runit has chpst).
     CHECK(h::wait_until([&] { return uids() == "1000\n1000\n1000\n"; }));
+    // Each run script ends in its program: no shell lingers (the worker sleeps between
+    // rounds, the queue's jobs run under xargs).
+    CHECK(c.exec({"sh", "-c", "for s in web worker queue; do "
+                              "cat /proc/$(s6-svstat -o pid /etc/service/$s)/comm; done"})
+              .out == "httpd\nsleep\nxargs\n");
     // The one-time stage ran once, before the services.
     auto const out = p->out();
     CHECK(out.find("stage 1: done") == out.rfind("stage 1: done"));

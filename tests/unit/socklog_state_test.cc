@@ -57,6 +57,18 @@ TEST_CASE("s6-socklog: reads are batched within the output buffer's room", "[sys
     CHECK(socklog::read_count(f.s) == 0);
 }
 
+TEST_CASE("s6-socklog: stdout is written first once a whole batch no longer fits", "[syslog]")
+{
+    fixture f(1024, 0);
+    f.s.batch = 32;
+    CHECK(!socklog::flush_first(f.s)); // nothing to write
+    f.s.len = f.s.out.size() - 32 * socklog::line_room(f.s);
+    CHECK(!socklog::flush_first(f.s)); // a whole batch still fits
+    ++f.s.len;
+    CHECK(socklog::flush_first(f.s));
+    CHECK(socklog::read_count(f.s) == 31); // without a write, the next read takes fewer
+}
+
 TEST_CASE("s6-socklog: datagrams become lines, in order, until written", "[syslog]")
 {
     fixture f;

@@ -199,7 +199,21 @@ int bind_socket(options const &o) noexcept
     return fd;
 }
 
+// Writes what stdout takes now; false if it took nothing (it would block).
+bool write_out(socklog::state &s) noexcept
+{
+    ssize_t const w = ::write(1, s.out.data(), s.len);
+    if (w < 0) {
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) return false;
+        sv::die_sys(sv::exitcode::system, "unable to write to stdout");
+    }
+    socklog::on_written(s, static_cast<std::size_t>(w));
+    return w > 0;
+}
+
 // Reads datagrams, a batch per recvmmsg, while the state wants them and the socket has some.
+// When the output buffer fills, it is written in between if stdout takes it, so that every
+// read takes a whole batch.
 void read_socket(socklog::state &s, int fd, bool udp) noexcept
 {
     constexpr unsigned max = 32;
@@ -208,6 +222,7 @@ void read_socket(socklog::state &s, int fd, bool udp) noexcept
     sockaddr_storage peers[max];
     char from[socklog::from_max];
     for (unsigned k; (k = socklog::read_count(s)) != 0;) {
+        if (socklog::flush_first(s) && write_out(s)) continue;
         for (unsigned i = 0; i < k; ++i) {
             v[i] = {s.line.data() + i * (s.linelen + 1), s.linelen + 1};
             m[i].msg_hdr = {};
@@ -227,20 +242,11 @@ void read_socket(socklog::state &s, int fd, bool udp) noexcept
         for (int i = 0; i < r; ++i) {
             if (!m[i].msg_len) continue; // an empty datagram: nothing to print
             char *msg = static_cast<char *>(v[i].iov_base);
-            socklog::on_datagram(s, msg, m[i].msg_len, udp ? format_from(peers[i], from) : "");
+            socklog::on_datagram(s, msg, m[i].msg_len,
+                                 udp ? format_from(peers[i], from) : std::string_view{});
         }
         if (static_cast<unsigned>(r) < k) return; // the socket is empty for now
     }
-}
-
-void write_out(socklog::state &s) noexcept
-{
-    ssize_t const w = ::write(1, s.out.data(), s.len);
-    if (w < 0) {
-        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) return;
-        sv::die_sys(sv::exitcode::system, "unable to write to stdout");
-    }
-    socklog::on_written(s, static_cast<std::size_t>(w));
 }
 
 [[noreturn]] void serve(socklog::state &s, int sock, int sigfd, bool udp) noexcept
@@ -250,7 +256,8 @@ void write_out(socklog::state &s) noexcept
         pollfd p[3] = {{sigfd, POLLIN, 0},
                        {1, static_cast<short>(socklog::want_write(s) ? POLLOUT : 0), 0},
                        {sock, static_cast<short>(socklog::read_count(s) ? POLLIN : 0), 0}};
-        std::int64_t const now = sv::mono_ms();
+        // The clock is read only once there is a lame-duck deadline: not once per wake-up.
+        std::int64_t const now = s.deadline < 0 ? 0 : sv::mono_ms();
         int const r = ::poll(p, 3, socklog::poll_timeout(s, now));
         if (r < 0 && errno != EINTR) sv::die_sys(sv::exitcode::system, "unable to iopause");
         if (r == 0 && s.deadline >= 0 && sv::mono_ms() >= s.deadline) ::_exit(99);
@@ -261,7 +268,7 @@ void write_out(socklog::state &s) noexcept
                 if (sig == SIGTERM) socklog::on_term(s, sv::mono_ms());
             }
         }
-        if (p[1].revents) write_out(s);
+        if (p[1].revents) (void)write_out(s);
         // After SIGTERM, read at once: only an empty socket ends the draining.
         if (p[2].revents || (!s.cont && s.drain)) read_socket(s, sock, udp);
     }

@@ -56,6 +56,15 @@ inline bool want_write(state const &s) noexcept
     return s.len != 0;
 }
 
+// Whether to write stdout before the next read: the output buffer has lines and no longer
+// has room for a whole batch.  Reading on would take the queue a few datagrams at a time
+// (the room is counted for the longest line, a logger line is a tenth of that), one system
+// call each; a write first lets the next read take a whole batch.
+inline bool flush_first(state const &s) noexcept
+{
+    return s.len != 0 && (s.out.size() - s.len) / line_room(s) < s.batch;
+}
+
 // Whether s6-socklog is done: SIGTERM came, the queue is drained and everything written.
 bool finished(state const &s) noexcept;
 
