@@ -839,6 +839,22 @@ void overlay_over(container &c, std::string const &overlay)
     h::mkdirs(c.path("var")); // s6-overlay's preinit links /var/run
 }
 
+// The same image twice, made by make: booted with cmd and env on our /init (ours), and with
+// real s6-overlay 3.1.5.0 unpacked over it (theirs); skips without the oracles.  The two
+// results, ours first.
+std::pair<h::result, h::result> boot_twins(rt how, container &ours, container &theirs,
+                                           std::function<void(container &)> const &make,
+                                           std::vector<std::string> const &cmd,
+                                           std::vector<std::string> const &env = {})
+{
+    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
+    make(ours);
+    make(theirs);
+    overlay_over(theirs, overlay);
+    auto r1 = ours.run(how, cmd, env, 30000);
+    return {r1, theirs.run(how, cmd, env, 30000)};
+}
+
 } // namespace
 
 TEST_CASE("init: a v3 image starts by dependencies and stops in reverse", "[init][v3]")
@@ -1069,14 +1085,9 @@ TEST_CASE("init: a v3 image boots in the same order under real s6-overlay 3.1.5.
           "[init][v3][overlay]")
 {
     rt how = need_runtime();
-    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
-    // The same image twice: once on our /init, once with s6-overlay unpacked over it.
     container ours, theirs;
-    for (container *c : {&ours, &theirs}) v3_image(*c);
-    overlay_over(theirs, overlay);
-    std::vector<std::string> const cmd = {"sh", "-c", "echo cmd >> /tmp/order; exit 7"};
-    auto r1 = ours.run(how, cmd, {}, 30000);
-    auto r2 = theirs.run(how, cmd, {}, 30000);
+    auto const [r1, r2] = boot_twins(how, ours, theirs, v3_image,
+                                     {"sh", "-c", "echo cmd >> /tmp/order; exit 7"});
     INFO("ours: " << r1.err);
     INFO("s6-overlay: " << r2.err);
     CHECK(r1.code == 7);
@@ -1175,14 +1186,10 @@ TEST_CASE("init: a failing S6_STAGE2_HOOK is a warning, and the boot goes on", "
 TEST_CASE("init: S6_STAGE2_HOOK as real s6-overlay 3.1.5.0 runs it", "[init][v3][overlay]")
 {
     rt how = need_runtime();
-    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
     container ours, theirs;
-    for (container *c : {&ours, &theirs}) hook_image(*c);
-    overlay_over(theirs, overlay);
-    std::vector<std::string> const cmd = {"sh", "-c", "echo cmd >> /tmp/order; exit 5"};
-    std::vector<std::string> const env = {"S6_STAGE2_HOOK=/bin/hook one two 4"};
-    auto r1 = ours.run(how, cmd, env, 30000);
-    auto r2 = theirs.run(how, cmd, env, 30000);
+    auto const [r1, r2] =
+        boot_twins(how, ours, theirs, hook_image, {"sh", "-c", "echo cmd >> /tmp/order; exit 5"},
+                   {"S6_STAGE2_HOOK=/bin/hook one two 4"});
     INFO("ours: " << r1.err);
     INFO("s6-overlay: " << r2.err);
     CHECK(r1.code == 5);
@@ -1285,13 +1292,9 @@ TEST_CASE("init: v3's catch-all logger: /run/uncaught-logs, S6_CATCHALL_USER, th
 TEST_CASE("init: v3's catch-all logger as real s6-overlay 3.1.5.0 runs it", "[init][v3][overlay]")
 {
     rt how = need_runtime();
-    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
     container ours, theirs;
-    for (container *c : {&ours, &theirs}) catchall_image(*c);
-    overlay_over(theirs, overlay);
-    std::vector<std::string> const env = {"S6_LOGGING=1", "S6_CATCHALL_USER=nobody"};
-    auto r1 = ours.run(how, {"/bin/whoruns"}, env, 30000);
-    auto r2 = theirs.run(how, {"/bin/whoruns"}, env, 30000);
+    auto const [r1, r2] = boot_twins(how, ours, theirs, catchall_image, {"/bin/whoruns"},
+                                     {"S6_LOGGING=1", "S6_CATCHALL_USER=nobody"});
     INFO("ours: " << r1.err);
     INFO("s6-overlay: " << r2.err);
     CHECK(r1.code == 0);
@@ -1313,7 +1316,8 @@ TEST_CASE("init: #!/command/ scripts run in an image without /command", "[init][
     REQUIRE(!h::exists(c.path("command")));
     // The image's execline, where a distribution puts it.
     c.add_host_program("/usr/lib/execline/bin/execlineb", "usr/bin/execlineb");
-    c.file("etc/cont-init.d/01", "#!/command/with-contenv sh\necho \"cont-init $FOO\" >> /tmp/order\n");
+    c.file("etc/cont-init.d/01",
+           "#!/command/with-contenv sh\necho \"cont-init $FOO\" >> /tmp/order\n");
     c.file("etc/s6-overlay/scripts/one",
            "#!/command/with-contenv sh\necho \"oneshot $FOO\" >> /tmp/order\n");
     c.file("etc/s6-overlay/scripts/el",
@@ -1351,21 +1355,24 @@ TEST_CASE("init: S6_CMD_ARG0 is split into sh's fields; v3's /run/s6 paths", "[i
     CHECK(r.out == "a b|c|/\nhalt-ok\n");
 }
 
-TEST_CASE("init: S6_CMD_ARG0 as real s6-overlay 3.1.5.0 splits it", "[init][v3][overlay]")
+TEST_CASE("init: S6_CMD_ARG0 and PATH as real s6-overlay 3.1.5.0 makes them",
+          "[init][v3][overlay]")
 {
     rt how = need_runtime();
-    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
     container ours, theirs;
-    rc_def(ours, "user", "bundle", {{"contents.d/.empty", ""}});
-    overlay_over(theirs, overlay);
-    std::vector<std::string> const cmd = {"printf '%s|' \"$0\" \"$@\"", "a b", "c"};
-    std::vector<std::string> const env = {"S6_CMD_ARG0= sh\t-c\n"};
-    auto r1 = ours.run(how, cmd, env, 30000);
-    auto r2 = theirs.run(how, cmd, env, 30000);
+    // An empty /command in ours, as s6-overlay has one: PATH gets it in front in both.
+    auto const [r1, r2] = boot_twins(
+        how, ours, theirs,
+        [](container &c) {
+            rc_def(c, "user", "bundle", {{"contents.d/.empty", ""}});
+            h::mkdirs(c.path("command"));
+        },
+        {"printf '%s|' \"$0\" \"$@\" \"$PATH\"", "a b", "c"}, {"S6_CMD_ARG0= sh\t-c\n"});
     INFO("ours: " << r1.err);
     INFO("s6-overlay: " << r2.err);
     CHECK(r1.code == 0);
     CHECK(r2.code == 0);
-    CHECK(r1.out == "a b|c|");
+    CHECK(r1.out ==
+          "a b|c|/command:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|");
     CHECK(r2.out == r1.out);
 }
