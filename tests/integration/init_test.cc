@@ -1329,15 +1329,24 @@ TEST_CASE("init: #!/command/ scripts run in an image without /command", "[init][
                     "exec sleep 1000\n"}});
     rc_def(c, "user", "bundle", {{"contents.d/one", ""}, {"contents.d/el", ""},
                                  {"contents.d/svc", ""}});
+    // services.d and cont-finish.d too, found fit to run (S6_BEHAVIOUR_IF_STAGE2_FAILS=2 would
+    // stop the boot over a services.d entry it thought broken).
+    c.file("etc/services.d/legacy/run",
+           "#!/command/with-contenv sh\necho \"legacy $FOO\" >> /tmp/order\nexec sleep 1000\n");
+    c.file("etc/cont-finish.d/01",
+           "#!/command/with-contenv sh\necho \"finish $FOO\" >> /tmp/order\n");
     c.file("bin/cmd", "#!/package/admin/s6-overlay/command/with-contenv sh\n"
-                      "for i in $(seq 100); do grep -q longrun /tmp/order && break; sleep 0.05; "
-                      "done\necho \"cmd $FOO $1\" >> /tmp/order\n");
-    auto r = c.run(how, {"cmd", "arg"}, {"FOO=bar"});
+                      "for i in $(seq 100); do grep -q longrun /tmp/order && grep -q legacy "
+                      "/tmp/order && break; sleep 0.05; done\n"
+                      "echo \"cmd $FOO $1\" >> /tmp/order\n");
+    auto r = c.run(how, {"cmd", "arg"}, {"FOO=bar", "S6_BEHAVIOUR_IF_STAGE2_FAILS=2"});
     INFO(r.err);
     CHECK(r.code == 0);
+    CHECK(!contains(r.err, "will not run"));
     auto const o = order_of(c);
     INFO("order: " << joined(o));
-    for (char const *w : {"cont-init bar", "oneshot bar", "execline", "longrun bar", "cmd bar arg"})
+    for (char const *w : {"cont-init bar", "oneshot bar", "execline", "longrun bar", "legacy bar",
+                          "cmd bar arg", "finish bar"})
         CHECK(pos(o, w) >= 0);
     // A /command of its own (s6-overlay's, or our tarball's) is used as it is.
     CHECK(!h::exists(c.path("command")));
