@@ -42,6 +42,19 @@ services are N (default 10) directories of /etc/services.d.  Containers are star
      a static binary with all its touched text, while dynamic ones share libc's with the
      rest of the machine: Pss_Anon (heap, stack, data) is the fairer per-process figure.
 
+  4. An s6-overlay v3 image (--overlay, on by default when the oracle cache has real
+     s6-overlay 3.1.5.0, built by ../shared/oracles/build-s6-overlay-v3.sh): 5 oneshots and
+     10 longruns in /etc/s6-overlay/s6-rc.d, in a dependency graph (o1 <- o2, o3; o2 <-
+     l01..l05; o3 and l01 <- l06..l10; l01, l06 <- o4 <- o5; all in the user bundle), the
+     longruns the stop test's trap services (ready through notification-fd).  The same
+     image boots on our /init and on s6-overlay's (unpacked over a busybox root without
+     our programs), the two taking turns at going first: runc run -> the CMD runs; a
+     stop without CMD once every longrun is ready, SIGTERM to PID 1 -> runc run exited,
+     minus the services' own exit; PSS of every process in the container's PID namespace
+     (and without the image's services, the run scripts and their sleep: what remains is
+     the init and supervision tree), read once every longrun is ready.
+     --v3-only runs this part alone.
+
 Every round runs every variant, baselines and /init taking turns at going first; tables
 show the median and the max over --rounds.  Waits are bounded (a stuck container is an
 error with the tail of its output); every container is `runc delete -f`ed and every temp
@@ -50,8 +63,9 @@ so a Ctrl-C is not forwarded to the containers).
 
 Usage: bench/init_bench.py [--ours BUILD/tools] [--stock /usr/bin] [--services N]
                            [--rounds R] [--service-stop-ms MS] [--verbose]
+                           [--overlay DIR | --no-overlay] [--v3-only]
 """
-import argparse, copy, json, os, select, shutil, signal, statistics, subprocess, sys
+import argparse, copy, glob, json, os, select, shutil, signal, statistics, subprocess, sys
 import tempfile, time
 from procinfo import comm_of, ppid_of, procs_under, pss_kib
 
@@ -128,16 +142,17 @@ class Bench:
         if self.verbose:
             print(" ", *a, file=sys.stderr)
 
-    def new_root(self, name, dirs):
+    def new_root(self, name, dirs, ours=True):
         """BUNDLE/rootfs with the top directories dirs (tmp sticky) and /bin holding the
-        template's programs (links into it); returns (bundle, root, bin)."""
+        template's programs (links into it; busybox only without ours); returns (bundle,
+        root, bin)."""
         b = os.path.join(self.tmp, name)
         root = os.path.join(b, "rootfs")
         for d in dirs:
             os.makedirs(os.path.join(root, d))
         os.chmod(os.path.join(root, "tmp"), 0o1777)
         binp = os.path.join(root, "bin")
-        for e in os.listdir(self.template):
+        for e in os.listdir(self.template) if ours else ["busybox"]:
             src = os.path.join(self.template, e)
             if os.path.islink(src):
                 os.symlink(os.readlink(src), os.path.join(binp, e))
@@ -249,6 +264,53 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+    def v3_bundle(self, name, overlay, svc_script):
+        """A v3 image (section 4 of the docstring): on our /init, or with s6-overlay's tree
+        overlay unpacked over a busybox root."""
+        b, root, binp = self.new_root(name, ("bin", "etc", "proc", "dev", "sys", "tmp", "run",
+                                             "var", "bench"), ours=overlay is None)
+        for a in self.applets:
+            if not os.path.lexists(os.path.join(binp, a)):
+                os.symlink("busybox", os.path.join(binp, a))
+        if overlay is None:
+            for l in ("halt", "poweroff", "reboot", "shutdown"):
+                if not os.path.lexists(os.path.join(binp, l)):
+                    os.symlink("init", os.path.join(binp, l))
+            os.symlink("/bin/init", os.path.join(root, "init"))
+        else:
+            subprocess.run(["cp", "-a", "--remove-destination", overlay + "/.", root],
+                           check=True)
+            write(os.path.join(root, "etc/nsswitch.conf"), "passwd: files\ngroup: files\n")
+        write(os.path.join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n")
+        write(os.path.join(root, "etc/group"), "root:x:0:\n")
+        os.mkfifo(os.path.join(root, "bench/cmd.fifo"), 0o666)
+        os.mkfifo(os.path.join(root, "bench/stop.fifo"), 0o666)
+        src = os.path.join(root, "etc/s6-overlay/s6-rc.d")
+        for name_, (kind, deps) in V3_GRAPH.items():
+            d = os.path.join(src, name_)
+            os.makedirs(os.path.join(d, "dependencies.d"))
+            write(os.path.join(d, "type"), kind + "\n")
+            for dep in deps:
+                write(os.path.join(d, "dependencies.d", dep), "")
+            if kind == "oneshot":
+                write(os.path.join(d, "up"), "true\n")
+            else:
+                write(os.path.join(d, "run"), svc_script(name_), 0o755)
+                write(os.path.join(d, "notification-fd"), "3\n")
+            os.makedirs(os.path.join(src, "user/contents.d"), exist_ok=True)
+            write(os.path.join(src, "user/contents.d", name_), "")
+        write(os.path.join(src, "user/type"), "bundle\n")
+        return b
+
+
+# The v3 image's services: name -> (type, dependencies).
+V3_GRAPH = {"o1": ("oneshot", ["base"]), "o2": ("oneshot", ["o1"]), "o3": ("oneshot", ["o1"])}
+V3_GRAPH.update({f"l{i:02d}": ("longrun", ["o2"]) for i in range(1, 6)})
+V3_GRAPH.update({f"l{i:02d}": ("longrun", ["o3", "l01"]) for i in range(6, 11)})
+V3_GRAPH.update({"o4": ("oneshot", ["l01", "l06"]), "o5": ("oneshot", ["o4"])})
+V3_LONGRUNS = [n for n, (k, _) in V3_GRAPH.items() if k == "longrun"]
+
+
 class Fifo:
     """The read end of a FIFO of a bundle's bench/, opened before the container starts.
     A write end is kept open as well, so that poll() never reports a hang-up once the
@@ -317,10 +379,40 @@ def boot_once(b, bundle, args, env=()):
             b.delete(cid)
 
 
-def wait_services(b, bundle, names, need_ready, deadline):
+def in_root(root, path):
+    """path inside the root file system root, as the container sees it: absolute symbolic
+    links (s6-overlay's /run/service/NAME -> /run/s6-rc/servicedirs/NAME) resolved there."""
+    parts, cur = path.strip("/").split("/"), root
+    for i, part in enumerate(parts):
+        cur = os.path.join(cur, part)
+        for _ in range(10):
+            try:
+                t = os.readlink(cur)
+            except OSError:
+                break
+            cur = os.path.join(root, t.lstrip("/")) if t.startswith("/") else \
+                os.path.join(os.path.dirname(cur), t)
+    return cur
+
+
+def proc_root(b, cid, deadline):
+    """The container's root as its PID 1 sees it (/proc/PID/root: its own mounts too, such
+    as the tmpfs s6-overlay's stage 1 may put on /run)."""
+    while True:
+        try:
+            return f"/proc/{b.host_pid(cid)}/root"
+        except (Failure, ValueError, KeyError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def wait_services(b, bundle, names, need_ready, deadline, root=None):
     for s in names:
-        st = os.path.join(bundle, "rootfs/run/service", s, "supervise/status")
         while True:
+            # Resolved each time: s6-overlay's link appears once s6-rc has started it.
+            st = in_root(root or os.path.join(bundle, "rootfs"),
+                         f"/run/service/{s}/supervise/status")
             r = read_status(st)
             if r and r[0] and (r[1] or not need_ready):
                 break
@@ -330,14 +422,16 @@ def wait_services(b, bundle, names, need_ready, deadline):
             time.sleep(0.002)
 
 
-def stop_once(b, bundle, names, use_runc_kill):
+def stop_once(b, bundle, names, use_runc_kill, env=(), via_proc=False):
     """An idle /init container with the trap services: returns (total, services' own exit,
     kill -> last "term" line, last "exit" line -> runc run exited), all in ms."""
     fifo = Fifo(bundle, "stop.fifo")
     cid = None
     try:
-        cid, p, _ = b.start(bundle, ["/init"])
-        wait_services(b, bundle, names, True, time.monotonic() + BOOT_TIMEOUT)
+        cid, p, _ = b.start(bundle, ["/init"], env)
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        root = proc_root(b, cid, deadline) if via_proc else None
+        wait_services(b, bundle, names, True, deadline, root)
         pid = b.host_pid(cid)
         fifo.words()  # nothing is expected yet; start from an empty pipe
         pfd = os.pidfd_open(p.pid)
@@ -463,6 +557,100 @@ def pss_ours(b, bundle, names):
             b.delete(cid)
 
 
+def is_service(pid, names):
+    """pid is one of the image's services (the run script or its sleep): its working
+    directory is the service directory of one of names, and it is not the supervisor."""
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
+    return os.path.basename(cwd) in names and comm_of(pid) != "s6-supervise"
+
+
+def pss_ns(b, bundle, names):
+    """PSS (KiB) of every process of an idle v3 container once the longruns names are
+    ready: (everything, everything but the services' processes, process count)."""
+    cid = None
+    try:
+        cid, p, _ = b.start(bundle, ["/init"])
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        wait_services(b, bundle, names, True, deadline, proc_root(b, cid, deadline))
+        time.sleep(0.5)  # let the last ones settle (measurement, not a test wait)
+        pid = b.host_pid(cid)
+        members = ns_members(pid)
+        total = sum(pss_kib(q) for q in members)
+        tree = sum(pss_kib(q) for q in members if not is_service(q, names))
+        os.kill(pid, signal.SIGTERM)
+        b.wait_exit(cid, p, bundle, STOP_TIMEOUT)
+        return total, tree, len(members)
+    finally:
+        if cid in b.live:
+            b.delete(cid)
+
+
+def v3_bench(b, overlay, rounds, trap_script):
+    """Section 4: the v3 image on our /init and on real s6-overlay, interleaved."""
+    load = os.getloadavg()
+    imgs = {"ours": b.v3_bundle("v3-ours", None, trap_script),
+            "s6-overlay": b.v3_bundle("v3-overlay", overlay, trap_script)}
+    bare = b.bundle("v3-bare", {})
+    base = []  # busybox sh as PID 1 exiting at once on TERM: runc's own share of a stop
+    cmd = ["/init", "/bin/sh", "-c", "echo > /bench/cmd.fifo"]
+    boot = {k: [] for k in imgs}
+    stop = {k: [] for k in imgs}
+    own = {k: [] for k in imgs}
+    pss = {k: [] for k in imgs}
+    for r in range(rounds):
+        print(f"v3 round {r + 1}/{rounds}", file=sys.stderr)
+        order = list(imgs) if r % 2 == 0 else list(imgs)[::-1]
+
+        def drained(f, k):
+            # The services' TERM traps write to stop.fifo: a reader, so that they never
+            # block, outside the stop test (which reads it itself).
+            sink = Fifo(imgs[k], "stop.fifo")
+            try:
+                return f()
+            finally:
+                sink.close()
+        for k in order:
+            boot[k].append(drained(lambda: boot_once(b, imgs[k], cmd), k))
+        for k in order:
+            total, o, _, _ = stop_once(b, imgs[k], V3_LONGRUNS, False, via_proc=True)
+            stop[k].append(total - o)
+            own[k].append(o)
+        base.append(stop_baseline_once(b, bare, False))
+        for k in order:
+            pss[k].append(drained(lambda: pss_ns(b, imgs[k], V3_LONGRUNS), k))
+        b.log("v3 " + " ".join(f"{k}: boot {boot[k][-1]:.1f} stop-beyond {stop[k][-1]:.1f} "
+                               f"pss {pss[k][-1][0]}" for k in imgs))
+    load_after = os.getloadavg()
+    print(f"\n4. s6-overlay v3 image: {len(V3_GRAPH) - len(V3_LONGRUNS)} oneshots, "
+          f"{len(V3_LONGRUNS)} longruns; {overlay}")
+    print(f"  load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after "
+          f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+    print(f"  {'':52} {'ours':>10} {'s6-overlay':>10} {'ratio':>7} {'target':>8}")
+
+    def line(name, f, target, unit):
+        o, t = med(f("ours")), med(f("s6-overlay"))
+        ratio = o / t if t else float("nan")
+        print(f"  {name:52} {o:10.1f} {t:10.1f} {ratio:6.2f}x {target:>8}  ({unit}, median)")
+    line("boot: runc run -> CMD runs", lambda k: boot[k], "<= 0.5x", "ms")
+    line("stop: SIGTERM -> runc run exited, beyond services' exit", lambda k: stop[k],
+         "<= 50ms", "ms")
+    line("  services' own exit (longest term -> exit)", lambda k: own[k], "", "ms")
+    line("  the same minus runc's own share (sh as PID 1)",
+         lambda k: [x - med(base) for x in stop[k]], "", "ms")
+    print(f"  runc's own share of a stop: busybox sh as PID 1, SIGTERM -> runc run exited: "
+          f"median {med(base):.1f} ms")
+    line("PSS, every process of the container", lambda k: [x[0] for x in pss[k]], "<= 0.6x",
+         "KiB")
+    line("PSS, the tree without the image's 10 services", lambda k: [x[1] for x in pss[k]],
+         "", "KiB")
+    line("processes", lambda k: [x[2] for x in pss[k]], "", "count")
+    print("  max over rounds: " + "; ".join(
+        f"{k} boot {max(boot[k]):.1f} stop-beyond {max(stop[k]):.1f}" for k in imgs))
+
+
 def kill_host_tree(p, root):
     """Kills a host s6-svscan's session and everything with its cwd under root."""
     if p.poll() is None:
@@ -534,7 +722,21 @@ def main():
     ap.add_argument("--service-stop-ms", type=int, default=0,
                     help="how long each service takes to exit after TERM (stop test)")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--overlay", default=None,
+                    help="real s6-overlay 3.1.5.0's tree (default: the oracle cache's)")
+    ap.add_argument("--no-overlay", action="store_true")
+    ap.add_argument("--v3-only", action="store_true", help="section 4 alone")
     a = ap.parse_args()
+    overlay = None
+    if not a.no_overlay:
+        cached = sorted(glob.glob("/var/cache/s6pp-oracles/s6-overlay-3.1.5.0-*/out/overlay"))
+        overlay = a.overlay or (cached[-1] if cached else None)
+        if not overlay or not os.access(os.path.join(overlay, "init"), os.X_OK):
+            print("note: no s6-overlay 3.1.5.0 tree (build it with tests [overlay] or "
+                  "../shared/oracles/build-s6-overlay-v3.sh); no v3 section", file=sys.stderr)
+            overlay = None
+    if a.v3_only and not overlay:
+        sys.exit("init_bench: --v3-only needs s6-overlay's tree (--overlay)")
     ours = os.path.abspath(a.ours)
     if os.geteuid() != 0:
         sys.exit("init_bench: must run as root (runc)")
@@ -583,6 +785,10 @@ def main():
         print(f"ours: {ours}\nrunc: {b.runc}\nservices: {n}, rounds: {a.rounds} "
               f"(median and max over rounds), service stop time: {a.service_stop_ms} ms\n",
               flush=True)
+        v3_trap = (lambda s: trap[names[0]][0].replace(names[0], s))
+        if a.v3_only:
+            v3_bench(b, overlay, a.rounds, v3_trap)
+            return
         for r in range(a.rounds):
             print(f"round {r + 1}/{a.rounds}", file=sys.stderr)
             base_first = r % 2 == 0
@@ -666,6 +872,8 @@ def main():
         if ref:
             print("  stock has no init: its tree is s6-svscan + s6-supervise, which the tree"
                   " rows\n  compare with ours, init included.")
+        if overlay:
+            v3_bench(b, overlay, a.rounds, v3_trap)
     except KeyboardInterrupt:
         print("init_bench: interrupted; cleaning up", file=sys.stderr)
         sys.exit(130)

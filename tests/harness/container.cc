@@ -133,9 +133,23 @@ void container::copy_in(std::string const &dir, std::string const &rel)
 
 void container::add_shared_libraries(std::vector<std::string> const &programs)
 {
+    std::vector<std::string> paths;
+    for (auto const &t : programs) paths.push_back(ours(t));
+    add_libraries_of(paths);
+}
+
+void container::add_host_program(std::string const &from, std::string const &rel)
+{
+    mkdirs(root_ + "/" + rel.substr(0, rel.rfind('/')));
+    put_binary(from, rel);
+    add_libraries_of({from});
+}
+
+void container::add_libraries_of(std::vector<std::string> const &paths)
+{
     std::vector<std::string> libs;
-    for (auto const &t : programs) {
-        auto r = h::run({"/usr/bin/ldd", h::ours(t)});
+    for (auto const &t : paths) {
+        auto r = h::run({"/usr/bin/ldd", t});
         if (r.code != 0) continue; // "not a dynamic executable"
         // Lines: "libx.so => /path/libx.so (0x...)" or "/lib64/ld-linux... (0x...)".
         for (auto const &line : lines_of(r.out)) {

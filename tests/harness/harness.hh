@@ -411,6 +411,9 @@ public:
     // The shared libraries (and the loader) that ldd lists for these programs of ours, at
     // their own paths: none for the static release build, what a sanitizer build needs.
     void add_shared_libraries(std::vector<std::string> const &programs);
+    // A host program (from, a path) as rel in the rootfs, with the shared libraries ldd lists
+    // for it: an image's execlineb, say.
+    void add_host_program(std::string const &from, std::string const &rel);
 
     // The command line that runs ENTRY ARGS with env (PATH first) in the container; for runc,
     // writes config.json (runc spec, rewritten: no terminal, docker's capabilities, runc_spec).
@@ -430,6 +433,9 @@ public:
     bool booted() const;
 
 private:
+    // The libraries ldd lists for the programs at paths, copied in at their own paths.
+    void add_libraries_of(std::vector<std::string> const &paths);
+
     tempdir dir_;
     std::string root_;
     std::string id_;

@@ -830,6 +830,31 @@ void v3_image(container &c)
             {"pipeline-name", "logpipe\n"}});
 }
 
+// Real s6-overlay (the tree s6_overlay_tree() gives) unpacked over the image c, which then
+// boots on s6-overlay's /init instead of ours.
+void overlay_over(container &c, std::string const &overlay)
+{
+    REQUIRE(h::run({"/bin/cp", "-a", "--remove-destination", overlay + "/.", c.root()}).code == 0);
+    c.file("etc/nsswitch.conf", "passwd: files\ngroup: files\n", 0644);
+    h::mkdirs(c.path("var")); // s6-overlay's preinit links /var/run
+}
+
+// The same image twice, made by make: booted with cmd and env on our /init (ours), and with
+// real s6-overlay 3.1.5.0 unpacked over it (theirs); skips without the oracles.  The two
+// results, ours first.
+std::pair<h::result, h::result> boot_twins(rt how, container &ours, container &theirs,
+                                           std::function<void(container &)> const &make,
+                                           std::vector<std::string> const &cmd,
+                                           std::vector<std::string> const &env = {})
+{
+    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
+    make(ours);
+    make(theirs);
+    overlay_over(theirs, overlay);
+    auto r1 = ours.run(how, cmd, env, 30000);
+    return {r1, theirs.run(how, cmd, env, 30000)};
+}
+
 } // namespace
 
 TEST_CASE("init: a v3 image starts by dependencies and stops in reverse", "[init][v3]")
@@ -1060,16 +1085,9 @@ TEST_CASE("init: a v3 image boots in the same order under real s6-overlay 3.1.5.
           "[init][v3][overlay]")
 {
     rt how = need_runtime();
-    std::string const overlay = h::s6_overlay_tree(); // skips without the oracles
-    // The same image twice: once on our /init, once with s6-overlay unpacked over it.
     container ours, theirs;
-    for (container *c : {&ours, &theirs}) v3_image(*c);
-    REQUIRE(h::run({"/bin/cp", "-a", "--remove-destination", overlay + "/.", theirs.root()}).code == 0);
-    theirs.file("etc/nsswitch.conf", "passwd: files\ngroup: files\n", 0644);
-    h::mkdirs(theirs.path("var")); // s6-overlay's preinit links /var/run
-    std::vector<std::string> const cmd = {"sh", "-c", "echo cmd >> /tmp/order; exit 7"};
-    auto r1 = ours.run(how, cmd, {}, 30000);
-    auto r2 = theirs.run(how, cmd, {}, 30000);
+    auto const [r1, r2] = boot_twins(how, ours, theirs, v3_image,
+                                     {"sh", "-c", "echo cmd >> /tmp/order; exit 7"});
     INFO("ours: " << r1.err);
     INFO("s6-overlay: " << r2.err);
     CHECK(r1.code == 7);
@@ -1090,4 +1108,280 @@ TEST_CASE("init: a v3 image boots in the same order under real s6-overlay 3.1.5.
         CHECK(pos(*o, "web-down") < pos(*o, "prep-down"));
     }
     CHECK(h::read_file(ours.path("tmp/piped")) == h::read_file(theirs.path("tmp/piped")));
+}
+
+// --- the rest of v3's contract: S6_STAGE2_HOOK, S6_CATCHALL_USER, /command, S6_CMD_ARG0 ------
+
+namespace {
+
+// An image whose S6_STAGE2_HOOK (/bin/hook WORD) adds a oneshot to the s6-rc source, which
+// must therefore be read after the hook: the order shows "hook WORD", cont-init, added, cmd.
+void hook_image(container &c)
+{
+    c.file("etc/cont-init.d/01", "#!/bin/sh\necho cont-init >> /tmp/order\n");
+    rc_oneshot(c, "prep", {"base"});
+    rc_def(c, "user", "bundle", {{"contents.d/prep", ""}});
+    c.file("bin/hook", "#!/bin/sh\necho \"hook $1 $2\" >> /tmp/order\n"
+                       "d=/etc/s6-overlay/s6-rc.d\nmkdir -p $d/added/dependencies.d\n"
+                       "echo oneshot > $d/added/type\ntouch $d/added/dependencies.d/prep\n"
+                       "echo 'sh -c \"echo added >> /tmp/order\"' > $d/added/up\n"
+                       "touch $d/user/contents.d/added\nexit \"${3:-0}\"\n");
+}
+
+std::string joined(std::vector<std::string> const &v)
+{
+    std::string all;
+    for (auto const &l : v) all += l + " ";
+    return all;
+}
+
+} // namespace
+
+TEST_CASE("init: S6_STAGE2_HOOK runs first, split into words, before the source is read",
+          "[init][v3]")
+{
+    rt how = need_runtime();
+    container c;
+    hook_image(c);
+    auto r = c.run(how, {"sh", "-c", "echo cmd >> /tmp/order"},
+                   {"S6_STAGE2_HOOK=/bin/hook  one\ttwo"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    auto const o = order_of(c);
+    INFO("order: " << joined(o));
+    CHECK(pos(o, "hook one two") == 0);
+    CHECK(pos(o, "cont-init") > 0);
+    CHECK(pos(o, "prep") > pos(o, "cont-init"));
+    CHECK(pos(o, "added") > pos(o, "prep"));
+    CHECK(pos(o, "cmd") > pos(o, "added"));
+    CHECK(!contains(r.err, "hook /bin/hook"));
+}
+
+TEST_CASE("init: a failing S6_STAGE2_HOOK is a warning, and the boot goes on", "[init][v3]")
+{
+    rt how = need_runtime();
+    for (unsigned behav : {0u, 2u}) {
+        INFO("S6_BEHAVIOUR_IF_STAGE2_FAILS=" << behav);
+        container c;
+        hook_image(c);
+        std::vector<std::string> env = {"S6_STAGE2_HOOK=/bin/hook a b 3",
+                                        "S6_BEHAVIOUR_IF_STAGE2_FAILS=" + std::to_string(behav)};
+        auto r = c.run(how, {"sh", "-c", "echo cmd >> /tmp/order"}, env);
+        INFO(r.err);
+        CHECK(r.code == 0);
+        CHECK(contains(r.err, "/run/s6/basedir/scripts/rc.init: warning: hook /bin/hook a b 3 "
+                              "exited 3\n"));
+        CHECK(pos(order_of(c), "cmd") > pos(order_of(c), "added"));
+    }
+    container n; // not found: sh's 127; S6_VERBOSITY=0 says nothing
+    auto r = n.run(how, {"true"}, {"S6_STAGE2_HOOK=no-such-hook x"});
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, "hook no-such-hook x exited 127"));
+    container q;
+    r = q.run(how, {"true"}, {"S6_STAGE2_HOOK=no-such-hook", "S6_VERBOSITY=0"});
+    CHECK(r.code == 0);
+    CHECK(!contains(r.err, "exited 127"));
+}
+
+TEST_CASE("init: S6_STAGE2_HOOK as real s6-overlay 3.1.5.0 runs it", "[init][v3][overlay]")
+{
+    rt how = need_runtime();
+    container ours, theirs;
+    auto const [r1, r2] =
+        boot_twins(how, ours, theirs, hook_image, {"sh", "-c", "echo cmd >> /tmp/order; exit 5"},
+                   {"S6_STAGE2_HOOK=/bin/hook one two 4"});
+    INFO("ours: " << r1.err);
+    INFO("s6-overlay: " << r2.err);
+    CHECK(r1.code == 5);
+    CHECK(r2.code == r1.code);
+    std::string const warning = "/run/s6/basedir/scripts/rc.init: warning: hook /bin/hook one "
+                                "two 4 exited 4\n";
+    CHECK(contains(r1.err, warning));
+    CHECK(contains(r2.err, warning));
+    auto const a = order_of(ours), b = order_of(theirs);
+    INFO("ours: " << joined(a) << "; s6-overlay: " << joined(b));
+    for (auto const *o : {&a, &b}) {
+        CHECK(pos(*o, "hook one two") == 0);
+        CHECK(pos(*o, "cont-init") < pos(*o, "added"));
+        CHECK(pos(*o, "prep") < pos(*o, "added"));
+        CHECK(pos(*o, "added") < pos(*o, "cmd"));
+    }
+}
+
+namespace {
+
+// An image with a v3 source whose longrun "chatty" writes a line to its stdout, which has no
+// logger: it goes to the catch-all logger.  /bin/whoruns prints the uid the s6-log of the
+// catch-all logger runs as, and the owner and mode of /run/uncaught-logs.
+void catchall_image(container &c)
+{
+    c.tool("s6-setuidgid"); // in the release tarball; not in the tests' minimal image
+    rc_def(c, "chatty", "longrun",
+           {{"run", "#!/bin/sh\necho chatty-up\nexec sleep 1000\n"}});
+    rc_def(c, "user", "bundle", {{"contents.d/chatty", ""}});
+    c.file("bin/whoruns",
+           "#!/bin/sh\nfor i in $(seq 100); do grep -q chatty-up /run/uncaught-logs/current "
+           "2>/dev/null && echo chatty-up logged && break; sleep 0.05; done\n"
+           "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | "
+           "grep -q '[s]6-log .*/run/uncaught-logs' && "
+           "echo \"logger uid $(awk '/^Uid:/ {print $2}' $p/status)\"; done\n"
+           "echo \"dir $(stat -c '%u:%g %a' /run/uncaught-logs)\"\necho cmd-line\n");
+}
+
+} // namespace
+
+TEST_CASE("init: v3's catch-all logger: /run/uncaught-logs, S6_CATCHALL_USER, the stderr echo",
+          "[init][v3]")
+{
+    rt how = need_runtime();
+    SECTION("S6_LOGGING=1 as nobody: logged, and echoed on the container's stderr")
+    {
+        container c;
+        catchall_image(c);
+        auto r = c.run(how, {"/bin/whoruns"}, {"S6_LOGGING=1", "S6_CATCHALL_USER=nobody"});
+        INFO(r.err);
+        CHECK(r.code == 0);
+        auto const log = h::read_file(c.path("run/uncaught-logs/current"));
+        INFO(log);
+        CHECK(contains(log, "logger uid 65534\n"));
+        CHECK(contains(log, "dir 65534:65534 2750\n"));
+        CHECK(contains(log, "chatty-up\n"));
+        CHECK(contains(log, "chatty-up logged\n"));
+        CHECK(contains(log, "cmd-line\n")); // v3 logs the CMD's output too
+        CHECK(contains(r.err, "chatty-up\n"));
+        CHECK(contains(r.err, "cmd-line\n"));
+        CHECK(r.out == ""); // the echo is on stderr
+        CHECK(!h::exists(c.path("var/log/s6-uncaught-logs")));
+    }
+    SECTION("S6_LOGGING=2, as root: nothing echoed")
+    {
+        container c;
+        catchall_image(c);
+        auto r = c.run(how, {"/bin/whoruns"}, {"S6_LOGGING=2"});
+        INFO(r.err);
+        CHECK(r.code == 0);
+        auto const log = h::read_file(c.path("run/uncaught-logs/current"));
+        INFO(log);
+        CHECK(contains(log, "logger uid 0\n"));
+        CHECK(contains(log, "dir 0:0 2750\n"));
+        CHECK(contains(log, "chatty-up\n"));
+        CHECK(!contains(r.err, "chatty-up"));
+        CHECK(r.out == "");
+    }
+    SECTION("S6_LOGGING_SCRIPT's t: TAI64N stamps")
+    {
+        container c;
+        catchall_image(c);
+        auto r = c.run(how, {"/bin/whoruns"}, {"S6_LOGGING=2", "S6_LOGGING_SCRIPT=n3 t"});
+        CHECK(r.code == 0);
+        auto const log = h::read_file(c.path("run/uncaught-logs/current"));
+        INFO(log);
+        CHECK(log.rfind("@4000", 0) == 0);
+    }
+    SECTION("an unknown S6_CATCHALL_USER stops the boot")
+    {
+        container c;
+        catchall_image(c);
+        auto r = c.run(how, {"echo", "cmd-ran"}, {"S6_LOGGING=1", "S6_CATCHALL_USER=ghost"});
+        CHECK(r.code == 100);
+        CHECK(contains(r.err, "init: fatal: unable to find user ghost in passwd database"));
+        CHECK(!contains(r.out + r.err, "cmd-ran"));
+    }
+}
+
+TEST_CASE("init: v3's catch-all logger as real s6-overlay 3.1.5.0 runs it", "[init][v3][overlay]")
+{
+    rt how = need_runtime();
+    container ours, theirs;
+    auto const [r1, r2] = boot_twins(how, ours, theirs, catchall_image, {"/bin/whoruns"},
+                                     {"S6_LOGGING=1", "S6_CATCHALL_USER=nobody"});
+    INFO("ours: " << r1.err);
+    INFO("s6-overlay: " << r2.err);
+    CHECK(r1.code == 0);
+    CHECK(r2.code == r1.code);
+    // What the CMD saw from inside (s6-overlay's /run is not the host's view after the run),
+    // echoed on stderr by both loggers.
+    for (auto const *e : {&r1.err, &r2.err})
+        for (char const *w : {"\nchatty-up\n", "\nchatty-up logged\n", "\nlogger uid 65534\n",
+                              "\ndir 65534:65534 2750\n", "\ncmd-line\n"})
+            CHECK(contains(*e, w));
+    CHECK(r1.out == "");
+    CHECK(r2.out == "");
+}
+
+TEST_CASE("init: #!/command/ scripts run in an image without /command", "[init][v3]")
+{
+    rt how = need_runtime();
+    container c;
+    REQUIRE(!h::exists(c.path("command")));
+    // The image's execline, where a distribution puts it.
+    c.add_host_program("/usr/lib/execline/bin/execlineb", "usr/bin/execlineb");
+    c.file("etc/cont-init.d/01",
+           "#!/command/with-contenv sh\necho \"cont-init $FOO\" >> /tmp/order\n");
+    c.file("etc/s6-overlay/scripts/one",
+           "#!/command/with-contenv sh\necho \"oneshot $FOO\" >> /tmp/order\n");
+    c.file("etc/s6-overlay/scripts/el",
+           "#!/command/execlineb -P\nsh -c \"echo execline >> /tmp/order\"\n");
+    rc_def(c, "one", "oneshot", {{"up", "/etc/s6-overlay/scripts/one\n"}});
+    rc_def(c, "el", "oneshot", {{"up", "/etc/s6-overlay/scripts/el\n"}});
+    rc_def(c, "svc", "longrun",
+           {{"run", "#!/command/with-contenv sh\necho \"longrun $FOO\" >> /tmp/order\n"
+                    "exec sleep 1000\n"}});
+    rc_def(c, "user", "bundle", {{"contents.d/one", ""}, {"contents.d/el", ""},
+                                 {"contents.d/svc", ""}});
+    // services.d and cont-finish.d too, found fit to run (S6_BEHAVIOUR_IF_STAGE2_FAILS=2 would
+    // stop the boot over a services.d entry it thought broken).
+    c.file("etc/services.d/legacy/run",
+           "#!/command/with-contenv sh\necho \"legacy $FOO\" >> /tmp/order\nexec sleep 1000\n");
+    c.file("etc/cont-finish.d/01",
+           "#!/command/with-contenv sh\necho \"finish $FOO\" >> /tmp/order\n");
+    c.file("bin/cmd", "#!/package/admin/s6-overlay/command/with-contenv sh\n"
+                      "for i in $(seq 100); do grep -q longrun /tmp/order && grep -q legacy "
+                      "/tmp/order && break; sleep 0.05; done\n"
+                      "echo \"cmd $FOO $1\" >> /tmp/order\n");
+    auto r = c.run(how, {"cmd", "arg"}, {"FOO=bar", "S6_BEHAVIOUR_IF_STAGE2_FAILS=2"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(!contains(r.err, "will not run"));
+    auto const o = order_of(c);
+    INFO("order: " << joined(o));
+    for (char const *w : {"cont-init bar", "oneshot bar", "execline", "longrun bar", "legacy bar",
+                          "cmd bar arg", "finish bar"})
+        CHECK(pos(o, w) >= 0);
+    // A /command of its own (s6-overlay's, or our tarball's) is used as it is.
+    CHECK(!h::exists(c.path("command")));
+}
+
+TEST_CASE("init: S6_CMD_ARG0 is split into sh's fields; v3's /run/s6 paths", "[init][v3]")
+{
+    rt how = need_runtime();
+    container c;
+    auto r = c.run(how, {"printf '%s|' \"$0\" \"$@\"; cat /run/s6/workdir; "
+                         "test -x /run/s6/basedir/bin/halt && echo halt-ok", "a b", "c"},
+                   {"S6_CMD_ARG0= sh\t-c\n"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "a b|c|/\nhalt-ok\n");
+}
+
+TEST_CASE("init: S6_CMD_ARG0 and PATH as real s6-overlay 3.1.5.0 makes them",
+          "[init][v3][overlay]")
+{
+    rt how = need_runtime();
+    container ours, theirs;
+    // An empty /command in ours, as s6-overlay has one: PATH gets it in front in both.
+    auto const [r1, r2] = boot_twins(
+        how, ours, theirs,
+        [](container &c) {
+            rc_def(c, "user", "bundle", {{"contents.d/.empty", ""}});
+            h::mkdirs(c.path("command"));
+        },
+        {"printf '%s|' \"$0\" \"$@\" \"$PATH\"", "a b", "c"}, {"S6_CMD_ARG0= sh\t-c\n"});
+    INFO("ours: " << r1.err);
+    INFO("s6-overlay: " << r2.err);
+    CHECK(r1.code == 0);
+    CHECK(r2.code == 0);
+    CHECK(r1.out ==
+          "a b|c|/command:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|");
+    CHECK(r2.out == r1.out);
 }

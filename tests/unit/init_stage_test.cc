@@ -808,6 +808,35 @@ TEST_CASE("init stage 2: the CMD", "[init_stage]")
     }
 }
 
+TEST_CASE("init stage 2: S6_STAGE2_HOOK runs first; its failure is a warning only",
+          "[init_stage]")
+{
+    reset();
+    stderr_capture err;
+    script("/etc/cont-init.d/01");
+    set("S6_STAGE2_HOOK", " hook\tone\n two ");
+    set("S6_BEHAVIOUR_IF_STAGE2_FAILS", "2");
+    w.endings["hook"] = {.wstatus = exited(3)};
+    w.endings["app"] = {.wstatus = exited(0)};
+    init::context c;
+    run_stage2(c, {"app"});
+    auto const hook = std::find(w.trace.begin(), w.trace.end(), "spawn hook one two");
+    auto const first = std::find(w.trace.begin(), w.trace.end(), "spawn cont-init.d/01");
+    CHECK(hook != w.trace.end());
+    CHECK(hook < first);
+    CHECK(err.has("/run/s6/basedir/scripts/rc.init: warning: hook  hook\tone\n two  exited "
+                  "3\n"));
+    CHECK(traced("spawn app"));
+    // Blanks only: nothing runs, nothing is said.
+    reset();
+    stderr_capture quiet;
+    set("S6_STAGE2_HOOK", " \t");
+    init::context d;
+    run_stage2(d, {"app"});
+    CHECK(!quiet.has("hook"));
+    CHECK(init::sh_fields(" a\tb\n\nc ") == std::vector<std::string>{"a", "b", "c"});
+}
+
 TEST_CASE("init stage 2: S6_RUNTIME_PROFILE moves the .d directories", "[init_stage]")
 {
     reset();

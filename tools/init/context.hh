@@ -28,6 +28,7 @@ struct spawn_how {
     bool new_pgrp = false;      // its own process group (the CMD)
     bool new_session = false;   // its own session (s6-svscan)
     bool search_path = false;   // look argv[0] up in $PATH
+    int in = -1;                // an fd to become its stdin (-1: ours, or /dev/null)
     int out = -1;               // an fd to become its stdout (-1: ours)
     int err = -1;               // an fd to become its stderr (-1: ours)
 };
@@ -49,6 +50,13 @@ struct config {
     unsigned verbosity = 2; // S6_VERBOSITY: 0 errors, 1 and warnings, 2 and progress lines
     bool link_exec = false; // the run-time dir is noexec: link services' programs, don't copy
     unsigned logging = 0;   // S6_LOGGING
+    // The catch-all logger as s6-overlay v3 runs it (a v3 image, stage 1 decides): s6-log into
+    // RUN/uncaught-logs, as catchall_user (S6_CATCHALL_USER, root containers only; "" for
+    // root), timestamps log_stamps (1 t, 2 T, 3 both: from the words of S6_LOGGING_SCRIPT, as
+    // v3's stage0 reads them).  False: v2's logutil-service into /var/log/s6-uncaught-logs.
+    bool v3_logger = false;
+    std::string catchall_user;
+    unsigned log_stamps = 0;
 
     std::string under_run(std::string_view rel) const { return run_dir + std::string(rel); }
     std::string scan_dir() const { return under_run("/service"); }
@@ -106,10 +114,15 @@ struct keeper {
 
 // The catch-all logger (runtime.cc, S6_LOGGING).
 struct logger {
-    std::string argv_store[4];
-    char const *argv[5] = {};
+    // Its argv: v2's logutil-service -f FIFO DIR, or v3's [s6-setuidgid USER] s6-log -bp --
+    // [1] [t] [T] DIR (logger.cc); search: argv[0] is a name to look up in PATH.
+    std::string argv_store[10];
+    char const *argv[11] = {};
+    std::size_t argc = 0;
+    bool search = false;
     sv::unique_fd fifo;  // read and write: the writers' end, which also keeps the FIFO's buffer
     sv::unique_fd drain; // read-only, non-blocking: where we read while the logger is down
+    sv::unique_fd input; // read-only, blocking: v3's s6-log's stdin (logutil-service opens it)
     // The container's own stdout and stderr, kept (dup'ed) while ours go to the logger: the
     // CMD's under S6_LOGGING 1, the logger's own, and ours again at the end of stage 3.
     sv::unique_fd console_out, console_err;
@@ -172,6 +185,13 @@ unsigned num_setting(context const &c, char const *name, unsigned def) noexcept;
 // The same, for the settings stage 1 needs before the dump exists: they come from our own
 // environment, as s6-overlay v3's preinit and stage0 read them.
 unsigned live_setting(context const &c, char const *name, unsigned def) noexcept;
+// The .d directories' parent for S6_RUNTIME_PROFILE (read as a setting): /etc, or
+// /etc/cont-profile.d/PROFILE.
+std::string profile_etc(context const &c) noexcept;
+// Words split as sh splits an unquoted $VAR with the default IFS: on spaces, tabs and
+// newlines, empty words dropped (no globbing).  S6_CMD_ARG0 and S6_STAGE2_HOOK, as v3's
+// rc.init expands them.
+std::vector<std::string> sh_fields(std::string_view text) noexcept;
 // Writes code to the exit-code file (a warning if it cannot).
 void write_exitcode(context const &c, int code) noexcept;
 // The container's exit code, from the exit-code file: its first line (the CMD's status, or

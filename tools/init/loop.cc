@@ -174,7 +174,10 @@ pid_t spawn(context &c, char const *const *argv, char const *const *envp, spawn_
     o.new_session = how.new_session;
     o.new_pgroup = how.new_pgrp;
     o.search_path = how.search_path;
-    if (how.devnull_stdin && null_input(c) >= 0) {
+    if (how.in >= 0) {
+        o.from[0] = how.in;
+        o.to[0] = 0;
+    } else if (how.devnull_stdin && null_input(c) >= 0) {
         o.from[0] = null_input(c);
         o.to[0] = 0;
     }
@@ -187,6 +190,15 @@ pid_t spawn(context &c, char const *const *argv, char const *const *envp, spawn_
         o.to[2] = 2;
     }
     pid_t pid = sv::spawn(argv[0], argv, o);
+    std::vector<std::string> alt;
+    if (pid <= 0 && errno == ENOENT && overlay_argv(argv, how.search_path, alt)) {
+        // A v3 script whose #!/command/NAME is missing here: run through NAME found elsewhere.
+        std::vector<char const *> v;
+        for (auto const &a : alt) v.push_back(a.c_str());
+        v.push_back(nullptr);
+        o.search_path = false;
+        pid = sv::spawn(v[0], v.data(), o);
+    }
     if (pid <= 0) return -1;
     c.ev.started.push_back({pid, -1});
     return pid;

@@ -221,10 +221,12 @@ progress rc_drive(context &c, std::vector<bool> const &wanted, bool up, unsigned
                std::int64_t deadline) noexcept
 {
     rc_run &r = c.rc;
+    std::int64_t began = sys::now_ms(); // the last transition's start
     for (;;) {
         for (bool again = true; again;) {
             auto const next = up ? rc_startable(r, wanted) : rc_stoppable(r, wanted);
             again = !next.empty();
+            if (again) began = sys::now_ms();
             for (unsigned a : next) begin(c, a, up, behav);
             if (up && c.ev.stop_signal) return progress::working;
         }
@@ -232,7 +234,9 @@ progress rc_drive(context &c, std::vector<bool> const &wanted, bool up, unsigned
         if (p != progress::working) return p;
         std::int64_t const now = sys::now_ms();
         if (deadline >= 0 && now >= deadline) return progress::working;
-        // Scripts wake us when they end; supervisors are looked at every 10 ms.
+        // Scripts wake us when they end; supervisors are looked at every 2 ms for the first
+        // 250 ms of a transition (most services go up or down within that, and each layer of
+        // a chain of longruns waits for the one before), every 10 ms after that.
         std::vector<pid_t> pids;
         bool longrun_moving = false;
         for (unsigned a = 0; a < r.state.size(); a++) {
@@ -242,7 +246,8 @@ progress rc_drive(context &c, std::vector<bool> const &wanted, bool up, unsigned
         }
         std::int64_t until = rc_next_deadline(r);
         if (deadline >= 0 && (until < 0 || deadline < until)) until = deadline;
-        if (longrun_moving && (until < 0 || now + 10 < until)) until = now + 10;
+        int const tick = now - began < 250 ? 2 : 10;
+        if (longrun_moving && (until < 0 || now + tick < until)) until = now + tick;
         if (sys::wait_children(c, pids, until, up) == wake::stop) return progress::working;
         std::int64_t const t = sys::now_ms();
         for (unsigned a = 0; a < r.state.size(); a++)

@@ -191,12 +191,70 @@ void dump_and_clear_env(context const &c) noexcept
     if (!runtime.empty()) setenv("S6_RUNTIME_DIR", runtime.c_str(), 1);
 }
 
+// PATH as s6-overlay v3's /init makes it, for /init and the whole tree: /bin and /usr/bin
+// added if missing, then /command in front, where v3 keeps its programs.  An image without
+// /command gets the directory of our own programs in front instead, so that a script's
+// `s6-svc` is ours and not a stock s6 that the image also carries.
+void v3_path() noexcept
+{
+    if (!getenv("PATH")) setenv("PATH", docker_path, 1);
+    std::string path = getenv("PATH");
+    if (path.empty()) path = "/bin";
+    auto add = [&path](std::string_view dir) {
+        std::string_view rest = path;
+        for (;;) {
+            auto const colon = rest.find(':');
+            if (rest.substr(0, colon) == dir) return;
+            if (colon == rest.npos) break;
+            rest.remove_prefix(colon + 1);
+        }
+        path = std::string(dir) + ":" + path;
+    };
+    add("/bin");
+    add("/usr/bin");
+    if (sys::is_dir("/command")) {
+        add("/command");
+    } else {
+        bool search;
+        std::string const self = sys::our_program("s6-svscan", search);
+        if (!search) add(std::string_view(self).substr(0, self.rfind('/')));
+    }
+    setenv("PATH", path.c_str(), 1);
+}
+
+// What v3's stage0 decides about the catch-all logger from our own environment, before it
+// is cleared: a v3 image (an s6-rc source for the profile) gets v3's logger; its user is
+// S6_CATCHALL_USER when the container runs as root (v3 ignores it under a USER: the logger
+// then runs as that user); its timestamps come from the words t and T of S6_LOGGING_SCRIPT.
+void v3_logger_settings(context &c) noexcept
+{
+    char const *profile = getenv("S6_RUNTIME_PROFILE");
+    std::string const etc =
+        profile && *profile ? std::string("/etc/cont-profile.d/") + profile : "/etc";
+    c.cfg.v3_logger = sys::is_dir(etc + "/s6-overlay/s6-rc.d");
+    char const *user = getenv("S6_CATCHALL_USER");
+    if (user && *user && geteuid() == 0 && std::string_view(user) != "root")
+        c.cfg.catchall_user = user;
+    char const *script = getenv("S6_LOGGING_SCRIPT");
+    for (auto const &w : sh_fields(script ? script : ""))
+        c.cfg.log_stamps |= w == "t" ? 1 : w == "T" ? 2 : 0;
+}
+
+// RUN/s6/workdir: the directory /init started in, which v3's rc.init goes back to for the
+// CMD (images read it too).
+void write_workdir(context const &c) noexcept
+{
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd))
+        sys::write_file(c.cfg.under_run("/s6/workdir"), std::string(cwd) + "\n");
+}
+
 } // namespace
 
 void stage1(context &c) noexcept
 {
     umask(022);
-    if (!getenv("PATH")) setenv("PATH", docker_path, 1);
+    v3_path();
     c.cfg.keep_env = sv::keep_env(getenv("S6_KEEP_ENV"));
     c.cfg.verbosity = live_setting(c, "S6_VERBOSITY", 2);
     // The release this /init comes from (the version in the tarball's name and the man pages).
@@ -219,7 +277,9 @@ void stage1(context &c) noexcept
     v2_links(c);
     sys::write_file(c.cfg.under_run("/s6/init.pid"), std::string(sv::dec(getpid())) + "\n");
     link_hpr(c);
+    write_workdir(c);
     c.cfg.logging = live_setting(c, "S6_LOGGING", 0);
+    v3_logger_settings(c);
     if (!c.cfg.keep_env) dump_and_clear_env(c);
     if (c.cfg.logging) start_logger(c);
     start_svscan(c);

@@ -49,6 +49,27 @@ unsigned live_setting(context const &c, char const *name, unsigned def) noexcept
     return num_value(c, name, getenv(name), def);
 }
 
+std::string profile_etc(context const &c) noexcept
+{
+    std::string profile;
+    if (setting(c, "S6_RUNTIME_PROFILE", profile) && !profile.empty())
+        return "/etc/cont-profile.d/" + profile;
+    return "/etc";
+}
+
+std::vector<std::string> sh_fields(std::string_view text) noexcept
+{
+    std::vector<std::string> words;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        auto j = text.find_first_of(" \t\n", i);
+        if (j == text.npos) j = text.size();
+        if (j > i) words.emplace_back(text.substr(i, j - i));
+        i = j + 1;
+    }
+    return words;
+}
+
 void write_exitcode(context const &c, int code) noexcept
 {
     std::string const path = c.cfg.exitcode_path();

@@ -79,14 +79,52 @@ void idle(context &c) noexcept
         if (w == wake::fd) rc_serve(c); // an s6-rc request
 }
 
+// S6_STAGE2_HOOK, as v3's rc.init runs it first thing, before the service database is
+// compiled (so that the hook may patch /etc/s6-overlay/s6-rc.d): its value read as a
+// setting, split into sh's fields (`$hook`), run with stage 2's environment, waited for.
+// A failure is a warning at verbosity 1 and above, in rc.init's words, and nothing more:
+// 3.1.5.0 goes on whatever the hook did (S6_BEHAVIOUR_IF_STAGE2_FAILS plays no part).  A
+// hook that cannot be run is sh's "not found": code 127 (126 for any other exec error).
+// False if a stop request came while it ran.
+bool run_stage2_hook(context &c) noexcept
+{
+    std::string hook;
+    if (!setting(c, "S6_STAGE2_HOOK", hook)) return true;
+    std::vector<std::string> const words = sh_fields(hook);
+    if (words.empty()) return true;
+    std::vector<char const *> argv;
+    for (auto const &w : words) argv.push_back(w.c_str());
+    argv.push_back(nullptr);
+    int code;
+    pid_t const pid =
+        sys::spawn(c, argv.data(), nullptr, {.devnull_stdin = true, .search_path = true});
+    if (pid < 0) {
+        int const e = errno;
+        code = e == ENOENT ? sv::exitcode::exec_not_found : sv::exitcode::exec_failed;
+        complain("[s6-init] S6_STAGE2_HOOK: unable to run ", words[0], ": it ",
+                 e == ENOENT && !strchr(argv[0], '/') ? std::string("is not found in PATH")
+                                                      : explain_exec_failure(words[0], e));
+    } else {
+        int ws = 0;
+        if (sys::wait_for(c, pid, ws, -1, true) == wake::stop) {
+            sys::signal(pid, SIGTERM); // stage 3's broadcast reaps it
+            return false;
+        }
+        code = status_code(ws);
+    }
+    if (code > 0 && c.cfg.verbosity > 0)
+        complain("/run/s6/basedir/scripts/rc.init: warning: hook ", hook, " exited ",
+                 sv::dec(code));
+    return true;
+}
+
 // S6_BEHAVIOUR_IF_STAGE2_FAILS, and S6_RUNTIME_PROFILE's etc dir.
 unsigned read_behaviour(context &c) noexcept
 {
     unsigned const behav = num_setting(c, "S6_BEHAVIOUR_IF_STAGE2_FAILS", 0);
     if (behav > 2) warning(c, "S6_BEHAVIOUR_IF_STAGE2_FAILS=", sv::dec(behav), " taken as 2");
-    std::string profile;
-    if (setting(c, "S6_RUNTIME_PROFILE", profile) && !profile.empty()) {
-        c.cfg.etc_dir = "/etc/cont-profile.d/" + profile;
+    if (std::string const etc = profile_etc(c); etc != "/etc") {
+        c.cfg.etc_dir = etc;
         if (!sys::exists(c.cfg.etc_dir))
             warning_sys(c, "S6_RUNTIME_PROFILE: no ", c.cfg.etc_dir);
     }
@@ -260,21 +298,13 @@ void failed_stage2(context &c, unsigned behav, int code) noexcept
     }
 }
 
-// The CMD's argv: S6_CMD_ARG0, split on blanks and newlines (v3 splits on spaces, v2 on
-// newlines), then the CMD.
+// The CMD's argv: S6_CMD_ARG0 split as v3's rc.init splits it (`$arg0 "$@"`: sh's fields,
+// on spaces, tabs and newlines; v2 split on newlines only), then the CMD.
 std::vector<std::string> cmd_words(context const &c) noexcept
 {
     std::vector<std::string> words;
     std::string arg0;
-    if (setting(c, "S6_CMD_ARG0", arg0)) {
-        std::size_t i = 0;
-        while (i < arg0.size()) {
-            auto j = arg0.find_first_of(" \t\n", i);
-            if (j == arg0.npos) j = arg0.size();
-            if (j > i) words.push_back(arg0.substr(i, j - i));
-            i = j + 1;
-        }
-    }
+    if (setting(c, "S6_CMD_ARG0", arg0)) words = sh_fields(arg0);
     words.insert(words.end(), c.cmd.begin(), c.cmd.end());
     return words;
 }
@@ -296,9 +326,10 @@ int run_cmd(context &c) noexcept
         for (auto const &e : env) envp.push_back(e.c_str());
         envp.push_back(nullptr);
     }
-    // S6_LOGGING 1: the CMD still writes to the container's output; 2: to the logger too.
+    // S6_LOGGING 1: v2's CMD still writes to the container's output; 2 (and v3's 1, whose
+    // logger echoes every line to the container's stderr): to the logger.
     spawn_how how{.new_pgrp = true, .search_path = true};
-    if (c.cfg.logging == 1) {
+    if (c.cfg.logging == 1 && !c.cfg.v3_logger) {
         how.out = c.log.console_out.get();
         how.err = c.log.console_err.get();
     }
@@ -350,6 +381,7 @@ bool v2_sequence(context &c, unsigned behav) noexcept
 
 void stage2(context &c) noexcept
 {
+    if (!run_stage2_hook(c)) return;
     unsigned const behav = read_behaviour(c);
     sys::v2_etc_links(c);
     check_finish_scripts(c);

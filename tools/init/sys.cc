@@ -66,32 +66,148 @@ bool is_dir(std::string const &path) noexcept
     return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+namespace {
+
+// The #! line of path, after "#!" and up to its newline; false if path has none (or cannot
+// be read).
+bool shebang_line(std::string const &path, std::string &line) noexcept
+{
+    char head[256];
+    ssize_t n = 0;
+    if (sv::unique_fd fd{open(path.c_str(), O_RDONLY | O_CLOEXEC)})
+        n = read(fd.get(), head, sizeof head);
+    if (n < 2 || head[0] != '#' || head[1] != '!') return false;
+    std::string_view l(head + 2, static_cast<std::size_t>(n - 2));
+    line = l.substr(0, l.find('\n'));
+    return true;
+}
+
+// The interpreter and its one argument in a #! line, split as the kernel splits it.
+void split_shebang(std::string_view line, std::string &interp, std::string &arg) noexcept
+{
+    auto const blank = " \t";
+    auto b = line.find_first_not_of(blank);
+    line.remove_prefix(b == line.npos ? line.size() : b);
+    auto e = line.find_first_of(blank);
+    interp = line.substr(0, e);
+    arg.clear();
+    if (e == line.npos) return;
+    std::string_view rest = line.substr(e);
+    b = rest.find_first_not_of(blank);
+    if (b == rest.npos) return;
+    rest.remove_prefix(b);
+    rest = rest.substr(0, rest.find_last_not_of(blank) + 1);
+    arg = rest;
+}
+
+// The program name in an s6-overlay v3 path, /command/NAME or /package/admin/PKG/command/NAME
+// ("" for any other path).
+std::string_view overlay_command(std::string_view p) noexcept
+{
+    std::string_view rest;
+    if (p.substr(0, 9) == "/command/") {
+        rest = p.substr(9);
+    } else if (p.substr(0, 15) == "/package/admin/") {
+        auto const slash = p.find('/', 15);
+        if (slash == p.npos || p.substr(slash, 9) != "/command/") return {};
+        rest = p.substr(slash + 9);
+    }
+    return rest.find('/') == rest.npos ? rest : std::string_view{};
+}
+
+// name looked up in PATH as execvp would, skipping s6-overlay's own directories (/command
+// and /package/...); "" if no entry has it executable.
+std::string find_in_path(std::string_view name) noexcept
+{
+    char const *p = getenv("PATH");
+    std::string_view rest = p ? p : "/usr/bin:/bin";
+    for (;;) {
+        auto const colon = rest.find(':');
+        std::string_view const dir = rest.substr(0, colon);
+        if (overlay_command(std::string(dir) + "/x").empty()) { // not s6-overlay's own
+            std::string f = std::string(dir.empty() ? "." : dir) + "/" + std::string(name);
+            struct stat st;
+            if (access(f.c_str(), X_OK) == 0 && stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+                return f;
+        }
+        if (colon == rest.npos) return {};
+        rest.remove_prefix(colon + 1);
+    }
+}
+
+} // namespace
+
 std::string exec_problem(std::string const &path) noexcept
 {
     struct stat st;
     if (stat(path.c_str(), &st) < 0) return std::string("does not exist: ") + strerror(errno);
     if (!S_ISREG(st.st_mode)) return "is not a regular file";
     if (!(st.st_mode & 0111)) return "is not executable (it needs chmod +x)";
-    char head[256];
-    ssize_t n = 0;
-    if (sv::unique_fd fd{open(path.c_str(), O_RDONLY | O_CLOEXEC)})
-        n = read(fd.get(), head, sizeof head);
-    if (n >= 2 && head[0] == '#' && head[1] == '!') {
-        std::string_view line(head + 2, static_cast<std::size_t>(n - 2));
-        line = line.substr(0, line.find('\n'));
-        if (line.find('\r') != std::string_view::npos)
+    std::string line;
+    if (shebang_line(path, line)) {
+        if (line.find('\r') != std::string::npos)
             return "has a CRLF line ending in its #! line (convert it to Unix line endings)";
-        while (!line.empty() && (line[0] == ' ' || line[0] == '\t')) line.remove_prefix(1);
-        std::string interp(line.substr(0, line.find_first_of(" \t")));
+        std::string interp, arg;
+        split_shebang(line, interp, arg);
         if (interp.empty()) return "has an empty #! line";
-        if (access(interp.c_str(), F_OK) < 0)
+        // s6-overlay v3's /command/NAME, missing here, is run through NAME found elsewhere.
+        if (access(interp.c_str(), F_OK) < 0 && overlay_interpreter(interp).empty())
             return "names an interpreter that does not exist: " + interp;
+        if (access(interp.c_str(), F_OK) < 0) return {};
         if (access(interp.c_str(), X_OK) < 0)
             return "names an interpreter that is not executable: " + interp;
-    } else if (n < 4 || memcmp(head, "\x7f" "ELF", 4) != 0) {
-        return "is neither a binary nor a script with a #! line";
+        return {};
     }
-    return {};
+    char head[4] = {};
+    if (sv::unique_fd fd{open(path.c_str(), O_RDONLY | O_CLOEXEC)})
+        if (read(fd.get(), head, sizeof head) == 4 && memcmp(head, "\x7f" "ELF", 4) == 0)
+            return {};
+    return "is neither a binary nor a script with a #! line";
+}
+
+std::string overlay_interpreter(std::string const &interp) noexcept
+{
+    std::string_view const name = overlay_command(interp);
+    if (name.empty() || access(interp.c_str(), X_OK) == 0) return {};
+    // Ours first, from our own directory: never a stock s6 that the image also has.
+    sv::path_buf p;
+    if (sv::sibling_path(name, sv::install_bindir, p) && access(p.c_str(), X_OK) == 0)
+        return std::string(p.view());
+    return find_in_path(name);
+}
+
+bool overlay_argv(char const *const *argv, bool search, std::vector<std::string> &out) noexcept
+{
+    std::string script = argv[0];
+    if (!strchr(argv[0], '/')) {
+        if (!search) return false;
+        script = find_in_path(argv[0]);
+        if (script.empty()) return false;
+    }
+    std::string line, interp, arg;
+    if (!shebang_line(script, line)) return false;
+    split_shebang(line, interp, arg);
+    std::string const alt = overlay_interpreter(interp);
+    if (alt.empty()) return false;
+    out = {alt};
+    if (!arg.empty()) out.push_back(arg);
+    out.push_back(script);
+    for (auto a = argv + 1; *a; a++) out.emplace_back(*a);
+    return true;
+}
+
+bool fix_overlay_shebang(std::string const &path) noexcept
+{
+    struct stat st;
+    std::string line, interp, arg, text;
+    if (lstat(path.c_str(), &st) < 0 || !S_ISREG(st.st_mode) || !shebang_line(path, line))
+        return true;
+    split_shebang(line, interp, arg);
+    std::string const alt = overlay_interpreter(interp);
+    if (alt.empty()) return true;
+    if (!read_file(path, text)) return false;
+    text.replace(2, line.size(), alt + (arg.empty() ? "" : " " + arg));
+    return write_file(path, text) && chmod(path.c_str(), st.st_mode & 07777) == 0;
 }
 
 void make_dir(std::string const &path) noexcept
@@ -113,7 +229,8 @@ bool install_service(context const &c, std::string const &from, std::string cons
     o.keep_owner = false;
     o.link_executables = c.cfg.link_exec;
     o.skip_special = true;
-    return sv::copy_tree(from, tmp, o) && rename(tmp.c_str(), to.c_str()) == 0;
+    return sv::copy_tree(from, tmp, o) && fix_overlay_shebang(tmp + "/run") &&
+           fix_overlay_shebang(tmp + "/finish") && rename(tmp.c_str(), to.c_str()) == 0;
 }
 
 std::string our_program(char const *name, bool &search) noexcept
@@ -168,6 +285,8 @@ bool install_longrun(context const &c, sv::rc::definition const &d, std::string 
         std::string const dst = tmp + "/" + (wrapped && !strcmp(f, "run") ? "run.user" : f);
         if (!sv::copy_tree(from, dst, o)) return false;
     }
+    for (char const *f : {"run", "run.user", "finish"})
+        if (!fix_overlay_shebang(tmp + "/" + f)) return false;
     if (wrapped) {
         // s6-rc hands a pipeline's pipe ends over with its fd-holder; ours are FIFOs that
         // /init keeps open, so a restart on either side loses nothing.

@@ -48,6 +48,18 @@ bool is_dir(std::string const &path) noexcept;
 // needs chmod +x)", "has a CRLF line ending in its #! line (...)", "names an interpreter
 // that does not exist: /bin/bash", ...; "" if nothing does.
 std::string exec_problem(std::string const &path) noexcept;
+// s6-overlay v3's scripts name their interpreter /command/NAME (or
+// /package/admin/PKG/command/NAME): `#!/command/with-contenv sh`, `#!/command/execlineb -P`.
+// An image without that path still runs them, with NAME taken from our own directory if we
+// have it, else from PATH (leaving s6-overlay's directories out).
+// overlay_interpreter: the replacement for interp, or "" if interp is no such path, exists,
+// or has no replacement.  overlay_argv: the argv that runs argv (its argv[0] looked up in
+// PATH with search) through the replacement of its script's interpreter; false if there is
+// none.  fix_overlay_shebang: rewrites the #! line of the regular file path (a copied run or
+// finish file) to the replacement, if there is one; false with errno set if it could not.
+std::string overlay_interpreter(std::string const &interp) noexcept;
+bool overlay_argv(char const *const *argv, bool search, std::vector<std::string> &out) noexcept;
+bool fix_overlay_shebang(std::string const &path) noexcept;
 // mkdir path 0755 and rmdir path, errors ignored (the staging dir of services.d).
 void make_dir(std::string const &path) noexcept;
 void remove_dir(std::string const &path) noexcept;
