@@ -366,6 +366,7 @@ TEST_CASE("state table: x and signals to the supervisor", "[state]")
     REQUIRE(!feed(t, svd::ev_term));
     CHECK(t.st == state::lastup);
     CHECK(!t.status.wantup);
+    CHECK(w.log.find("devnull") == std::string::npos); // as stock: SIGTERM keeps stdio
 
     reset();
     auto q = in_state(state::up);
