@@ -291,3 +291,26 @@ TEST_CASE("faults: no /dev/null when s6-supervise lets go of its logger: stock's
     CHECK(sup.err() == warning);
     CHECK(h::count_zombies_of(getpid()) == 0);
 }
+
+TEST_CASE("faults: s6-log without /dev/null logs as usual, as stock's", "[faults][devnull]")
+{
+    // Neither s6-log opens /dev/null (ours only would, for a std fd that came closed).
+    h::need_root("mount a tmpfs over /dev in a private mount namespace");
+    auto bin = GENERATE(h::ours("s6-log"), h::stock("s6-log"));
+    INFO(bin);
+    h::tempdir t;
+    h::run_opts o;
+    o.input = "hello\nworld\n";
+    o.timeout_ms = 5000;
+    auto const r = h::run({"/usr/bin/unshare", "--mount", "/bin/sh", "-c",
+                           "mount -t tmpfs nodev /dev && test ! -e /dev/null && "
+                           "exec \"$0\" \"$@\"",
+                           bin, "t", t / "logdir"},
+                          o);
+    CHECK(r.code == 0);
+    CHECK(r.err == "");
+    std::string const current = h::read_file(t / "logdir/current");
+    CHECK(current.size() == 2 * 26 + 12);
+    CHECK(current.find(" hello\n@") == 25);
+    CHECK(current.ends_with(" world\n"));
+}
