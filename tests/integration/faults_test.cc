@@ -1,10 +1,11 @@
 // Faults injected into running supervisors, ours and stock alike: s6-supervise SIGKILLed at
 // random points while it rewrites its status file, a full disk under its supervise/, the
 // wall clock stepped back and forward under it, and no /dev/null when it lets go of its
-// logger.
+// logger (and s6-log with no /dev/null).
 // (The other injected faults sit with the helpers of the program they hit: a full disk under
-// s6-log in log_test.cc, s6-svscan SIGKILLed or out of fds in svscan_test.cc; all are tagged
-// [faults].)
+// s6-log in log_test.cc; s6-svscan SIGKILLed, out of fds, on a full scan directory, failing to
+// fork for 1000 services, or with no /dev/null in svscan_test.cc; s6-sudod with no /dev/null
+// in sudo_test.cc.  All are tagged [faults].)
 #include "harness.hh"
 
 #include <catch2/catch.hpp>
