@@ -257,11 +257,10 @@ TEST_CASE("faults: no /dev/null when s6-supervise lets go of its logger: stock's
     h::make_service(dir, "exec sleep 100");
     REQUIRE(mkfifo((t / "pipe").c_str(), 0600) == 0);
     // The supervisor's stdout is the write end of a FIFO the test reads.
-    h::proc sup({"/usr/bin/unshare", "--mount", "/bin/sh", "-c",
-                 "mount -t tmpfs nodev /dev && test ! -e /dev/null && exec \"$0\" \"$1\" "
-                 ">\"$2\" <\"$2\"",
-                 bin, dir, t / "pipe"},
-                t.path());
+    h::strings argv = h::without_dev_null();
+    argv.insert(argv.end(), {"/bin/sh", "-c", "exec \"$0\" \"$1\" >\"$2\" <\"$2\"", bin, dir,
+                             t / "pipe"});
+    h::proc sup(argv, t.path());
     // The logger's end.
     sv::unique_fd rd(open((t / "pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     REQUIRE(rd.get() >= 0);
@@ -303,11 +302,9 @@ TEST_CASE("faults: s6-log without /dev/null logs as usual, as stock's", "[faults
     h::run_opts o;
     o.input = "hello\nworld\n";
     o.timeout_ms = 5000;
-    auto const r = h::run({"/usr/bin/unshare", "--mount", "/bin/sh", "-c",
-                           "mount -t tmpfs nodev /dev && test ! -e /dev/null && "
-                           "exec \"$0\" \"$@\"",
-                           bin, "t", t / "logdir"},
-                          o);
+    h::strings argv = h::without_dev_null();
+    argv.insert(argv.end(), {bin, "t", t / "logdir"});
+    auto const r = h::run(argv, o);
     CHECK(r.code == 0);
     CHECK(r.err == "");
     std::string const current = h::read_file(t / "logdir/current");

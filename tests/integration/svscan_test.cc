@@ -797,9 +797,9 @@ TEST_CASE("s6-svscan without /dev/null: stock's warning when it lets go of s6-sv
     std::string s = t / "scan";
     h::make_service(s + "/s6-svscan-log", "exec cat");
     h::make_service(s + "/a", "exec sleep 100");
-    svscan sc("/usr/bin/unshare", s, t.path(),
-              {"--mount", "/bin/sh", "-c",
-               "mount -t tmpfs nodev /dev && test ! -e /dev/null && exec \"$0\" \"$@\"", bin});
+    h::strings wrapped = h::without_dev_null();
+    wrapped.push_back(bin);
+    svscan sc(wrapped[0], s, t.path(), h::strings(wrapped.begin() + 1, wrapped.end()));
     CHECK(h::wait_status(s + "/a", h::up));
     CHECK(h::wait_status(s + "/s6-svscan-log", h::up));
     sc.ctl("t");
