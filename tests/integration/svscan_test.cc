@@ -727,8 +727,16 @@ TEST_CASE("s6-svscan with 1000 services while fork fails (RLIMIT_NPROC): stock's
     CHECK(wait_contains(t / "proc.err", supervise_warning, 20000));
     CHECK(count_supervisors(sc.pid()) < n);
 
-    // No busy loop: over a second and a half of failing forks, s6-svscan and all its
-    // supervisors together use a small part of one CPU.
+    // No busy loop: once every supervisor that could start has set up (its status file
+    // written), over a second and a half of failing forks s6-svscan and all its supervisors
+    // together use a small part of one CPU.
+    CHECK(h::wait_until([&] {
+        for (int i = 0; i < n; i++) {
+            std::string const d = s + "/s" + std::to_string(i);
+            if (supervised(d) && !h::exists(d + "/supervise/status")) return false;
+        }
+        return true;
+    }, 20000));
     auto const tree_cpu = [&] {
         long sum = cpu_ticks(sc.pid());
         for (auto const &p : all_procs())
