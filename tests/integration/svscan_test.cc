@@ -644,6 +644,22 @@ TEST_CASE("s6-svscan and s6-supervise on a full scan directory: stock's fatal me
         set_inodes(mnt, 1000);
     }
 
+    // Room for all but the status file: the service runs all the same, with a warning, and
+    // the status is written at the next change once there is room.
+    clean();
+    set_inodes(mnt, base + 5);
+    {
+        auto p = std::make_unique<h::proc>(h::strings{sup, s + "/a"}, t.path());
+        std::string const warning =
+            "s6-supervise " + s + "/a: warning: unable to write status file" + enospc;
+        CHECK(h::wait_until([&] { return p->err().find(warning) != std::string::npos; }));
+        CHECK(!h::exists(s + "/a/supervise/status"));
+        set_inodes(mnt, 1000);
+        REQUIRE(sv::send_control(s + "/a", "supervise", "dx") == sv::control_result::ok);
+        CHECK(p->wait(5000) == 0);
+        CHECK(h::status_of(s + "/a").pid == 0);
+    }
+
     // Under s6-svscan: the supervisor dies at once and is started again every second...
     clean();
     set_inodes(mnt, base + 3);
