@@ -198,7 +198,9 @@ TEST_CASE("faults: the wall clock stepped back or forward moves no restart, and 
     h::tempdir t;
     std::string dir = t / "svc";
     h::make_service(dir, "echo >&3\nexec sleep 100", {{"notification-fd", "3\n"}});
+    h::write_file(dir + "/down", "");
     auto sup = h::start_supervise(bin, dir, t.path());
+    int const fds = h::count_fds(sup->pid()); // with no service, so no notification pipe
     for (long const jump : {-3600L, 3600L}) {
         INFO("jump " << jump);
         REQUIRE(sv::send_control(dir, "supervise", "d") == sv::control_result::ok);
@@ -234,6 +236,8 @@ TEST_CASE("faults: the wall clock stepped back or forward moves no restart, and 
         CHECK(restarted_at - killed_at <= 2500);
         CHECK(std::llabs(seconds_between(before.stamp, after.stamp) - jump) <= 5);
         CHECK(std::llabs(seconds_between(before.readystamp, after.readystamp) - jump) <= 5);
+        // The notification pipe is closed once the service is ready: nothing else is left.
+        CHECK(h::wait_until([&] { return h::count_fds(sup->pid()) == fds; }, 3000));
     }
     REQUIRE(sv::send_control(dir, "supervise", "dx") == sv::control_result::ok);
     CHECK(sup->wait(5000) == 0);
