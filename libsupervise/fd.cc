@@ -152,10 +152,16 @@ void cloexec_from(int lowfd) noexcept
 bool reopen_devnull(int fd) noexcept
 {
     int n = ::open("/dev/null", fd ? O_WRONLY : O_RDONLY);
-    if (n < 0) return false;
-    if (n == fd) return true;
-    bool ok = ::dup2(n, fd) == fd;
-    ::close(n);
+    bool const ok = n >= 0;
+    int const e = errno;
+    if (!ok) n = ::open("/", O_RDONLY | O_DIRECTORY);
+    if (n < 0) {
+        ::close(fd);
+    } else if (n != fd) {
+        ::dup2(n, fd);
+        ::close(n);
+    }
+    errno = e;
     return ok;
 }
 

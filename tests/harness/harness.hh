@@ -196,6 +196,10 @@ private:
     bool ok_ = false;
 };
 
+// The start of a command line that runs the rest (a program and its arguments) in a private
+// mount namespace whose /dev is an empty tmpfs, so that there is no /dev/null (needs root).
+strings without_dev_null();
+
 // A pipe: r its read end, w its write end, opened with pipe2(flags).
 struct pipe_pair {
     explicit pipe_pair(int flags = O_CLOEXEC);

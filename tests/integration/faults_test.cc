@@ -1,8 +1,11 @@
 // Faults injected into running supervisors, ours and stock alike: s6-supervise SIGKILLed at
-// random points while it rewrites its status file, and a full disk under its supervise/.
+// random points while it rewrites its status file, a full disk under its supervise/, the
+// wall clock stepped back and forward under it, and no /dev/null when it lets go of its
+// logger (and s6-log with no /dev/null).
 // (The other injected faults sit with the helpers of the program they hit: a full disk under
-// s6-log in log_test.cc, s6-svscan SIGKILLed or out of fds in svscan_test.cc; all are tagged
-// [faults].)
+// s6-log in log_test.cc; s6-svscan SIGKILLed, out of fds, on a full scan directory, failing to
+// fork for 1000 services, or with no /dev/null in svscan_test.cc; s6-sudod with no /dev/null
+// in sudo_test.cc.  All are tagged [faults].)
 #include "harness.hh"
 
 #include <catch2/catch.hpp>
@@ -10,13 +13,16 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
+#include <ctime>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <supervise/control.hh>
 #include <supervise/status.hh>
+#include <supervise/tai64n.hh>
 
 namespace {
 
@@ -36,6 +42,51 @@ void kill_runs(std::string const &pidfile, std::string const &dir)
         ssize_t n = readlink(link.c_str(), cwd, sizeof cwd - 1);
         if (n > 0 && std::string(cwd, static_cast<std::size_t>(n)) == dir) kill(pid, SIGKILL);
     }
+}
+
+// Steps the machine's wall clock (CLOCK_REALTIME) by jump_s seconds, and puts it back where it
+// would have been, by the monotonic clock, on destruction: the step lasts as long as the
+// guard, which tests keep to a second or two.  ok() is false if the step is not permitted
+// (no CAP_SYS_TIME).  Time namespaces do not cover CLOCK_REALTIME, so there is no private
+// way to do this.
+class wall_step {
+public:
+    explicit wall_step(long jump_s)
+    {
+        timespec now;
+        clock_gettime(CLOCK_REALTIME, &wall0_);
+        clock_gettime(CLOCK_MONOTONIC, &mono0_);
+        now = wall0_;
+        now.tv_sec += jump_s;
+        ok_ = clock_settime(CLOCK_REALTIME, &now) == 0;
+        err_ = errno;
+    }
+    ~wall_step()
+    {
+        if (!ok_) return;
+        timespec mono, back = wall0_;
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        long long ns = (mono.tv_sec - mono0_.tv_sec) * 1000000000LL + mono.tv_nsec -
+                       mono0_.tv_nsec + back.tv_nsec;
+        back.tv_sec += static_cast<time_t>(ns / 1000000000LL);
+        back.tv_nsec = static_cast<long>(ns % 1000000000LL);
+        clock_settime(CLOCK_REALTIME, &back);
+    }
+    wall_step(wall_step const &) = delete;
+    wall_step &operator=(wall_step const &) = delete;
+    bool ok() const { return ok_; }
+    int error() const { return err_; }
+
+private:
+    timespec wall0_, mono0_;
+    bool ok_ = false;
+    int err_ = 0;
+};
+
+// Seconds between two TAI64N stamps, signed.
+long long seconds_between(sv::tain const &a, sv::tain const &b)
+{
+    return static_cast<long long>(b.sec) - static_cast<long long>(a.sec);
 }
 
 } // namespace
@@ -123,4 +174,145 @@ TEST_CASE("faults: a full disk under supervise/ keeps the old status until space
     REQUIRE(sv::send_control(dir, "supervise", "dx") == sv::control_result::ok);
     CHECK(sup->wait(5000) == 0);
     CHECK(h::count_zombies_of(getpid()) == 0);
+}
+
+TEST_CASE("faults: the wall clock stepped back or forward moves no restart, and the stamps "
+          "follow it",
+          "[faults][clock]")
+{
+    // The throttle (a second between two starts, counted from readiness) runs on the
+    // monotonic clock in both, and the status stamps are read from the wall clock at the
+    // moment they describe (stock: tain_wallclock_read).  A supervisor timing its throttle by
+    // the wall clock would restart an hour late after a step back, or at once after a step
+    // forward.  (tests/unit/supervise_state_test.cc [clock] drives the same through the
+    // state machine's seam, without touching the machine's clock.)
+    {
+        timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (clock_settime(CLOCK_REALTIME, &now) != 0)
+            h::skip(std::string("cannot set CLOCK_REALTIME here (") + std::strerror(errno) +
+                    "; needs CAP_SYS_TIME); the [clock] unit tests cover the logic");
+    }
+    auto bin = GENERATE(h::ours("s6-supervise"), h::stock("s6-supervise"));
+    INFO(bin);
+    h::tempdir t;
+    std::string dir = t / "svc";
+    h::make_service(dir, "echo >&3\nexec sleep 100", {{"notification-fd", "3\n"}});
+    h::write_file(dir + "/down", "");
+    auto sup = h::start_supervise(bin, dir, t.path());
+    int const fds = h::count_fds(sup->pid()); // with no service, so no notification pipe
+    for (long const jump : {-3600L, 3600L}) {
+        INFO("jump " << jump);
+        REQUIRE(sv::send_control(dir, "supervise", "d") == sv::control_result::ok);
+        REQUIRE(h::wait_status(dir, h::down_and_finished));
+        std::int64_t const asked = sv::mono_ms();
+        REQUIRE(sv::send_control(dir, "supervise", "u") == sv::control_result::ok);
+        REQUIRE(h::wait_status(dir, [](sv::status const &s) { return h::up(s) && s.ready; }));
+        sv::status const before = h::status_of(dir);
+        std::int64_t const killed_at = sv::mono_ms();
+        std::int64_t restarted_at = -1;
+        sv::status after;
+        {
+            wall_step step(jump);
+            REQUIRE(step.ok());
+            REQUIRE(kill(static_cast<pid_t>(before.pid), SIGKILL) == 0);
+            // Back a second after readiness (itself after "u"), never sooner, and not an
+            // hour late.
+            bool const back = h::wait_status(
+                dir,
+                [&](sv::status const &s) {
+                    return h::up(s) && s.ready && s.pid != before.pid;
+                },
+                3000);
+            restarted_at = sv::mono_ms();
+            CHECK(back);
+            after = h::status_of(dir);
+            // The new stamps are the stepped wall clock's.
+            sv::tain const now = sv::tain_now();
+            CHECK(std::llabs(seconds_between(after.stamp, now)) <= 5);
+            CHECK(std::llabs(seconds_between(after.readystamp, now)) <= 5);
+        }
+        CHECK(restarted_at - asked >= 1000);
+        CHECK(restarted_at - killed_at <= 2500);
+        CHECK(std::llabs(seconds_between(before.stamp, after.stamp) - jump) <= 5);
+        CHECK(std::llabs(seconds_between(before.readystamp, after.readystamp) - jump) <= 5);
+        // The notification pipe is closed once the service is ready: nothing else is left.
+        CHECK(h::wait_until([&] { return h::count_fds(sup->pid()) == fds; }, 3000));
+    }
+    REQUIRE(sv::send_control(dir, "supervise", "dx") == sv::control_result::ok);
+    CHECK(sup->wait(5000) == 0);
+    CHECK(h::count_zombies_of(getpid()) == 0);
+}
+
+TEST_CASE("faults: no /dev/null when s6-supervise lets go of its logger: stock's warning, and "
+          "the logger's pipe closed",
+          "[faults][devnull]")
+{
+    // On x (or SIGHUP) s6-supervise closes its stdin and stdout, the pipe to its logger, and
+    // reopens them on /dev/null.  In a mount namespace whose /dev has no null, stock warns
+    // "unable to open /dev/null for reading" and leaves both closed; ours warns the same and
+    // keeps both slots taken by a harmless fd on "/" (no file opened later can land on them).
+    // Either way the pipe is let go, and once the service dies the supervisor exits 0.
+    h::need_root("mount a tmpfs over /dev in a private mount namespace");
+    auto bin = GENERATE(h::ours("s6-supervise"), h::stock("s6-supervise"));
+    INFO(bin);
+    h::tempdir t;
+    std::string dir = t / "svc";
+    h::make_service(dir, "exec sleep 100");
+    REQUIRE(mkfifo((t / "pipe").c_str(), 0600) == 0);
+    // The supervisor's stdout is the write end of a FIFO the test reads.
+    h::strings argv = h::without_dev_null();
+    argv.insert(argv.end(), {"/bin/sh", "-c", "exec \"$0\" \"$1\" >\"$2\" <\"$2\"", bin, dir,
+                             t / "pipe"});
+    h::proc sup(argv, t.path());
+    // The logger's end.
+    sv::unique_fd rd(open((t / "pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    REQUIRE(rd.get() >= 0);
+    REQUIRE(h::wait_until([&] {
+        return sv::send_control(dir, "supervise", "") == sv::control_result::ok || !sup.running();
+    }));
+    INFO(sup.err());
+    REQUIRE(sup.running());
+    REQUIRE(sv::send_control(dir, "supervise", "u") == sv::control_result::ok);
+    REQUIRE(h::wait_status(dir, h::up));
+    pid_t const run = static_cast<pid_t>(h::status_of(dir).pid);
+    REQUIRE(sv::send_control(dir, "supervise", "x") == sv::control_result::ok);
+    std::string const warning = "s6-supervise " + dir +
+                                ": warning: unable to open /dev/null for reading: No such file "
+                                "or directory\n";
+    CHECK(h::wait_until([&] { return sup.err().find(warning) != std::string::npos; }));
+    // Neither stdin nor stdout is the logger's pipe any more: closed (stock) or "/" (ours).
+    for (int fd : {0, 1}) {
+        INFO("fd " << fd);
+        char buf[4096];
+        std::string const link = "/proc/" + std::to_string(sup.pid()) + "/fd/" +
+                                 std::to_string(fd);
+        ssize_t const n = readlink(link.c_str(), buf, sizeof buf);
+        CHECK((n < 0 || std::string(buf, static_cast<std::size_t>(n)) == "/"));
+    }
+    REQUIRE(kill(run, SIGKILL) == 0);
+    CHECK(sup.wait(5000) == 0);
+    CHECK(sup.err() == warning);
+    CHECK(h::count_zombies_of(getpid()) == 0);
+}
+
+TEST_CASE("faults: s6-log without /dev/null logs as usual, as stock's", "[faults][devnull]")
+{
+    // Neither s6-log opens /dev/null (ours only would, for a std fd that came closed).
+    h::need_root("mount a tmpfs over /dev in a private mount namespace");
+    auto bin = GENERATE(h::ours("s6-log"), h::stock("s6-log"));
+    INFO(bin);
+    h::tempdir t;
+    h::run_opts o;
+    o.input = "hello\nworld\n";
+    o.timeout_ms = 5000;
+    h::strings argv = h::without_dev_null();
+    argv.insert(argv.end(), {bin, "t", t / "logdir"});
+    auto const r = h::run(argv, o);
+    CHECK(r.code == 0);
+    CHECK(r.err == "");
+    std::string const current = h::read_file(t / "logdir/current");
+    CHECK(current.size() == 2 * 26 + 12);
+    CHECK(current.find(" hello\n@") == 25);
+    CHECK(current.ends_with(" world\n"));
 }

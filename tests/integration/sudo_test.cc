@@ -26,12 +26,15 @@ namespace {
 struct server {
     std::unique_ptr<h::proc> p;
     std::string sock;
+    // wrap, if given, runs the whole server (a command line ending in one that execs its
+    // arguments).
     server(h::tempdir const &td, std::string const &name, std::string const &sudod,
-           h::strings const &prog)
+           h::strings const &prog, h::strings const &wrap = {})
     {
         sock = td / name;
-        h::strings argv{"/usr/bin/env", "FOO=", "BAR=server", h::stock("s6-ipcserver"), sock,
-                        sudod};
+        h::strings argv = wrap;
+        argv.insert(argv.end(), {"/usr/bin/env", "FOO=", "BAR=server", h::stock("s6-ipcserver"),
+                                 sock, sudod});
         argv.insert(argv.end(), prog.begin(), prog.end());
         p = std::make_unique<h::proc>(argv, td.path());
         // The socket file exists a moment before the server listens on it; a probing
@@ -325,4 +328,31 @@ TEST_CASE("s6-sudo: one process, the same request as stock's three", "[sudo]")
         }
         CHECK(seen[1] == seen[0]);
     }
+}
+
+TEST_CASE("s6-sudod -0 without /dev/null: stock's fatal message, and the client's answer as "
+          "stock's",
+          "[sudo][faults][devnull]")
+{
+    h::need_root("mount a tmpfs over /dev in a private mount namespace");
+    h::need_stock("s6-sudod");
+    h::need_stock("s6-ipcserver");
+    h::tempdir td;
+    std::vector<h::result> answers;
+    for (auto const &sudod : {h::ours("s6-sudod"), h::stock("s6-sudod")}) {
+        INFO(sudod);
+        std::string const name = sudod == h::ours("s6-sudod") ? "ours" : "stock";
+        server srv(td, name + ".sock", sudod, {"-0", "/bin/echo", "ran"}, h::without_dev_null());
+        h::run_opts o;
+        o.timeout_ms = 5000;
+        answers.push_back(h::run_stock("s6-sudo", {srv.sock}, o));
+        CHECK(answers.back().out == "");
+        std::string const fatal = "s6-sudod: fatal: unable to open /dev/null for reading: No "
+                                  "such file or directory\n";
+        CHECK(h::wait_until([&] { return srv.p->err().find(fatal) != std::string::npos; }));
+    }
+    INFO(answers[0].err);
+    CHECK(answers[0].code == 111);
+    CHECK(answers[0].code == answers[1].code);
+    CHECK(answers[0].err == answers[1].err);
 }

@@ -16,8 +16,12 @@
 #include <filesystem>
 #include <map>
 #include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <supervise/control.hh>
@@ -547,6 +551,294 @@ TEST_CASE("s6-svscan out of fds (EMFILE): stock's warning, and every service onc
     CHECK(h::wait_until([&] { return count_supervisors(sc.pid()) == 16; }));
     for (int i = 0; i < 8; i++) CHECK(h::wait_status(s + "/s" + std::to_string(i), h::up));
     CHECK(h::count_zombies_of(sc.pid()) == 0);
+}
+
+namespace {
+
+// Inodes in use on the file system holding path.
+unsigned long inodes_used(std::string const &path)
+{
+    struct statvfs v;
+    REQUIRE(statvfs(path.c_str(), &v) == 0);
+    return v.f_files - v.f_ffree;
+}
+
+// Gives the tmpfs mounted at dir (by h::small_fs) room for exactly n inodes.
+void set_inodes(std::string const &dir, unsigned long n)
+{
+    std::string const opts = "size=1m,nr_inodes=" + std::to_string(n);
+    INFO("remount " << opts << ": " << std::strerror(errno));
+    REQUIRE(mount("tmpfs", dir.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()) == 0);
+}
+
+// CPU time (user + system, in clock ticks) of pid, from /proc/PID/stat; 0 if it is gone.
+long cpu_ticks(pid_t pid)
+{
+    std::string st = h::read_file("/proc/" + std::to_string(pid) + "/stat");
+    auto rp = st.rfind(')');
+    if (rp == std::string::npos) return 0;
+    // After ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    char const *p = st.c_str() + rp + 2;
+    long v[13] = {};
+    for (int i = 0; i < 13 && *p; i++) {
+        while (*p == ' ') p++;
+        v[i] = std::strtol(p, const_cast<char **>(&p), 10);
+        if (i == 0) { while (*p && *p != ' ') p++; } // the state letter
+    }
+    return v[11] + v[12];
+}
+
+void *park(void *) { for (;;) pause(); }
+
+} // namespace
+
+TEST_CASE("s6-svscan and s6-supervise on a full scan directory: stock's fatal messages at each "
+          "file, and the tree once there is room",
+          "[svscan][faults]")
+{
+    // A tmpfs with a fixed number of inodes: each step allows one more file, so each of the
+    // files s6-svscan and s6-supervise make in turn (.s6-svscan, its lock and control FIFO;
+    // event/, supervise/, its lock, control FIFO and death tally) is the one that fails.  Both
+    // die with stock's message and 111 at each; s6-svscan retries a supervisor that died every
+    // second, so once there is room the service comes up with nothing done by hand.
+    auto bin = both_svscans();
+    INFO(bin);
+    std::string const sup = bin.substr(0, bin.rfind('/')) + "/s6-supervise";
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string const mnt = t / "mnt", s = mnt + "/scan";
+    h::small_fs fs(mnt, "1m,nr_inodes=1000");
+    if (!fs.ok()) h::skip("cannot mount a tmpfs (needs root)");
+    h::make_service(s + "/a", "exec sleep 100");
+    unsigned long const base = inodes_used(mnt);
+    auto const clean = [&] {
+        for (char const *d : {"/.s6-svscan", "/a/event", "/a/supervise"})
+            std::filesystem::remove_all(s + d);
+        REQUIRE(inodes_used(mnt) == base);
+    };
+    std::string const enospc = ": No space left on device\n";
+    char const *const svscan_steps[] = {"mkdir .s6-svscan", "open .s6-svscan/lock",
+                                        "mkfifo .s6-svscan/control"};
+    for (unsigned long k = 0; k < 3; k++) {
+        INFO("room for " << k);
+        clean();
+        set_inodes(mnt, base + k);
+        auto r = h::run({bin, s}, quick());
+        CHECK(r.code == 111);
+        CHECK(r.err == std::string("s6-svscan: fatal: unable to ") + svscan_steps[k] + enospc);
+        set_inodes(mnt, 1000);
+    }
+    char const *const supervise_steps[] = {"mkdir event", "mkdir supervise",
+                                           "open supervise/lock", "mkfifo supervise/control",
+                                           "truncate supervise/death_tally"};
+    for (unsigned long k = 0; k < 5; k++) {
+        INFO("room for " << k);
+        clean();
+        set_inodes(mnt, base + k);
+        h::run_opts o = quick();
+        o.cwd = s;
+        auto r = h::run({sup, "a"}, o);
+        CHECK(r.code == 111);
+        CHECK(r.err == std::string("s6-supervise a: fatal: unable to ") + supervise_steps[k] +
+                           enospc);
+        set_inodes(mnt, 1000);
+    }
+
+    // Room for all but the status file: the service runs all the same, with a warning, and
+    // the status is written at the next change once there is room.
+    clean();
+    set_inodes(mnt, base + 5);
+    {
+        auto p = std::make_unique<h::proc>(h::strings{sup, s + "/a"}, t.path());
+        std::string const warning =
+            "s6-supervise " + s + "/a: warning: unable to write status file" + enospc;
+        CHECK(h::wait_until([&] { return p->err().find(warning) != std::string::npos; }));
+        CHECK(!h::exists(s + "/a/supervise/status"));
+        set_inodes(mnt, 1000);
+        REQUIRE(sv::send_control(s + "/a", "supervise", "dx") == sv::control_result::ok);
+        CHECK(p->wait(5000) == 0);
+        CHECK(h::status_of(s + "/a").pid == 0);
+    }
+
+    // Under s6-svscan: the supervisor dies at once and is started again every second...
+    clean();
+    set_inodes(mnt, base + 3);
+    {
+        svscan sc(bin, s, t.path());
+        std::string const fatal = "s6-supervise a: fatal: unable to mkdir event" + enospc;
+        CHECK(h::wait_until([&] {
+            std::string const err = h::read_file(t / "proc.err");
+            auto const first = err.find(fatal);
+            return first != std::string::npos && err.find(fatal, first + 1) != std::string::npos;
+        }));
+        CHECK(!h::exists(s + "/a/supervise/status"));
+        // ... until there is room: then it stays, and the service runs.
+        set_inodes(mnt, 1000);
+        CHECK(h::wait_status(s + "/a", h::up));
+        CHECK(h::wait_until([&] { return supervisor_of(sc.pid(), "a") != 0; }));
+        CHECK(h::wait_until([&] { return h::count_zombies_of(sc.pid()) == 0; }, 3000));
+        CHECK(h::count_fds(sc.pid()) <= 8);
+    }
+}
+
+TEST_CASE("s6-svscan with 1000 services while fork fails (RLIMIT_NPROC): stock's warnings, no "
+          "busy loop, and every service once processes are free",
+          "[svscan][faults][nproc]")
+{
+    // The tree runs as a user of its own (root is exempt from RLIMIT_NPROC) with a process
+    // limit that a hog of the same user (one process of many threads: threads count) leaves
+    // too small for 1000 supervisors and their 1000 services.  s6-svscan warns for each
+    // supervisor it cannot fork and tries again 4 s later; a supervisor that cannot fork its
+    // run warns and waits 60 s (stock's delay; "u" starts it at once, as stock's).  Neither
+    // spins meanwhile.  Once the hog exits, s6-svscan gets every supervisor back by itself, the
+    // services are started, and nothing is lost or left behind.
+    h::need_root("run the tree as another user");
+    auto const bin = h::ours("s6-svscan");
+    int const n = 1000;
+    uid_t const uid = 54321;
+    int const room = 900;           // processes the tree may have while the hog lives
+    int const limit = 2 * n + 101;  // RLIMIT_NPROC: the tree's 2n + 1 fit, with some to spare
+    int const threads = limit - room - 1;
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string const s = t / "scan";
+    for (int i = 0; i < n; i++) h::make_service(s + "/s" + std::to_string(i), "exec sleep 1000");
+    REQUIRE(chmod(t.c_str(), 0755) == 0);
+    for (auto const &e : std::filesystem::recursive_directory_iterator(s))
+        REQUIRE(lchown(e.path().c_str(), uid, uid) == 0);
+    REQUIRE(chown(s.c_str(), uid, uid) == 0);
+
+    // The hog: one process of that user with `threads` threads, reporting when they are all
+    // there; its exit frees them at once.
+    h::pipe_pair ready;
+    auto hog = std::make_unique<h::child>([&] {
+        if (setgroups(0, nullptr) < 0 || setresgid(uid, uid, uid) < 0 ||
+            setresuid(uid, uid, uid) < 0)
+            return 1;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        for (int i = 0; i < threads; i++) {
+            pthread_t th;
+            if (pthread_create(&th, &a, park, nullptr) != 0) return 2;
+        }
+        if (write(ready.w.get(), "y", 1) != 1) return 3;
+        for (;;) pause();
+    });
+    ready.w.reset();
+    {
+        char c;
+        REQUIRE(h::wait_readable(ready.r.get(), sv::mono_ms() + 10000));
+        REQUIRE(read(ready.r.get(), &c, 1) == 1);
+    }
+
+    svscan sc("/usr/bin/prlimit", s, t.path(),
+              {"--nproc=" + std::to_string(limit), "--", "/usr/bin/setpriv",
+               "--reuid=" + std::to_string(uid), "--regid=" + std::to_string(uid),
+               "--clear-groups", bin, "-c", std::to_string(2 * n)});
+    std::string const svscan_warning = "s6-svscan: warning: unable to fork for s";
+    std::string const supervise_warning =
+        ": warning: unable to fork (waiting 60 seconds): Resource temporarily unavailable";
+    CHECK(wait_contains(t / "proc.err", svscan_warning, 20000));
+    CHECK(wait_contains(t / "proc.err", supervise_warning, 20000));
+    CHECK(count_supervisors(sc.pid()) < n);
+
+    // No busy loop: once every supervisor that could start has set up (its status file
+    // written), over a second and a half of failing forks s6-svscan and all its supervisors
+    // together use a small part of one CPU.
+    CHECK(h::wait_until([&] {
+        for (int i = 0; i < n; i++) {
+            std::string const d = s + "/s" + std::to_string(i);
+            if (supervised(d) && !h::exists(d + "/supervise/status")) return false;
+        }
+        return true;
+    }, 20000));
+    auto const tree_cpu = [&] {
+        long sum = cpu_ticks(sc.pid());
+        for (auto const &p : all_procs())
+            if (p.ppid == sc.pid()) sum += cpu_ticks(p.pid);
+        return sum;
+    };
+    long const ticks = sysconf(_SC_CLK_TCK);
+    long const before = tree_cpu();
+    std::int64_t const t0 = sv::mono_ms();
+    h::wait_until([] { return false; }, 1500); // a measuring window, not a wait for an event
+    long const used = tree_cpu() - before;
+    std::int64_t const window = sv::mono_ms() - t0;
+    INFO("CPU " << used << " ticks in " << window << " ms");
+    CHECK(used * 1000 / ticks < window / 4);
+
+    // Room again.
+    hog.reset();
+    int supervised_n = 0; // services 0 .. supervised_n - 1 have their supervisor (checked once)
+    CHECK(h::wait_until([&] {
+        for (; supervised_n < n; supervised_n++)
+            if (!supervised(s + "/s" + std::to_string(supervised_n))) return false;
+        return true;
+    }, 15000));
+    CHECK(count_supervisors(sc.pid()) == n);
+    // A supervisor whose run could not fork waits 60 s, as stock's does; "u" starts it now.
+    int nudged = 0;
+    for (int i = 0; i < n; i++) {
+        std::string const d = s + "/s" + std::to_string(i);
+        sv::status st;
+        if (sv::status_read(d, st) && !h::up(st)) {
+            CHECK(sv::send_control(d, "supervise", "u") == sv::control_result::ok);
+            nudged++;
+        }
+    }
+    INFO(nudged << " services nudged");
+    int up = 0;
+    CHECK(h::wait_until([&] {
+        for (; up < n; up++) {
+            sv::status st;
+            if (!sv::status_read(s + "/s" + std::to_string(up), st) || !h::up(st)) return false;
+        }
+        return true;
+    }, 20000));
+    CHECK(up == n);
+    CHECK(h::wait_until([&] { return h::count_zombies_of(sc.pid()) == 0; }, 5000));
+    // No fd left behind by the failed forks, in s6-svscan or any supervisor.
+    CHECK(h::count_fds(sc.pid()) <= 8);
+    int most = 0;
+    for (auto const &p : all_procs())
+        if (p.ppid == sc.pid()) most = std::max(most, h::count_fds(p.pid));
+    CHECK(most <= 8);
+}
+
+TEST_CASE("s6-svscan without /dev/null: stock's warning when it lets go of s6-svscan-log's "
+          "pipe, and exit 0",
+          "[svscan][faults][devnull]")
+{
+    // s6-svscan reopens its stdout on /dev/null when it exits with an s6-svscan-log service
+    // (the catch-all logger's pipe must close).  In a mount namespace with no /dev/null both
+    // warn the same and still exit 0.
+    h::need_root("mount a tmpfs over /dev in a private mount namespace");
+    auto bin = both_svscans();
+    INFO(bin);
+    h::tempdir t;
+    reaper_guard g(t.path());
+    std::string s = t / "scan";
+    h::make_service(s + "/s6-svscan-log", "exec cat");
+    h::make_service(s + "/a", "exec sleep 100");
+    h::strings wrapped = h::without_dev_null();
+    wrapped.push_back(bin);
+    svscan sc(wrapped[0], s, t.path(), h::strings(wrapped.begin() + 1, wrapped.end()));
+    CHECK(h::wait_status(s + "/a", h::up));
+    CHECK(h::wait_status(s + "/s6-svscan-log", h::up));
+    sc.ctl("t");
+    CHECK(sc.proc().wait(5000) == 0);
+    // The logger's supervisor, told to exit with SIGHUP, lets go of its stdio the same way
+    // (s6-supervise's own test is in faults_test.cc) if its service has not already ended
+    // (the pipe it reads closes at the same moment): its warning may or may not come.
+    std::string const mine = "s6-svscan: warning: unable to open /dev/null: No such file or "
+                             "directory\n",
+                      logger = "s6-supervise s6-svscan-log: warning: unable to open /dev/null "
+                               "for reading: No such file or directory\n";
+    CHECK(h::wait_until([&] { return sc.proc().err().find(mine) != std::string::npos; }));
+    std::string const err = sc.proc().err();
+    INFO(err);
+    CHECK((err == mine || err == mine + logger || err == logger + mine));
 }
 
 TEST_CASE("s6-svscan: a supervisor looks exec'd: argv, name, executable, fds", "[svscan]")

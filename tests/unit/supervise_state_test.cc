@@ -14,7 +14,8 @@ namespace {
 
 // What the fake system records.
 struct fake_world {
-    std::int64_t now = 1000000;
+    std::int64_t now = 1000000;   // the monotonic clock, ms
+    std::int64_t wall_shift = 0;  // how far the wall clock has been stepped from it, ms
     std::string log;         // one token per effect, space-separated
     std::string events;      // what notify() sent
     int status_writes = 0;
@@ -30,6 +31,7 @@ struct fake_world {
 void reset()
 {
     w.now = 1000000;
+    w.wall_shift = 0;
     w.log.clear();
     w.events.clear();
     w.status_writes = 0;
@@ -48,7 +50,7 @@ void note(std::string const &s) { w.log += s + " "; }
 
 namespace svd::sys {
 std::int64_t now_ms() noexcept { return w.now; }
-sv::tain now_tain() noexcept { return {sv::tai64_base + static_cast<std::uint64_t>(w.now / 1000), 0}; }
+sv::tain now_tain() noexcept { return {sv::tai64_base + static_cast<std::uint64_t>((w.now + w.wall_shift) / 1000), 0}; }
 void write_status(sv::status const &) noexcept { w.status_writes++; }
 void notify(std::string_view e) noexcept { w.events += e; }
 void send_signal(pid_t pid, int sig) noexcept { note("kill:" + std::to_string(pid) + ":" + std::to_string(sig)); }
@@ -259,6 +261,64 @@ TEST_CASE("state table: a run ready long ago restarts at once", "[state]")
     CHECK(s.timer <= w.now);
 }
 
+// The wall clock stepped back or forward (an NTP step, an operator's date -s): the status
+// stamps follow it, as stock's do (s6-supervise reads them with tain_wallclock_read), while
+// the throttle and every timer run on the monotonic clock, as stock's stopwatch does.  The
+// fake wall clock is the monotonic one plus w.wall_shift.
+TEST_CASE("state table: a wall clock step moves the stamps, never the throttle or the timers",
+          "[state][clock]")
+{
+    auto wall = [] {
+        return sv::tain{sv::tai64_base + static_cast<std::uint64_t>((w.now + w.wall_shift) / 1000),
+                        0};
+    };
+    for (std::int64_t const jump : {-3600000LL, -900000LL, 86400000LL, 1000LL}) {
+        INFO("jump " << jump);
+        reset();
+        w.now = 100000000000; // far enough from 0 for the wall clock to go back an hour
+        w.has_finish = false;
+        auto s = in_state(state::up);
+        // Ready 200 ms after the start, the wall clock having jumped in between.
+        w.now += 200;
+        w.wall_shift += jump;
+        svd::on_ready(s);
+        CHECK(s.ready_at == w.now);
+        CHECK(s.status.readystamp == wall());
+        // Dead 300 ms later, after a second jump: restarted one second after readiness, on the
+        // monotonic clock, whichever way the wall clock went.
+        w.now += 300;
+        w.wall_shift += jump;
+        s.wstat = SIGKILL;
+        REQUIRE(!feed(s, svd::ev_died));
+        REQUIRE(s.st == state::down);
+        CHECK(s.status.stamp == wall());
+        CHECK(s.timer == s.ready_at + 1000);
+        CHECK(s.timer == w.now + 700);
+        // (main.cc's loop fires the timer when sv::mono_ms() reaches it.)
+        w.now = s.timer;
+        w.wall_shift -= 3 * jump;
+        REQUIRE(!feed(s, svd::ev_timeout));
+        CHECK(s.st == state::up);
+        CHECK(s.status.stamp == wall());
+
+        // Never ready: one second after the death, again on the monotonic clock.
+        w.wall_shift += jump;
+        w.now += 50;
+        s.wstat = 0;
+        REQUIRE(!feed(s, svd::ev_died));
+        CHECK(s.timer == w.now + 1000);
+
+        // timeout-kill and timeout-finish deadlines likewise.
+        w.now = s.timer;
+        REQUIRE(!feed(s, svd::ev_timeout));
+        REQUIRE(s.st == state::up);
+        w.tkill = 2000;
+        REQUIRE(!feed(s, letter('d')));
+        w.wall_shift -= jump;
+        CHECK(s.timer == w.now + 2000);
+    }
+}
+
 TEST_CASE("state table: finish exiting 125 clears wantup and sends OD", "[state]")
 {
     reset();
@@ -306,6 +366,7 @@ TEST_CASE("state table: x and signals to the supervisor", "[state]")
     REQUIRE(!feed(t, svd::ev_term));
     CHECK(t.st == state::lastup);
     CHECK(!t.status.wantup);
+    CHECK(w.log.find("devnull") == std::string::npos); // as stock: SIGTERM keeps stdio
 
     reset();
     auto q = in_state(state::up);

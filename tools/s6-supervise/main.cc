@@ -77,7 +77,7 @@ bool make_ctl_dir(char const *name, bool fifodir) noexcept
     if (fifodir) {
         if (!sv::fifodir_make(target)) {
             if (errno == ENOTDIR) return false;
-            sv::die_sys(sv::exitcode::system, "unable to mkfifodir ", name);
+            sv::die_sys(sv::exitcode::system, "unable to mkdir ", name); // stock's words
         }
     } else if (mkdir(target, 0700) < 0 && errno != EEXIST) {
         sv::die_sys(sv::exitcode::system, "unable to mkdir ", name);
@@ -277,8 +277,13 @@ void remove_down_file() noexcept
 
 void reopen_stdio_devnull() noexcept
 {
-    sv::reopen_devnull(0);
-    sv::reopen_devnull(1);
+    // s6's warnings, the second only if the first open worked, as stock says them.
+    if (!sv::reopen_devnull(0)) {
+        sv::warn_sys("unable to open /dev/null for ", "reading");
+        sv::reopen_devnull(1);
+    } else if (!sv::reopen_devnull(1)) {
+        sv::warn_sys("unable to open /dev/null for ", "writing");
+    }
 }
 
 void quit() noexcept
@@ -397,8 +402,11 @@ int supervise_main(int argc, char **argv)
     if (!sv::signal_absorb(SIGPIPE)) sv::die_sys(sv::exitcode::system, "unable to ignore SIGPIPE");
 
     {
+        // As stock, a supervisor that cannot even make its death tally (a full disk) gives up
+        // before starting anything; s6-svscan tries again a second later.
         int fd = ::open("supervise/death_tally", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd >= 0) ::close(fd);
+        if (fd < 0) sv::die_sys(sv::exitcode::system, "unable to truncate supervise/death_tally");
+        ::close(fd);
     }
 
     svd::start(sup, access("down", F_OK) < 0);

@@ -231,7 +231,8 @@ void last_finish(supervisor &s, int) noexcept
 void term_up(supervisor &s, int ev) noexcept
 {
     down_up(s, ev);
-    last_up(s, ev);
+    // Unlike x and SIGHUP, stock's SIGTERM leaves stdin and stdout as they are (up_term).
+    s.st = state::lastup;
 }
 
 void term_lastup(supervisor &s, int) noexcept { sys::send_signal(pid_of(s), sys::down_signal()); }

@@ -73,7 +73,10 @@ void ensure_std_fds() noexcept;
 // Sets FD_CLOEXEC on every open fd from lowfd up, so that no child inherits them.
 void cloexec_from(int lowfd) noexcept;
 
-// Reopens fd (0 or 1) on /dev/null.  False with errno set on failure.
+// Reopens fd (0 or 1) on /dev/null.  False with errno set on failure (no /dev/null in a bare
+// chroot or mount namespace): fd then holds a read-only descriptor of "/" instead, on which
+// reads and writes fail as on a closed fd, but which keeps the slot taken, so that no file
+// opened later lands on a standard fd (stock s6 leaves it closed).
 bool reopen_devnull(int fd) noexcept;
 
 // A NUL-terminated path assembled from pieces in a fixed buffer.  ok() is false (and c_str()
