@@ -269,7 +269,7 @@ void write_out(socklog::state &s) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int socklog_main(int argc, char **argv)
 {
     sv::prog = "s6-socklog";
     options o;
