@@ -487,6 +487,50 @@ int count_fds(pid_t pid)
     return n;
 }
 
+namespace {
+
+strings raw_cmdline(pid_t pid)
+{
+    std::string cl;
+    strings v;
+    if (!try_read_file("/proc/" + std::to_string(pid) + "/cmdline", cl)) return v;
+    for (std::size_t i = 0; i < cl.size();) {
+        std::size_t z = cl.find('\0', i);
+        if (z == std::string::npos) z = cl.size();
+        v.push_back(cl.substr(i, z - i));
+        i = z + 1;
+    }
+    return v;
+}
+
+} // namespace
+
+bool emulated(pid_t pid)
+{
+    char buf[4096];
+    ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf);
+    if (n <= 0) return false;
+    std::string_view exe(buf, static_cast<std::size_t>(n));
+    exe.remove_prefix(exe.rfind('/') + 1);
+    return exe.starts_with("qemu-");
+}
+
+strings proc_argv(pid_t pid)
+{
+    strings v = raw_cmdline(pid);
+    // binfmt_misc with the P flag: interpreter, program path, then the program's own argv.
+    if (v.size() >= 2 && emulated(pid)) v.erase(v.begin(), v.begin() + 2);
+    return v;
+}
+
+std::string proc_exe(pid_t pid)
+{
+    std::string const exe = "/proc/" + std::to_string(pid) + "/exe";
+    if (!emulated(pid)) return exe;
+    strings v = raw_cmdline(pid);
+    return v.size() >= 2 ? v[1] : exe;
+}
+
 bool unix_listening(std::string const &path)
 {
     std::string const table = read_file("/proc/net/unix");

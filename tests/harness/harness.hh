@@ -209,6 +209,15 @@ int count_zombies_of(pid_t parent);
 int count_children_of(pid_t parent);
 // How many fds pid has open (entries of /proc/PID/fd), -1 if it cannot be read.
 int count_fds(pid_t pid);
+// Whether pid is a program emulated by qemu-user (a foreign architecture's build run through
+// binfmt_misc, release/qemu-test.sh): its /proc/PID/exe is then qemu, its cmdline starts with
+// qemu's interpreter and the program's path, and qemu holds fds and signal handlers of its own.
+bool emulated(pid_t pid);
+// pid's argv as the program has it: /proc/PID/cmdline, less qemu-user's two leading words.
+strings proc_argv(pid_t pid);
+// The path of the file pid runs: /proc/PID/exe, or for an emulated program the path qemu
+// loaded it from (cmdline's second word); stat() either to compare files.
+std::string proc_exe(pid_t pid);
 // Whether a Unix socket is listening at path (/proc/net/unix, flag __SO_ACCEPTCON): the
 // socket file exists a moment before its server listens, and a probing connection would
 // start a served program.
