@@ -245,7 +245,16 @@ account_files::account_files(std::string_view passwd_text, std::string_view grou
 
 // --- processes -----------------------------------------------------------------------------
 
-std::string ours(std::string const &name) { return std::string(S6PP_BINDIR) + "/" + name; }
+std::string ours(std::string const &name)
+{
+    // $S6PP_TEST_BINDIR: another build's programs, e.g. a foreign architecture's tarball
+    // unpacked and run under qemu-user (release/qemu-test.sh --tarball).
+    static std::string const dir = [] {
+        char const *d = std::getenv("S6PP_TEST_BINDIR");
+        return std::string(d && *d ? d : S6PP_BINDIR);
+    }();
+    return dir + "/" + name;
+}
 std::string stock(std::string const &name) { return std::string(STOCK_BINDIR) + "/" + name; }
 
 result run(std::vector<std::string> const &argv, run_opts const &o)

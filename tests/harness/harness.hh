@@ -94,7 +94,9 @@ struct account_files {
 
 // --- processes -----------------------------------------------------------------------------
 
-// Path of one of our binaries in the build tree, and of a stock s6 binary.
+// Path of one of our binaries in the build tree (or in $S6PP_TEST_BINDIR when set: another
+// build's, such as a foreign architecture's unpacked tarball under qemu-user), and of a stock
+// s6 binary.
 std::string ours(std::string const &name);
 std::string stock(std::string const &name);
 
