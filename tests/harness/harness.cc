@@ -498,6 +498,16 @@ int count_fds(pid_t pid)
 
 namespace {
 
+// e_machine of an ELF file, 0 if it cannot be read.
+unsigned elf_machine(std::string const &path)
+{
+    unsigned char hdr[20] = {};
+    sv::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0 || ::read(fd.get(), hdr, sizeof hdr) != sizeof hdr) return 0;
+    if (hdr[0] != 0x7f || hdr[1] != 'E' || hdr[2] != 'L' || hdr[3] != 'F') return 0;
+    return hdr[5] == 1 ? hdr[18] | hdr[19] << 8 : hdr[18] << 8 | hdr[19];
+}
+
 strings raw_cmdline(pid_t pid)
 {
     std::string cl;
@@ -513,6 +523,13 @@ strings raw_cmdline(pid_t pid)
 }
 
 } // namespace
+
+void need_native(std::string const &why)
+{
+    // Not /proc/self/exe: under qemu-user a test program's own is its emulated file.
+    static bool const foreign = elf_machine(ours("s6-supervise")) != elf_machine("/proc/1/exe");
+    if (foreign) skip("under qemu-user " + why);
+}
 
 bool emulated(pid_t pid)
 {

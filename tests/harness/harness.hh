@@ -50,6 +50,9 @@ using strings = std::vector<std::string>;
 void need_root(std::string const &why);
 // skip()s unless the stock s6 binary tool exists.
 void need_stock(std::string const &tool);
+// skip()s, naming why, when our programs run under qemu-user (a foreign architecture's
+// programs, release/qemu-test.sh): their ELF machine is not that of the host's PID 1.
+void need_native(std::string const &why);
 
 // --- files ---------------------------------------------------------------------------------
 
