@@ -51,7 +51,8 @@ void need_root(std::string const &why);
 // skip()s unless the stock s6 binary tool exists.
 void need_stock(std::string const &tool);
 // skip()s, naming why, when our programs run under qemu-user (a foreign architecture's
-// programs, release/qemu-test.sh): their ELF machine is not that of the host's PID 1.
+// programs, release/qemu-test.sh): $S6PP_TEST_EMULATED is set, or their ELF machine is not
+// this test program's.
 void need_native(std::string const &why);
 
 // --- files ---------------------------------------------------------------------------------
