@@ -3,6 +3,11 @@
 #
 #   release/check.sh            all of it
 #   release/check.sh tarballs   only steps 1-2        release/check.sh qemu   only step 3
+#   release/check.sh ci         steps 1-2, then step 3 bounded: no foreign builds of the
+#                               tests; each foreign tarball's programs, under qemu-user, are
+#                               driven by the native build's integration tests (NATIVE_BUILD,
+#                               default build-test: tests/run.sh's), subset [supervise],[svscan]
+#                               (release/qemu-test.sh ARCH --tarball)
 #
 # 1. Tarballs: a release build with --prefix=/usr in build-release/ (or $RELEASE_BUILD_DIR),
 #    then `meson compile -C build-release tarballs`: every architecture of release_arches,
@@ -25,7 +30,7 @@ export SOURCE_DATE_EPOCH
 now() { date +%s; }
 status=0
 
-if [ "$what" = all ] || [ "$what" = tarballs ]; then
+if [ "$what" = all ] || [ "$what" = tarballs ] || [ "$what" = ci ]; then
     t0=$(now)
     [ -f "$build/build.ninja" ] || meson setup "$build" --prefix=/usr -Dtests=false >/dev/null
     meson compile -C "$build" tarballs || status=1
@@ -51,6 +56,17 @@ fi
 if [ "$what" = all ] || [ "$what" = qemu ]; then
     for arch in ${RELEASE_QEMU_ARCHES:-aarch64 armhf riscv64}; do
         release/qemu-test.sh "$arch" || status=1
+    done
+fi
+
+if [ "$what" = ci ]; then
+    version=$(meson introspect --projectinfo "$build" | python3 -c \
+        'import json, sys; print(json.load(sys.stdin)["version"])')
+    for arch in ${RELEASE_QEMU_ARCHES:-aarch64 armhf riscv64}; do
+        t0=$(now)
+        release/qemu-test.sh "$arch" --tarball "$build/dist/s6pp-$version-$arch.tar.xz" \
+            "${NATIVE_BUILD:-build-test}" || status=1
+        echo "release: qemu $arch $(($(now) - t0)) s"
     done
 fi
 exit "$status"

@@ -5,9 +5,10 @@ pages.
 
 What a tarball holds is what `meson install --strip` puts in a staging directory (so a program
 added to tools/meson.build joins it with no edit here), split in two:
-  s6pp-VERSION-ARCH.tar.xz  everything but the man pages: PREFIX/bin (the multicall names are
-                            symlinks to s6-supervise, so they stay one file), the libexec
-                            helper, plus the links images expect:
+  s6pp-VERSION-ARCH.tar.xz  everything but the man pages: PREFIX/bin (one file, the shared
+                            executable s6-supervise, and every other program a symlink to it),
+                            the libexec helper (a symlink to it too), plus the links images
+                            expect:
                               /init -> PREFIX/bin/init
                               /command/NAME -> ../PREFIX/bin/NAME for every program
                                 (s6-overlay v3's #!/command/with-contenv and /command/s6-svc)
@@ -232,8 +233,10 @@ def expected(a, layout):
         else:
             arch[layout.bindir + "/" + n] = ("file", None, 0o755)
         arch["command/" + n] = ("link", "../" + layout.bindir + "/" + n, 0o777)
+    # The libexec helpers are links to the shared executable too, from out of the PATH.
+    helper_target = os.path.relpath(layout.bindir + "/s6-supervise", layout.libexecdir)
     for n in a.libexec.split(",") if a.libexec else []:
-        arch[layout.libexecdir + "/" + n] = ("file", None, 0o755)
+        arch[layout.libexecdir + "/" + n] = ("link", helper_target, 0o777)
     arch["init"] = ("link", layout.bindir + "/init", 0o777)
     if layout.bindir != "usr/bin":
         for n in V2_USR_BIN:

@@ -245,7 +245,16 @@ account_files::account_files(std::string_view passwd_text, std::string_view grou
 
 // --- processes -----------------------------------------------------------------------------
 
-std::string ours(std::string const &name) { return std::string(S6PP_BINDIR) + "/" + name; }
+std::string ours(std::string const &name)
+{
+    // $S6PP_TEST_BINDIR: another build's programs, e.g. a foreign architecture's tarball
+    // unpacked and run under qemu-user (release/qemu-test.sh --tarball).
+    static std::string const dir = [] {
+        char const *d = std::getenv("S6PP_TEST_BINDIR");
+        return std::string(d && *d ? d : S6PP_BINDIR);
+    }();
+    return dir + "/" + name;
+}
 std::string stock(std::string const &name) { return std::string(STOCK_BINDIR) + "/" + name; }
 
 result run(std::vector<std::string> const &argv, run_opts const &o)
@@ -491,6 +500,72 @@ int count_fds(pid_t pid)
         if (e->d_name[0] != '.') n++;
     closedir(d);
     return n;
+}
+
+namespace {
+
+// e_machine of an ELF file, 0 if it cannot be read.
+unsigned elf_machine(std::string const &path)
+{
+    unsigned char hdr[20] = {};
+    sv::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0 || ::read(fd.get(), hdr, sizeof hdr) != sizeof hdr) return 0;
+    if (hdr[0] != 0x7f || hdr[1] != 'E' || hdr[2] != 'L' || hdr[3] != 'F') return 0;
+    return hdr[5] == 1 ? hdr[18] | hdr[19] << 8 : hdr[18] << 8 | hdr[19];
+}
+
+strings raw_cmdline(pid_t pid)
+{
+    std::string cl;
+    strings v;
+    if (!try_read_file("/proc/" + std::to_string(pid) + "/cmdline", cl)) return v;
+    for (std::size_t i = 0; i < cl.size();) {
+        std::size_t z = cl.find('\0', i);
+        if (z == std::string::npos) z = cl.size();
+        v.push_back(cl.substr(i, z - i));
+        i = z + 1;
+    }
+    return v;
+}
+
+} // namespace
+
+void need_native(std::string const &why)
+{
+    // Our programs are another architecture's than this test program's (a foreign tarball
+    // driven by native tests), or release/qemu-test.sh says so: under qemu-user a foreign
+    // test program's /proc/self/exe is its own emulated file, of the same machine as ours.
+    static bool const foreign = [] {
+        char const *e = std::getenv("S6PP_TEST_EMULATED");
+        return (e && *e) || elf_machine(ours("s6-supervise")) != elf_machine("/proc/self/exe");
+    }();
+    if (foreign) skip("under qemu-user " + why);
+}
+
+bool emulated(pid_t pid)
+{
+    char buf[4096];
+    ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf);
+    if (n <= 0) return false;
+    std::string_view exe(buf, static_cast<std::size_t>(n));
+    exe.remove_prefix(exe.rfind('/') + 1);
+    return exe.starts_with("qemu-");
+}
+
+strings proc_argv(pid_t pid)
+{
+    strings v = raw_cmdline(pid);
+    // binfmt_misc with the P flag: interpreter, program path, then the program's own argv.
+    if (v.size() >= 2 && emulated(pid)) v.erase(v.begin(), v.begin() + 2);
+    return v;
+}
+
+std::string proc_exe(pid_t pid)
+{
+    std::string const exe = "/proc/" + std::to_string(pid) + "/exe";
+    if (!emulated(pid)) return exe;
+    strings v = raw_cmdline(pid);
+    return v.size() >= 2 ? v[1] : exe;
 }
 
 bool unix_listening(std::string const &path)

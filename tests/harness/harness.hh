@@ -50,6 +50,10 @@ using strings = std::vector<std::string>;
 void need_root(std::string const &why);
 // skip()s unless the stock s6 binary tool exists.
 void need_stock(std::string const &tool);
+// skip()s, naming why, when our programs run under qemu-user (a foreign architecture's
+// programs, release/qemu-test.sh): $S6PP_TEST_EMULATED is set, or their ELF machine is not
+// this test program's.
+void need_native(std::string const &why);
 
 // --- files ---------------------------------------------------------------------------------
 
@@ -94,7 +98,9 @@ struct account_files {
 
 // --- processes -----------------------------------------------------------------------------
 
-// Path of one of our binaries in the build tree, and of a stock s6 binary.
+// Path of one of our binaries in the build tree (or in $S6PP_TEST_BINDIR when set: another
+// build's, such as a foreign architecture's unpacked tarball under qemu-user), and of a stock
+// s6 binary.
 std::string ours(std::string const &name);
 std::string stock(std::string const &name);
 
@@ -213,6 +219,15 @@ int count_zombies_of(pid_t parent);
 int count_children_of(pid_t parent);
 // How many fds pid has open (entries of /proc/PID/fd), -1 if it cannot be read.
 int count_fds(pid_t pid);
+// Whether pid is a program emulated by qemu-user (a foreign architecture's build run through
+// binfmt_misc, release/qemu-test.sh): its /proc/PID/exe is then qemu, its cmdline starts with
+// qemu's interpreter and the program's path, and qemu holds fds and signal handlers of its own.
+bool emulated(pid_t pid);
+// pid's argv as the program has it: /proc/PID/cmdline, less qemu-user's two leading words.
+strings proc_argv(pid_t pid);
+// The path of the file pid runs: /proc/PID/exe, or for an emulated program the path qemu
+// loaded it from (cmdline's second word); stat() either to compare files.
+std::string proc_exe(pid_t pid);
 // Whether a Unix socket is listening at path (/proc/net/unix, flag __SO_ACCEPTCON): the
 // socket file exists a moment before its server listens, and a probing connection would
 // start a served program.

@@ -245,12 +245,15 @@ TEST_CASE("s6-ipcclient and s6-ipcserver: every pairing shows the same environme
     sv_ours.insert(sv_ours.end(), served.begin(), served.end());
     sv_stock.insert(sv_stock.end(), served.begin(), served.end());
     server ours(sv_ours), stock(sv_stock);
-    // Our front-end became our s6-ipcserverd, not stock's.
-    char exe[4096];
-    ssize_t n = ::readlink(("/proc/" + std::to_string(ours.p->pid()) + "/exe").c_str(), exe,
-                           sizeof exe - 1);
+    // Our front-end became our s6-ipcserverd, not stock's: the shared executable, started
+    // through our s6-ipcserverd link.
+    std::string const proc = "/proc/" + std::to_string(ours.p->pid());
+    char exe[4096], want[4096];
+    ssize_t n = ::readlink((proc + "/exe").c_str(), exe, sizeof exe - 1);
     REQUIRE(n > 0);
-    CHECK(std::string(exe, static_cast<std::size_t>(n)) == h::ours("s6-ipcserverd"));
+    REQUIRE(::realpath(h::ours("s6-ipcserverd").c_str(), want));
+    CHECK(std::string(exe, static_cast<std::size_t>(n)) == want);
+    CHECK(h::read_file(proc + "/comm") == "s6-ipcserverd\n");
 
     for (h::strings const &copts : {h::strings{}, h::strings{"-l", "here"}}) {
         std::string expected;

@@ -258,7 +258,7 @@ command parse(int argc, char **argv) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int envsubst_main(int argc, char **argv)
 {
     if (argc > 0 && argv[0][0]) name = argv[0];
     command const c = parse(argc, argv);

@@ -110,7 +110,7 @@ unsigned do_input(std::string_view src, std::string_view text, bool hidden) noex
 
 } // namespace
 
-int main(int argc, char **argv)
+int fix_attrs_main(int argc, char **argv)
 {
     sv::prog = "fix-attrs";
     // No options; "--" may end them so that a file named "-x" can be given.

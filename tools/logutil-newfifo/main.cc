@@ -52,7 +52,7 @@ bool rmrf_at(int dirfd, char const *name)
 
 } // namespace
 
-int main(int argc, char **argv)
+int logutil_newfifo_main(int argc, char **argv)
 {
     sv::prog = "logutil-newfifo";
     char const *mode_arg = "0600";

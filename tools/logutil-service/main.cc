@@ -66,7 +66,7 @@ bool logging_script(std::string &out)
 
 } // namespace
 
-int main(int argc, char **argv)
+int logutil_service_main(int argc, char **argv)
 {
     sv::prog = "logutil-service";
     char const *fifo = nullptr;

@@ -35,7 +35,7 @@ int print(std::string_view value) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int printcontenv_main(int argc, char **argv)
 {
     sv::prog = "printcontenv";
     if (argc < 2) sv::die(sv::exitcode::usage, "too few arguments");

@@ -103,7 +103,7 @@ void each_entry(std::string const &path, F f)
 
 } // namespace
 
-int main(int argc, char **argv)
+int accessrules_cdb_from_fs_main(int argc, char **argv)
 {
     sv::prog = "s6-accessrules-cdb-from-fs";
     if (argc < 3) sv::die_usage(usage);

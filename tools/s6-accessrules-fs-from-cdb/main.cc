@@ -88,7 +88,7 @@ bool restore(std::string_view key, std::string_view data)
 
 } // namespace
 
-int main(int argc, char **argv)
+int accessrules_fs_from_cdb_main(int argc, char **argv)
 {
     sv::prog = "s6-accessrules-fs-from-cdb";
     if (argc < 3) sv::die_usage(usage);

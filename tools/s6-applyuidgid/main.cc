@@ -8,7 +8,7 @@
 #include <supervise/exec.hh>
 #include <supervise/uidgid.hh>
 
-int main(int argc, char **argv)
+int applyuidgid_main(int argc, char **argv)
 {
     sv::prog = "s6-applyuidgid";
     sv::exec_or_die(sv::applyuidgid_main(argc, argv));

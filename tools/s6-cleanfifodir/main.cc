@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view usage = "s6-cleanfifodir fifodir";
 }
 
-int main(int argc, char **argv)
+int cleanfifodir_main(int argc, char **argv)
 {
     sv::prog = "s6-cleanfifodir";
     if (argc < 2) sv::die_usage(usage);

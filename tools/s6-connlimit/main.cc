@@ -19,7 +19,7 @@ namespace {
 constexpr std::size_t proto_max = 4000;
 } // namespace
 
-int main(int argc, char **argv)
+int connlimit_main(int argc, char **argv)
 {
     sv::prog = "s6-connlimit";
     char const *proto = std::getenv("PROTO");

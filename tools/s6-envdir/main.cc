@@ -18,7 +18,7 @@ constexpr std::string_view usage =
     "s6-envdir [ -I | -i ] [ -n ] [ -f ] [ -L ] [ -c nullchar ] dir prog...";
 }
 
-int main(int argc, char **argv)
+int envdir_main(int argc, char **argv)
 {
     sv::prog = "s6-envdir";
     bool insist = true;

@@ -9,7 +9,7 @@
 #include <supervise/exec.hh>
 #include <supervise/uidgid.hh>
 
-int main(int argc, char **argv)
+int envuidgid_main(int argc, char **argv)
 {
     sv::prog = "s6-envuidgid";
     sv::exec_or_die(sv::envuidgid_main(argc, argv));

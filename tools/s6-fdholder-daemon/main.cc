@@ -40,7 +40,7 @@ bool gid_list_ok(std::string_view s)
 
 } // namespace
 
-int main(int argc, char **argv)
+int fdholder_daemon_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-daemon";
     unsigned verbosity = 1, maxconn = 0, maxfds = 0, uid = 0, gid = 0, t = 0, lt = 0;

@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view usage = "s6-fdholder-delete [ -t timeout ] socket id";
 }
 
-int main(int argc, char **argv)
+int fdholder_delete_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-delete";
     unsigned t;

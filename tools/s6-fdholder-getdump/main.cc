@@ -32,7 +32,7 @@ void set_var(std::vector<std::string> &env, std::string const &name, char const 
 }
 } // namespace
 
-int main(int argc, char **argv)
+int fdholder_getdump_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-getdump";
     unsigned t;

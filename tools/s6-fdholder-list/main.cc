@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view usage = "s6-fdholder-list [ -t timeout ] socket";
 } // namespace
 
-int main(int argc, char **argv)
+int fdholder_list_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-list";
     unsigned t;

@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view usage = "s6-fdholder-retrieve [ -D ] [ -t timeout ] socket id prog...";
 }
 
-int main(int argc, char **argv)
+int fdholder_retrieve_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-retrieve";
     unsigned t = 0;

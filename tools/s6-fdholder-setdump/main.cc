@@ -29,7 +29,7 @@ char const *need(std::string const &name)
 }
 } // namespace
 
-int main(int argc, char **argv)
+int fdholder_setdump_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-setdump";
     unsigned t;

@@ -15,7 +15,7 @@ constexpr std::string_view usage =
     "s6-fdholder-store [ -d fd ] [ -t timeout ] [ -T fdtimeout ] socket id";
 }
 
-int main(int argc, char **argv)
+int fdholder_store_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-store";
     unsigned fd = 0, t = 0, lim = 0;

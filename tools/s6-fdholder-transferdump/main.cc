@@ -28,7 +28,7 @@ bool scan_pair(std::string_view s, unsigned &from, unsigned &to)
 }
 } // namespace
 
-int main(int argc, char **argv)
+int fdholder_transferdump_main(int argc, char **argv)
 {
     sv::prog = "s6-fdholder-transferdump";
     unsigned from = 0, to = 0;

@@ -32,7 +32,7 @@ constexpr int exit_wrote_on_hackpipe = 102;
 
 } // namespace
 
-int main(int argc, char **argv)
+int fghack_main(int argc, char **argv)
 {
     sv::prog = "s6-fghack";
     if (argc < 2) sv::die_usage(usage);

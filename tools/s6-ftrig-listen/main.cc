@@ -42,7 +42,7 @@ void reap() noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int ftrig_listen_main(int argc, char **argv)
 {
     sv::prog = "s6-ftrig-listen";
     unsigned timeout = 0;

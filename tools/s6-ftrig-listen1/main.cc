@@ -35,7 +35,7 @@ void reap() noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int ftrig_listen1_main(int argc, char **argv)
 {
     sv::prog = "s6-ftrig-listen1";
     unsigned timeout = 0;

@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view usage = "s6-ftrig-notify fifodir message";
 }
 
-int main(int argc, char **argv)
+int ftrig_notify_main(int argc, char **argv)
 {
     sv::prog = "s6-ftrig-notify";
     if (argc < 3) sv::die_usage(usage);

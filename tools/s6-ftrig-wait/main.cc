@@ -20,7 +20,7 @@ namespace {
 constexpr std::string_view usage = "s6-ftrig-wait [ -t timeout ] fifodir regexp";
 }
 
-int main(int argc, char **argv)
+int ftrig_wait_main(int argc, char **argv)
 {
     sv::prog = "s6-ftrig-wait";
     unsigned timeout = 0;

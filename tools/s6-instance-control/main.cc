@@ -26,7 +26,7 @@ constexpr unsigned max_letters = 62;
 
 } // namespace
 
-int main(int argc, char **argv)
+int instance_control_main(int argc, char **argv)
 {
     sv::prog = "s6-instance-control";
     unsigned letters = 0, timeout = 0;

@@ -35,7 +35,7 @@ void make_dir(std::string const &dir) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int instance_create_main(int argc, char **argv)
 {
     sv::prog = "s6-instance-create";
     sv::link_options o;

@@ -19,7 +19,7 @@ constexpr std::string_view usage = "s6-instance-delete [ -X ] [ -t timeout ] ser
 
 } // namespace
 
-int main(int argc, char **argv)
+int instance_delete_main(int argc, char **argv)
 {
     sv::prog = "s6-instance-delete";
     bool wait = true;

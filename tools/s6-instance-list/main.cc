@@ -18,7 +18,7 @@ constexpr std::string_view usage = "s6-instance-list service";
 
 } // namespace
 
-int main(int argc, char **argv)
+int instance_list_main(int argc, char **argv)
 {
     sv::prog = "s6-instance-list";
     sv::opt_parser opts{argc, argv, ""};

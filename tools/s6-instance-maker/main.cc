@@ -73,7 +73,7 @@ void write_instanced(std::string const &dir, char const *tmpl, std::string const
 
 } // namespace
 
-int main(int argc, char **argv)
+int instance_maker_main(int argc, char **argv)
 {
     sv::prog = "s6-instance-maker";
     std::string_view user;

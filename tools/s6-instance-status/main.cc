@@ -32,7 +32,7 @@ void count_field(unsigned &n) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int instance_status_main(int argc, char **argv)
 {
     sv::prog = "s6-instance-status";
     unsigned fields = 0;

@@ -138,7 +138,7 @@ void handle_in(direction &d, short revents) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int ioconnect_main(int argc, char **argv)
 {
     sv::prog = "s6-ioconnect";
     unsigned timeout = 0, fdr = 6, fdw = 7;

@@ -18,7 +18,7 @@ constexpr std::string_view usage =
     "s6-ipcclient [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] path prog...";
 }
 
-int main(int argc, char **argv)
+int ipcclient_main(int argc, char **argv)
 {
     sv::prog = "s6-ipcclient";
     char const *bindpath = nullptr;

@@ -68,7 +68,7 @@ sv::access_verdict check(rules_kind kind, char const *rules, uid_t uid, gid_t gi
 
 } // namespace
 
-int main(int argc, char **argv)
+int ipcserver_access_main(int argc, char **argv)
 {
     sv::prog = "s6-ipcserver-access";
     unsigned verbosity = 1;

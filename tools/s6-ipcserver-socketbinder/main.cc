@@ -24,7 +24,7 @@ constexpr std::string_view usage = "s6-ipcserver-socketbinder [ -d | -D ] [ -b b
 
 } // namespace
 
-int main(int argc, char **argv)
+int ipcserver_socketbinder_main(int argc, char **argv)
 {
     sv::prog = "s6-ipcserver-socketbinder";
     unsigned backlog = SOMAXCONN;

@@ -82,7 +82,7 @@ struct options {
 
 } // namespace
 
-int main(int argc, char **argv)
+int ipcserver_main(int argc, char **argv)
 {
     sv::prog = "s6-ipcserver";
     options o;

@@ -248,7 +248,7 @@ void serve_until_told(server &s, int sfd) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int ipcserverd_main(int argc, char **argv)
 {
     sv::prog = "s6-ipcserverd";
     static server s;

@@ -56,7 +56,7 @@ constexpr std::string_view usage =
 
 } // namespace
 
-int main(int argc, char **argv)
+int log_main(int argc, char **argv)
 {
     sv::prog = "s6-log";
     s6log::settings set;

@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view usage = "s6-mkfifodir [ -f ] [ -g gid ] fifodir";
 }
 
-int main(int argc, char **argv)
+int mkfifodir_main(int argc, char **argv)
 {
     sv::prog = "s6-mkfifodir";
     bool force = false;

@@ -243,7 +243,7 @@ void sanity_check(invocation &in) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int notifyoncheck_main(int argc, char **argv)
 {
     sv::prog = "s6-notifyoncheck";
     invocation in = parse_options(argc, argv);

@@ -58,7 +58,7 @@ bool failed_permanently(unsigned seconds, unsigned count, sv::status_list const 
 
 } // namespace
 
-int main(int argc, char **argv)
+int permafailon_main(int argc, char **argv)
 {
     sv::prog = "s6-permafailon";
     if (argc < 4) sv::die_usage(usage);

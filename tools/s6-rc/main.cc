@@ -68,7 +68,7 @@ bool parse(int argc, char **argv, sv::rc::request &q)
 
 } // namespace
 
-int main(int argc, char **argv)
+int rc_main(int argc, char **argv)
 {
     sv::prog = "s6-rc";
     sv::rc::request q;

@@ -64,7 +64,7 @@ int lock_through_helper(char const *file, bool exclusive, unsigned timeout_ms) n
 
 } // namespace
 
-int main(int argc, char **argv)
+int setlock_main(int argc, char **argv)
 {
     sv::prog = "s6-setlock";
     bool exclusive = true;

@@ -29,7 +29,7 @@ void failed(std::string_view what) noexcept
 }
 } // namespace
 
-int main(int argc, char **argv)
+int setsid_main(int argc, char **argv)
 {
     sv::prog = "s6-setsid";
     int what = 0; // 0 -s, 1 -b, 2 -f, 3 -g

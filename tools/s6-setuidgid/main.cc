@@ -23,7 +23,7 @@ namespace {
 constexpr char const *applyuidgid_path = "/usr/bin/s6-applyuidgid";
 } // namespace
 
-int main(int argc, char **argv)
+int setuidgid_main(int argc, char **argv)
 {
     sv::prog = "s6-setuidgid";
     if (argc < 3) sv::die_usage("s6-setuidgid username prog...");

@@ -276,7 +276,7 @@ void read_socket(socklog::state &s, int fd, bool udp) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int socklog_main(int argc, char **argv)
 {
     sv::prog = "s6-socklog";
     options o;

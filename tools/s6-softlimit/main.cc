@@ -45,7 +45,7 @@ void set_limit(int res, std::string_view arg, which w) noexcept
 }
 } // namespace
 
-int main(int argc, char **argv)
+int softlimit_main(int argc, char **argv)
 {
     sv::prog = "s6-softlimit";
     which w = which::soft;

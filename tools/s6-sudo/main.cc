@@ -20,7 +20,7 @@ constexpr std::string_view usage = "s6-sudo [ -q | -Q | -v ] [ -p bindpath ] [ -
                                    "[ -e ] [ -t timeout ] [ -T timeoutrun ] path [ args... ]";
 }
 
-int main(int argc, char **argv)
+int sudo_main(int argc, char **argv)
 {
     sv::prog = "s6-sudo";
     unsigned verbosity = 1, t = 0, T = 0;

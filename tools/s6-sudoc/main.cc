@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view usage = "s6-sudoc [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] [ args... ]";
 }
 
-int main(int argc, char **argv)
+int sudoc_main(int argc, char **argv)
 {
     sv::prog = "s6-sudoc";
     unsigned t = 0, T = 0;

@@ -191,7 +191,7 @@ int wait_program(pid_t pid, int sfd, unsigned nullfds, bool &client_gone) noexce
 
 } // namespace
 
-int main(int argc, char **argv)
+int sudod_main(int argc, char **argv)
 {
     sv::prog = "s6-sudod";
     unsigned nullfds = 0, t = 0;

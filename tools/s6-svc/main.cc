@@ -49,7 +49,7 @@ int report(std::string_view dir, sv::control_result r) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int svc_main(int argc, char **argv)
 {
     sv::prog = "s6-svc";
     char cmd[max_letters];

@@ -6,7 +6,7 @@
 #include <supervise/death_tally.hh>
 #include <supervise/diag.hh>
 
-int main(int argc, char **argv)
+int svdt_clear_main(int argc, char **argv)
 {
     sv::prog = "s6-svdt-clear";
     if (argc < 2) sv::die_usage("s6-svdt-clear servicedir");

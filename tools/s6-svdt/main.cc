@@ -19,7 +19,7 @@ namespace {
 constexpr std::string_view usage = "s6-svdt [ -S | -s ] [ -n maxentries ] servicedir";
 }
 
-int main(int argc, char **argv)
+int svdt_main(int argc, char **argv)
 {
     sv::prog = "s6-svdt";
     unsigned n = sv::death_tally_max;

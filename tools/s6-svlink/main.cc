@@ -75,7 +75,7 @@ void check_servicedir(std::string_view dir) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int svlink_main(int argc, char **argv)
 {
     sv::prog = "s6-svlink";
     sv::link_options o;

@@ -23,7 +23,7 @@ constexpr std::string_view usage = "s6-svlisten [ -U | -u | -d | -D | -r | -R ] 
                                    "[ -t timeout ] servicedir... \"\" prog...";
 }
 
-int main(int argc, char **argv)
+int svlisten_main(int argc, char **argv)
 {
     sv::prog = "s6-svlisten";
     sv::wait_goal goal;

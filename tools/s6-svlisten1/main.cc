@@ -17,7 +17,7 @@ constexpr std::string_view usage =
     "s6-svlisten1 [ -U | -u | -d | -D | -r | -R ] [ -t timeout ] servicedir prog...";
 }
 
-int main(int argc, char **argv)
+int svlisten1_main(int argc, char **argv)
 {
     sv::prog = "s6-svlisten1";
     sv::wait_goal goal;

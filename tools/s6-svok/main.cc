@@ -10,7 +10,7 @@
 #include <supervise/fd.hh>
 #include <supervise/lock.hh>
 
-int main(int argc, char **argv)
+int svok_main(int argc, char **argv)
 {
     sv::prog = "s6-svok";
     if (argc < 2) sv::die_usage("s6-svok servicedir");

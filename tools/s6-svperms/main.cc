@@ -192,7 +192,7 @@ bool print_events(std::string_view dir, sv::out_buf &out)
 
 } // namespace
 
-int main(int argc, char **argv)
+int svperms_main(int argc, char **argv)
 {
     sv::prog = "s6-svperms";
     request r;

@@ -24,7 +24,7 @@ constexpr std::size_t max_letters = 64;
 
 } // namespace
 
-int main(int argc, char **argv)
+int svscanctl_main(int argc, char **argv)
 {
     sv::prog = "s6-svscanctl";
     char cmd[max_letters];

@@ -180,7 +180,7 @@ void put_human(sv::out_buf &out, sv::status const &st, bool normallyup, bool num
 
 } // namespace
 
-int main(int argc, char **argv)
+int svstat_main(int argc, char **argv)
 {
     sv::prog = "s6-svstat";
     fields fs;

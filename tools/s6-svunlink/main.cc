@@ -18,7 +18,7 @@ constexpr std::string_view usage = "s6-svunlink [ -X ] [ -t timeout ] scandir se
 
 } // namespace
 
-int main(int argc, char **argv)
+int svunlink_main(int argc, char **argv)
 {
     sv::prog = "s6-svunlink";
     bool wait = true;

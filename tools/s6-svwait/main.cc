@@ -17,7 +17,7 @@ constexpr std::string_view usage =
     "s6-svwait [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir...";
 }
 
-int main(int argc, char **argv)
+int svwait_main(int argc, char **argv)
 {
     sv::prog = "s6-svwait";
     sv::wait_goal goal;

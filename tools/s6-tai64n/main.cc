@@ -52,7 +52,7 @@ void stamp(char const *verb)
 
 } // namespace
 
-int main()
+int tai64n_main(int, char **)
 {
     sv::prog = "s6-tai64n";
     bool at_start = true; // the next byte starts a line

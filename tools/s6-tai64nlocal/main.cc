@@ -76,7 +76,7 @@ void line(char const *p, std::size_t n)
 
 } // namespace
 
-int main(int argc, char **argv)
+int tai64nlocal_main(int argc, char **argv)
 {
     sv::prog = "s6-tai64nlocal";
     sv::opt_parser opts{argc, argv, "g"};

@@ -82,7 +82,7 @@ std::string run_script(tree_conf const &t)
 
 } // namespace
 
-int main(int argc, char **argv)
+int usertree_maker_main(int argc, char **argv)
 {
     sv::prog = "s6-usertree-maker";
     tree_conf t;

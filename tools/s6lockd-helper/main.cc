@@ -10,7 +10,7 @@
 #include <supervise/diag.hh>
 #include <supervise/lockhelper.hh>
 
-int main(int argc, char **argv)
+int s6lockd_helper_main(int argc, char **argv)
 {
     sv::prog = "s6lockd-helper";
     if (argc < 3) sv::die_usage("s6lockd-helper r|w lockfile");

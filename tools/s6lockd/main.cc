@@ -121,7 +121,7 @@ bool start_helper(char const *path, bool exclusive, sv::lockhelper_child &out) n
 void stop_helper(pid_t pid) noexcept { ::kill(pid, SIGTERM); }
 } // namespace lkd::sys
 
-int main(int argc, char **argv, char **envp)
+int s6lockd_main(int argc, char **argv)
 {
     sv::prog = "s6lockd";
     if (argc < 2) sv::die_usage("s6lockd lockdir");
@@ -135,7 +135,7 @@ int main(int argc, char **argv, char **envp)
     if (!sv::signal_absorb(SIGPIPE)) sv::die_sys(sv::exitcode::system, "unable to ignore SIGPIPE");
     int const sigfd =
         sv::signal_trap_or_die({SIGCHLD, SIGTERM, SIGQUIT, SIGHUP, SIGABRT, SIGINT});
-    if (!sv::text_server_init(server, envp, sv::s6lock_banner1, sv::s6lock_banner2,
+    if (!sv::text_server_init(server, environ, sv::s6lock_banner1, sv::s6lock_banner2,
                               sv::mono_ms() + handshake_ms))
         sv::die_sys(sv::exitcode::system, "unable to sync with client");
     // Reserved once, never constructed as a whole: pages are touched as slots are used.

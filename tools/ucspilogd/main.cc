@@ -48,7 +48,7 @@ void put_record(sv::out_buf &out, std::string_view rec, std::vector<std::string_
 
 } // namespace
 
-int main(int argc, char **argv)
+int ucspilogd_main(int argc, char **argv)
 {
     sv::prog = "ucspilogd";
     char const *dflt = "<undefined>";

@@ -68,7 +68,7 @@ bool is_our_script(char const *file) noexcept
 
 } // namespace
 
-int main(int argc, char **argv)
+int with_contenv_main(int argc, char **argv)
 {
     sv::prog = "with-contenv";
     if (argc < 2) sv::die_usage("with-contenv prog...");
