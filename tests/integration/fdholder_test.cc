@@ -586,15 +586,21 @@ TEST_CASE("fdholder: our s6-fdholder-daemon runs our own programs", "[fdholder]"
     h::tempdir d;
     holder dm(true, d, "s");
     // Our s6-fdholderd is a link to the shared executable: the process runs that file, under
-    // the name of our link next to s6-fdholder-daemon.
+    // the name of our link next to s6-fdholder-daemon.  The socket listens from the first
+    // program of the chain on, and every program of the chain is that same file: wait for
+    // the chain's last exec, by the name it runs under.
     std::string const proc = "/proc/" + std::to_string(dm.p->pid());
+    auto argv0 = [&] {
+        std::string const cmdline = h::read_file(proc + "/cmdline");
+        return cmdline.substr(0, cmdline.find('\0'));
+    };
+    CHECK(h::wait_until([&] { return argv0() == h::ours("s6-fdholderd"); }, 5000));
     char exe[4096], want[4096];
     ssize_t const n = ::readlink((proc + "/exe").c_str(), exe, sizeof exe - 1);
     REQUIRE(n > 0);
     REQUIRE(::realpath(h::ours("s6-fdholderd").c_str(), want));
     CHECK(std::string(exe, static_cast<std::size_t>(n)) == want);
-    std::string const cmdline = h::read_file(proc + "/cmdline");
-    CHECK(cmdline.substr(0, cmdline.find('\0')) == h::ours("s6-fdholderd"));
+    CHECK(argv0() == h::ours("s6-fdholderd"));
 }
 
 TEST_CASE("fdholder: bad clients get dropped, the daemon serves on, fds flat", "[fdholder]")
@@ -707,8 +713,9 @@ TEST_CASE("fdholder: dumps of more than 253 fds, which stock cannot send", "[fdh
 {
     // A dump message carries up to 255 fds, and the kernel passes at most 253 in one sendmsg:
     // stock's daemon and clients fail there (EINVAL; the peer sees the connection drop).
-    // Ours send the last fds of such a message on its last byte, which stock's receivers
-    // take too.
+    // Our clients send a setdump in messages of at most 253 fds (a daemon counts the fds, not
+    // the messages); our daemon, whose getdump answer stock's clients want in messages of
+    // 255, sends the last fds of such a message on its last byte.
     h::need_stock("s6-fdholderd");
     h::tempdir d;
     holder ours(true, d, "ours"), stock(false, d, "stock"), ours2(true, d, "ours2");
