@@ -379,11 +379,13 @@ bool setdump(int sock, std::span<dump_entry const> dump, std::int64_t deadline_m
         errno = EPROTO;
         return false;
     }
+    // The daemon counts fds, not messages: each message carries at most what one sendmsg
+    // can (setdump_fds_per_message), so that a daemon reading a message while its last fds
+    // are still on their way never sees it.
     std::string data;
     std::vector<int> fds;
-    for (std::uint32_t i = 0; i < t; i++) {
-        std::size_t const from = i * fds_per_trip;
-        std::size_t const k = std::min(fds_per_trip, dump.size() - from);
+    for (std::size_t from = 0; from < dump.size(); from += setdump_fds_per_message) {
+        std::size_t const k = std::min(setdump_fds_per_message, dump.size() - from);
         data.assign(1, static_cast<char>(op::setdump_data));
         fds.clear();
         for (std::size_t j = from; j < from + k; j++) {
@@ -394,7 +396,7 @@ bool setdump(int sock, std::span<dump_entry const> dump, std::int64_t deadline_m
         if (!exchange(sock, r, data, fds, m, deadline_ms)) return false;
         int const e = parse_status(m.data, m.fds.size());
         // Every answer but the last must be EAGAIN (more expected), the last 0.
-        bool const last = i + 1 == t;
+        bool const last = from + k == dump.size();
         if (e < 0 || (last && e == EAGAIN) || (!last && e == 0)) return outcome(-1, m);
         if (last || e != EAGAIN) {
             if (!outcome(e, m)) return false;

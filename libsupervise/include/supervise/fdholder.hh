@@ -40,6 +40,9 @@ namespace sv::fdh {
 inline constexpr std::size_t id_max = 255;     // the longest id
 inline constexpr std::size_t conn_max = 256;   // s6-fdholderd's ceiling on -c
 inline constexpr std::size_t fds_per_trip = 255; // fds in one getdump/setdump message
+// fds in one setdump message of our clients: SCM_MAX_FD, the most one sendmsg() passes.  The
+// daemons count a setdump's fds, not its messages, so more, smaller messages are taken.
+inline constexpr std::size_t setdump_fds_per_message = 253;
 inline constexpr std::size_t entry_max = tain_pack_size + 2 + id_max;
 // The longest request: a store.
 inline constexpr std::size_t request_max = 1 + entry_max;
