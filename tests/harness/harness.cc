@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -717,7 +718,28 @@ std::unique_ptr<proc> start_waiter(strings const &argv, strings const &dirs,
     });
     INFO("waiter stderr: " << p->err());
     REQUIRE(subscribed);
+    // Its FIFOs exist before it has read the services' status files (stock's s6-svlisten
+    // subscribes first, through s6-ftrigrd): events sent before it reads them can be taken
+    // against the wrong initial state.  Wait, boundedly, until it sleeps for its first event.
+    wait_until([&] { return waiting_in_poll(p->pid()); }, 2000);
     return p;
+}
+
+bool waiting_in_poll(pid_t pid)
+{
+    // /proc/PID/syscall: the number of the system call the process sleeps in.
+#if defined(__x86_64__)
+    constexpr long calls[] = {7, 232, 271, 281, 441}; // poll epoll_wait ppoll epoll_pwait(2)
+#elif defined(__aarch64__) || defined(__riscv)
+    constexpr long calls[] = {22, 73, 441}; // epoll_pwait ppoll epoll_pwait2
+#else
+    constexpr long calls[] = {-1};
+    return true; // not known here: take it as waiting
+#endif
+    std::string const sc = read_file("/proc/" + std::to_string(pid) + "/syscall");
+    if (sc.empty() || sc[0] < '0' || sc[0] > '9') return false;
+    long const n = std::strtol(sc.c_str(), nullptr, 10);
+    return std::find(std::begin(calls), std::end(calls), n) != std::end(calls);
 }
 
 bool up(sv::status const &s) { return s.is_up(); }

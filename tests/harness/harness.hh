@@ -293,6 +293,10 @@ private:
     std::unique_ptr<proc> sup_;
 };
 
+// Whether pid sleeps in poll(), ppoll() or epoll_wait() (/proc/PID/syscall): a daemon or a
+// waiter that is there has finished what it does before its first event.
+bool waiting_in_poll(pid_t pid);
+
 // Starts a waiting program (s6-svwait, s6-svlisten...) in the background, logging to logdir,
 // and returns once it has subscribed to every dir's event/ (stale listener FIFOs are removed
 // first, so that its own subscriptions can be told apart).
