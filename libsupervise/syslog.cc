@@ -21,6 +21,7 @@ constexpr std::string_view unknown = "unknown";
 
 char *put(char *out, std::string_view s) noexcept
 {
+    if (s.empty()) return out; // an empty view may have no data: memcpy wants a pointer
     std::memcpy(out, s.data(), s.size());
     return out + s.size();
 }
