@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -729,17 +730,17 @@ bool waiting_in_poll(pid_t pid)
 {
     // /proc/PID/syscall: the number of the system call the process sleeps in.
 #if defined(__x86_64__)
-    constexpr long calls[] = {7, 232, 271, 281, 441}; // poll epoll_wait ppoll epoll_pwait(2)
+    constexpr std::array calls{7L, 232L, 271L, 281L, 441L}; // poll epoll_wait ppoll epoll_pwait(2)
 #elif defined(__aarch64__) || defined(__riscv)
-    constexpr long calls[] = {22, 73, 441}; // epoll_pwait ppoll epoll_pwait2
+    constexpr std::array calls{22L, 73L, 441L}; // epoll_pwait ppoll epoll_pwait2
 #else
-    constexpr long calls[] = {-1};
-    return true; // not known here: take it as waiting
+    constexpr std::array<long, 0> calls{};
 #endif
+    if (calls.empty()) return true; // numbers not known here: take it as waiting
     std::string const sc = read_file("/proc/" + std::to_string(pid) + "/syscall");
     if (sc.empty() || sc[0] < '0' || sc[0] > '9') return false;
     long const n = std::strtol(sc.c_str(), nullptr, 10);
-    return std::find(std::begin(calls), std::end(calls), n) != std::end(calls);
+    return std::find(calls.begin(), calls.end(), n) != calls.end();
 }
 
 bool up(sv::status const &s) { return s.is_up(); }
