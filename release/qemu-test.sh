@@ -88,7 +88,7 @@ if [ -n "$tarball" ]; then
     bindir=$(dirname "$(find "$unpacked" -path '*/bin/s6-supervise' -type f | head -1)")
     [ "$bindir" != . ] || { echo "qemu-test: no bin/s6-supervise in $tarball" >&2; exit 1; }
     echo "qemu-test $arch: integration tests $spec on $(basename "$tarball")"
-    if ! S6PP_TEST_BINDIR=$bindir "$native/tests/integration-tests" --reporter compact "$spec"
+    if ! S6PP_TEST_BINDIR=$bindir "$native/tests/integration-tests" --reporter console "$spec"
     then
         status=1
     fi
@@ -110,7 +110,7 @@ echo "qemu-test $arch: integration tests $spec"
 # themselves (h::need_native, S6PP_TEST_EMULATED above), but this variant, whose test program
 # is emulated too, was last run before they did (12 of 36 cases failed on aarch64 then); the
 # --tarball variant above, which CI runs, is fatal.
-if ! "$build/tests/integration-tests" --reporter compact "$spec"; then
+if ! "$build/tests/integration-tests" --reporter console "$spec"; then
     if [ "${QEMU_INTEGRATION_FATAL:-0}" = 1 ]; then
         status=1
     else
