@@ -167,9 +167,9 @@ bool reopen_devnull(int fd) noexcept
 
 path_buf &path_buf::append(std::string_view s) noexcept
 {
-    if (!ok_) return *this;
+    if (overflow_) return *this;
     if (len_ + s.size() >= sizeof buf_) {
-        ok_ = false;
+        overflow_ = true;
         len_ = 0;
         buf_[0] = 0;
         return *this;

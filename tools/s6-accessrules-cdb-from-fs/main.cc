@@ -29,13 +29,13 @@ namespace {
 
 constexpr std::string_view usage = "s6-accessrules-cdb-from-fs cdbfile dir";
 
-std::string tmp_path; // removed by fail() until the rename
+char const *tmp_path = nullptr; // removed by fail() until the rename
 
 template <class... A>
 [[noreturn]] void fail(int code, A const &...a) noexcept
 {
     int const e = errno;
-    if (!tmp_path.empty()) ::unlink(tmp_path.c_str());
+    if (tmp_path) ::unlink(tmp_path);
     errno = e;
     sv::die_sys(code, a...);
 }
@@ -112,7 +112,7 @@ int accessrules_cdb_from_fs_main(int argc, char **argv)
     std::string tmpl = cdbfile + ":s6-accessrules-cdb-from-fs:XXXXXX";
     sv::unique_fd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
     if (!fd) sv::die_sys(sv::exitcode::system, "unable to mkstemp ", tmpl);
-    tmp_path = tmpl;
+    tmp_path = tmpl.c_str();
 
     sv::cdb_writer w;
     each_entry(dir, [&](std::string const &type) {
@@ -125,7 +125,7 @@ int accessrules_cdb_from_fs_main(int argc, char **argv)
     if (!w.finish(fd.get())) fail(sv::exitcode::system, "unable to cdb_make_finish");
     if (::fsync(fd.get()) < 0) fail(sv::exitcode::system, "unable to fd_sync");
     fd.reset();
-    if (::rename(tmp_path.c_str(), cdbfile.c_str()) < 0)
+    if (::rename(tmp_path, cdbfile.c_str()) < 0)
         fail(sv::exitcode::system, "unable to rename ", tmp_path, " to ", cdbfile);
     return 0;
 }

@@ -25,13 +25,13 @@ namespace {
 constexpr std::string_view usage = "s6-accessrules-fs-from-cdb dir cdbfile";
 constexpr mode_t dir_mode = S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH | S_ISGID;
 
-std::string basedir;
+char const *basedir = nullptr;
 
 template <class... A>
 [[noreturn]] void fail(bool with_errno, A const &...a) noexcept
 {
     int const e = errno;
-    sv::rm_rf(basedir.c_str());
+    if (basedir) sv::rm_rf(basedir);
     errno = e;
     if (with_errno) sv::die_sys(sv::exitcode::system, a...);
     sv::die(sv::exitcode::system, a...);
@@ -57,7 +57,7 @@ void write_file(std::string const &path, std::string_view a, std::string_view b 
 bool restore(std::string_view key, std::string_view data)
 {
     if (data.empty() || data.size() > 5 + sv::access_env_max + sv::access_exec_max) return false;
-    std::string rule = basedir + "/";
+    std::string rule = std::string(basedir) + "/";
     for (std::size_t i = 0; i < key.size(); i++) {
         if (key[i] == '/') make_dir(rule + std::string(key.substr(0, i)));
     }
@@ -96,7 +96,7 @@ int accessrules_fs_from_cdb_main(int argc, char **argv)
     if (!db.open(argv[2])) sv::die_sys(sv::exitcode::system, "unable to cdb_init");
     basedir = argv[1];
     mode_t const old = ::umask(0);
-    if (::mkdir(basedir.c_str(), dir_mode) < 0)
+    if (::mkdir(basedir, dir_mode) < 0)
         sv::die_sys(sv::exitcode::system, "unable to mkdir ", basedir);
     ::umask(old);
     std::uint32_t pos = 0;

@@ -29,9 +29,11 @@ constexpr std::string_view usage = "s6-ioconnect [ -t timeout ] [ -r fdr ] [ -w 
 constexpr std::size_t bufsize = 8192;
 
 // One direction: bytes read from `in`, held in buf[start, end), written to `out`.
+// All zero at start-up (dirs is set in main), so the shared executable touches no page for it
+// unless s6-ioconnect runs.
 struct direction
 {
-    int in = -1, out = -1;
+    int in, out;
     bool in_sock = false, out_sock = false;
     char buf[bufsize];
     std::size_t start = 0, end = 0;
@@ -39,7 +41,7 @@ struct direction
     bool full() const noexcept { return end == bufsize && start == 0; }
 };
 
-direction dirs[2];
+constinit direction dirs[2];
 
 void close_in(direction &d) noexcept
 {

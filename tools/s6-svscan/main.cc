@@ -57,7 +57,7 @@ constexpr char const *crash_prog = ".s6-svscan/crash";
 
 // Everything lives here, reserved at start-up; the loop allocates nothing.
 svs::scanner sc;
-sv::path_buf supervise_path;
+constinit sv::path_buf supervise_path;
 sv::self_image self; // what a forked s6-supervise needs to pass for an exec'd one
 int console = -1; // -X: the fd that holds the real console
 

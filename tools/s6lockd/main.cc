@@ -53,7 +53,7 @@ sv::text_server server{sv::text_receiver{in_buf}, sv::text_sender{answer_buf},
                        sv::text_sender{event_buf}};
 lkd::table table;
 pollfd fds[4 + lkd::max_locks];
-sv::path_buf helper_path;
+constinit sv::path_buf helper_path;
 
 // Leaves with code after stopping every helper, as stock does on every exit path.
 [[noreturn]] void leave(int code) noexcept

@@ -84,7 +84,9 @@ bool reopen_devnull(int fd) noexcept;
 // ENAMETOOLONG, which is what the kernel would have said.
 class path_buf {
 public:
-    path_buf() noexcept { buf_[0] = 0; }
+    // All zero bits, so a global one is constant-initialized in .bss: the shared executable
+    // touches no page for it at start-up unless its own program runs.
+    constexpr path_buf() noexcept : buf_{} {}
     template <class... P>
     explicit path_buf(P const &...parts) noexcept
     {
@@ -94,12 +96,12 @@ public:
     path_buf &append(std::string_view s) noexcept;
     char const *c_str() const noexcept { return buf_; }
     std::string_view view() const noexcept { return {buf_, len_}; }
-    bool ok() const noexcept { return ok_; }
+    bool ok() const noexcept { return !overflow_; }
 
 private:
     char buf_[PATH_MAX];
     std::size_t len_ = 0;
-    bool ok_ = true;
+    bool overflow_ = false;
 };
 
 } // namespace sv
