@@ -31,6 +31,7 @@ struct spawn_how {
     int in = -1;                // an fd to become its stdin (-1: ours, or /dev/null)
     int out = -1;               // an fd to become its stdout (-1: ours)
     int err = -1;               // an fd to become its stderr (-1: ours)
+    int keep = -1;              // an fd it inherits at its own number (s6-svscan's -d fd)
 };
 
 // halt, poweroff and reboot ask us to stop with a signal of their own, which is never

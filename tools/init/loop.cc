@@ -189,6 +189,11 @@ pid_t spawn(context &c, char const *const *argv, char const *const *envp, spawn_
         o.from[2] = how.err;
         o.to[2] = 2;
     }
+    if (how.keep >= 0) { // a slot left free: stdout or stderr is not moved when one is kept
+        int const slot = how.err < 0 ? 2 : 1;
+        o.from[slot] = how.keep;
+        o.to[slot] = how.keep;
+    }
     pid_t pid = sv::spawn(argv[0], argv, o);
     std::vector<std::string> alt;
     if (pid <= 0 && errno == ENOENT && overlay_argv(argv, how.search_path, alt)) {

@@ -147,33 +147,49 @@ namespace {
 constexpr char const *docker_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // s6-svscan on the scan dir, in its own session; returns once it listens on its control
-// FIFO (5 s at most), so that stage 2's rescan lands.
+// FIFO (5 s at most), so that stage 2's rescan lands.  It says so itself: with -d N (which
+// every s6-svscan 2.11 takes), a newline on a pipe once the FIFO is there.
 void start_svscan(context &c) noexcept
 {
     bool search;
     std::string const exe = sys::our_program("s6-svscan", search);
     std::string const scan = c.cfg.scan_dir();
-    char const *argv[] = {exe.c_str(), scan.c_str(), nullptr};
-    pid_t pid = sys::spawn(c, argv, nullptr,
-                           {.devnull_stdin = true, .new_session = true, .search_path = search});
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        warning_sys(c, "unable to create a pipe for s6-svscan's readiness; no supervision tree");
+        return;
+    }
+    sv::unique_fd ready(p[0]), writer(p[1]);
+    std::string const fd = std::to_string(p[1]);
+    char const *argv[] = {exe.c_str(), "-d", fd.c_str(), scan.c_str(), nullptr};
+    pid_t const pid =
+        sys::spawn(c, argv, nullptr,
+                   {.devnull_stdin = true, .new_session = true, .search_path = search,
+                    .keep = p[1]});
+    writer.reset();
     if (pid < 0) {
         warning_sys(c, "unable to spawn ", exe, "; no supervision tree");
         return;
     }
     c.svscan = pid;
+    c.ev.wake_fd = ready.get();
     std::int64_t const give_up = sv::mono_ms() + 5000;
-    while (sv::send_control(scan, ".s6-svscan", {}) != sv::control_result::ok) {
-        int ws;
-        if (sv::mono_ms() >= give_up) {
-            warning(c, "s6-svscan does not listen on ", scan, "/.s6-svscan/control after 5 s");
-            break;
-        }
-        if (sys::wait_for(c, pid, ws, sv::mono_ms() + 10, false) == wake::child) {
-            warning(c, "s6-svscan exited with code ", sv::dec(status_code(ws)));
-            c.svscan = 0; // no tree from the start: go on without one
-            return;
-        }
+    int ws;
+    wake w;
+    char nl = 0;
+    // Until the newline, or the pipe's end without one (s6-svscan gone: its exit is seen
+    // from now on, as any other).
+    while ((w = sys::wait_for(c, pid, ws, give_up, false)) == wake::fd &&
+           read(ready.get(), &nl, 1) == 1 && nl != '\n') {
     }
+    c.ev.wake_fd = -1;
+    if (w == wake::child) {
+        warning(c, "s6-svscan exited with code ", sv::dec(status_code(ws)));
+        c.svscan = 0; // no tree from the start: go on without one
+        return;
+    }
+    if (w == wake::timeout)
+        warning(c, "s6-svscan does not listen on ", scan, "/.s6-svscan/control after 5 s");
     c.ev.svscan_watch = pid; // from now on, its exit stops the container
 }
 
