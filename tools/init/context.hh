@@ -17,6 +17,7 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
+#include <supervise/fork_self.hh>
 
 #include "rcgraph.hh"
 
@@ -32,6 +33,10 @@ struct spawn_how {
     int out = -1;               // an fd to become its stdout (-1: ours)
     int err = -1;               // an fd to become its stderr (-1: ours)
     int keep = -1;              // an fd it inherits at its own number (s6-svscan's -d fd)
+    // The program's entry in our own executable: when argv[0] is the very file /init runs
+    // from, the child calls it after a fork instead of exec'ing (as s6-svscan starts its
+    // supervisors: sv::self_image), which spares a whole exec and libc start-up.
+    int (*entry)(int, char **) = nullptr;
 };
 
 // halt, poweroff and reboot ask us to stop with a signal of their own, which is never
@@ -100,6 +105,10 @@ struct events {
     sv::unique_fd signals; // the signalfd every signal we handle is read from
     int wake_fd = -1;      // an fd the wait loop also watches (-1: none): sys::wait_for
     sv::unique_fd null_in; // /dev/null (or an empty pipe) for stdin, opened on first use
+    // What a forked child needs to pass for an exec'd copy of us (spawn_how::entry), found
+    // on first use; self_tried once that was done, whatever it found.
+    sv::self_image self;
+    bool self_tried = false;
 };
 
 // The one child /init keeps running on its own, the catch-all logger (events.cc,

@@ -21,6 +21,7 @@
 #include <supervise/spawn.hh>
 #include <supervise/status.hh>
 #include <supervise/fifodir.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/sigtrap.hh>
 #include <supervise/tai64n.hh>
 
@@ -150,6 +151,50 @@ std::vector<pid_t> descendants() noexcept
     return ours;
 }
 
+// spawn_how::entry: a child forked from us that runs the entry as if it had exec'd argv[0]
+// (its fds, session, mask and command line as exec would leave them).  The pid, 0 if that
+// cannot be done here (exec instead), -1 with errno set if fork failed.
+pid_t fork_entry(context &c, char const *const *argv, spawn_how const &how) noexcept
+{
+    if (!c.ev.self_tried) {
+        c.ev.self_tried = true;
+        sv::self_image_init(c.ev.self);
+    }
+    sv::self_image img = c.ev.self;
+    if (!img.ok || how.search_path || !sv::self_image_is(img, argv[0])) return 0;
+    if (how.keep >= 3) { // kept across the "exec": one more fd in the ascending list
+        if (img.n_kept == std::size(img.kept)) return 0;
+        unsigned i = img.n_kept++;
+        for (; i > 0 && img.kept[i - 1] > how.keep; i--) img.kept[i] = img.kept[i - 1];
+        img.kept[i] = how.keep;
+    }
+    int const in = how.in >= 0 ? how.in : how.devnull_stdin ? null_input(c) : -1;
+    pid_t const pid = fork();
+    if (pid != 0) return pid;
+    // The child: never returns.
+    sv::signal_restore();
+    if (how.new_session) setsid();
+    else if (how.new_pgrp) setpgid(0, 0);
+    if ((in >= 0 && dup2(in, 0) < 0) || (how.out >= 0 && dup2(how.out, 1) < 0) ||
+        (how.err >= 0 && dup2(how.err, 2) < 0))
+        _exit(sv::exitcode::system);
+    int argc = 0;
+    while (argv[argc]) argc++;
+    char *args[16];
+    if (argc >= static_cast<int>(std::size(args))) _exit(sv::exitcode::system);
+    for (int i = 0; i <= argc; i++) args[i] = const_cast<char *>(argv[i]);
+    if (how.keep >= 0) {
+        int const fl = fcntl(how.keep, F_GETFD);
+        if (fl >= 0) fcntl(how.keep, F_SETFD, fl & ~FD_CLOEXEC);
+    }
+    // The command line must stay where the kernel can read it, on this never-returning stack.
+    char title[PATH_MAX + 256];
+    if (sv::self_image_become(img, argv[0], {args, static_cast<std::size_t>(argc)}, title))
+        _exit(how.entry(argc, args));
+    execv(argv[0], args);
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
 } // namespace
 
 void signals_init(context &c) noexcept
@@ -193,6 +238,14 @@ pid_t spawn(context &c, char const *const *argv, char const *const *envp, spawn_
         int const slot = how.err < 0 ? 2 : 1;
         o.from[slot] = how.keep;
         o.to[slot] = how.keep;
+    }
+    if (how.entry && !envp) { // a forked child keeps our environment
+        pid_t const pid = fork_entry(c, argv, how);
+        if (pid < 0) return -1;
+        if (pid > 0) {
+            c.ev.started.push_back({pid, -1});
+            return pid;
+        }
     }
     pid_t pid = sv::spawn(argv[0], argv, o);
     std::vector<std::string> alt;

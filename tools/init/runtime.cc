@@ -22,6 +22,8 @@
 #include <supervise/tai64n.hh>
 #include <supervise/tree.hh>
 
+#include "entries.hh"
+
 extern char **environ;
 
 namespace init {
@@ -165,7 +167,7 @@ void start_svscan(context &c) noexcept
     pid_t const pid =
         sys::spawn(c, argv, nullptr,
                    {.devnull_stdin = true, .new_session = true, .search_path = search,
-                    .keep = p[1]});
+                    .keep = p[1], .entry = svscan_main});
     writer.reset();
     if (pid < 0) {
         warning_sys(c, "unable to spawn ", exe, "; no supervision tree");
