@@ -6,6 +6,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <link.h>
 #include <string_view>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -148,6 +149,29 @@ void self_image_drop_code(self_image const &img) noexcept
     // The code is a private file mapping that nothing wrote to (but a debugger planting
     // breakpoints): dropping it loses nothing.
     if (to > from) madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+}
+
+void drop_startup_code() noexcept
+{
+    long const page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    // The first object dl_iterate_phdr reports is the executable, with its load bias (0
+    // unless PIE); a static executable has no PT_PHDR to find that from otherwise.
+    dl_iterate_phdr(
+        [](dl_phdr_info *info, std::size_t, void *data) -> int {
+            auto const mask = static_cast<std::uintptr_t>(*static_cast<long *>(data)) - 1;
+            for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+                ElfW(Phdr) const &ph = info->dlpi_phdr[i];
+                if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
+                // Whole pages only: a page shared with a neighbouring segment stays.
+                std::uintptr_t const start = info->dlpi_addr + ph.p_vaddr;
+                std::uintptr_t const from = (start + mask) & ~mask;
+                std::uintptr_t const to = (start + ph.p_memsz) & ~mask;
+                if (to > from) madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+            }
+            return 1; // the executable only
+        },
+        const_cast<long *>(&page));
 }
 
 bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,

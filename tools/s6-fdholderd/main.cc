@@ -38,6 +38,7 @@
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 #include <supervise/ipc.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/notify.hh>
 #include <supervise/opts.hh>
 #include <supervise/sigtrap.hh>
@@ -373,6 +374,7 @@ int server::run()
     if (o_.rules.is_cdb && !o_.rules.db.open(o_.rules.path))
         sv::die_sys(sv::exitcode::system, "unable to cdb_init ", o_.rules.path);
     sv::set_nonblock(0, true);
+    sv::drop_startup_code(); // before readiness: what a client then finds is what idles
     if (o_.ready) {
         sv::notify_ready(1);
         ::close(1);

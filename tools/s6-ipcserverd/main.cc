@@ -30,6 +30,7 @@
 #include <supervise/envdir.hh>
 #include <supervise/fd.hh>
 #include <supervise/ipc.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/notify.hh>
 #include <supervise/opts.hh>
 #include <supervise/sigtrap.hh>
@@ -298,6 +299,7 @@ int ipcserverd_main(int argc, char **argv)
         sv::info("starting");
         log_status(s);
     }
+    sv::drop_startup_code(); // before readiness: what a client then finds is what idles
     if (ready_fd) sv::notify_ready(1);
 
     serve_until_told(s, sfd);

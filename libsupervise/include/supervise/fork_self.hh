@@ -62,6 +62,13 @@ bool self_image_is(self_image const &img, char const *path) noexcept;
 // s6-svscan, 150 kB of PSS for code that has run once.
 void self_image_drop_code(self_image const &img) noexcept;
 
+// For a daemon about to idle in its loop (s6-ipcserverd, s6-fdholderd): the pages of our
+// executable's read-only segments (code and constants) that its start-up mapped leave its
+// page tables, and the few the loop uses come back on their first use, from the page cache.
+// Writable segments (data, and relro, which start-up relocated) are never touched.  Nothing
+// happens where the program headers do not say where we are loaded.
+void drop_startup_code() noexcept;
+
 // In a child just forked by the process that filled img, after it has moved its own fds into
 // place: makes the child look as if it had exec'd path with argv.  argv's strings are copied
 // into buf and argv's pointers moved there, because the kernel only shows a command line that
