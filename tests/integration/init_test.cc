@@ -128,6 +128,26 @@ TEST_CASE("init: S6_CMD_ARG0 is prepended; the CMD gets the container environmen
     CHECK(r.out == "kept");
 }
 
+TEST_CASE("init: the supervision tree sees PATH only, not the container environment", "[init]")
+{
+    // s6-svscan starts while stage 1 still writes its files, with the environment the
+    // stages get; a service sees the container's variables only through with-contenv.
+    rt how = need_runtime();
+    container c;
+    c.file("etc/services.d/envsvc/run",
+           "#!/bin/sh\nenv > /tmp/svc-env.new && mv /tmp/svc-env.new /tmp/svc-env\n"
+           "exec sleep 1000\n");
+    auto r = c.run(how, {"sh", "-c", "for i in $(seq 100); do test -f /tmp/svc-env && exit 0; "
+                                     "sleep 0.05; done; exit 7"},
+                   {"FOO=secret"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    auto const env = h::read_file(c.path("tmp/svc-env"));
+    INFO(env);
+    CHECK(!contains(env, "FOO="));
+    CHECK(contains(env, "PATH="));
+}
+
 TEST_CASE("init: cont-init.d runs sorted, logged, with precise diagnostics", "[init]")
 {
     rt how = need_runtime();

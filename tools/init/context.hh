@@ -143,6 +143,7 @@ struct context {
     config cfg;
     std::vector<std::string> cmd;      // the CMD: argv after /init
     pid_t svscan = 0;                  // our s6-svscan, 0 if not running
+    sv::unique_fd svscan_ready;        // its -d pipe, until it has said it listens
     std::vector<std::string> services; // names copied from services.d
     rc_run rc;                         // the v3 service graph (rcrun.cc)
     events ev;

@@ -154,7 +154,8 @@ std::vector<pid_t> descendants() noexcept
 // spawn_how::entry: a child forked from us that runs the entry as if it had exec'd argv[0]
 // (its fds, session, mask and command line as exec would leave them).  The pid, 0 if that
 // cannot be done here (exec instead), -1 with errno set if fork failed.
-pid_t fork_entry(context &c, char const *const *argv, spawn_how const &how) noexcept
+pid_t fork_entry(context &c, char const *const *argv, char const *const *envp,
+                 spawn_how const &how) noexcept
 {
     if (!c.ev.self_tried) {
         c.ev.self_tried = true;
@@ -172,6 +173,7 @@ pid_t fork_entry(context &c, char const *const *argv, spawn_how const &how) noex
     pid_t const pid = fork();
     if (pid != 0) return pid;
     // The child: never returns.
+    if (envp) environ = const_cast<char **>(envp); // the parent's copy, ours to keep
     sv::signal_restore();
     if (how.new_session) setsid();
     else if (how.new_pgrp) setpgid(0, 0);
@@ -239,8 +241,8 @@ pid_t spawn(context &c, char const *const *argv, char const *const *envp, spawn_
         o.from[slot] = how.keep;
         o.to[slot] = how.keep;
     }
-    if (how.entry && !envp) { // a forked child keeps our environment
-        pid_t const pid = fork_entry(c, argv, how);
+    if (how.entry) {
+        pid_t const pid = fork_entry(c, argv, envp, how);
         if (pid < 0) return -1;
         if (pid > 0) {
             c.ev.started.push_back({pid, -1});

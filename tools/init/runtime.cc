@@ -148,10 +148,34 @@ namespace {
 
 constexpr char const *docker_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-// s6-svscan on the scan dir, in its own session; returns once it listens on its control
-// FIFO (5 s at most), so that stage 2's rescan lands.  It says so itself: with -d N (which
-// every s6-svscan 2.11 takes), a newline on a pipe once the FIFO is there.
-void start_svscan(context &c) noexcept
+// The environment of the stages and the supervision tree once stage 1 is done, unless
+// S6_KEEP_ENV: PATH only, as in s6-overlay, and S6_RUNTIME_DIR, without which our tools would
+// not find the run-time dir.  "NAME=value" each.
+std::vector<std::string> tree_env() noexcept
+{
+    std::vector<std::string> env{std::string("PATH=") + getenv("PATH")};
+    if (char const *rd = getenv("S6_RUNTIME_DIR"); rd && *rd)
+        env.push_back(std::string("S6_RUNTIME_DIR=") + rd);
+    return env;
+}
+
+// Unless S6_KEEP_ENV: the environment dumped, and from here on, stages and the supervision
+// tree see tree_env() only.
+void dump_and_clear_env(context const &c) noexcept
+{
+    dump_env(c);
+    auto const env = tree_env();
+    clearenv();
+    for (auto const &e : env) {
+        auto const eq = e.find('=');
+        setenv(e.substr(0, eq).c_str(), e.c_str() + eq + 1, 1);
+    }
+}
+
+// s6-svscan on the scan dir, in its own session, with the environment env (nullptr: ours).
+// It says when it listens on its control FIFO with -d N (which every s6-svscan 2.11 takes):
+// a newline on the pipe kept in c.svscan_ready, which await_svscan waits for.
+void spawn_svscan(context &c, char const *const *env) noexcept
 {
     bool search;
     std::string const exe = sys::our_program("s6-svscan", search);
@@ -165,48 +189,44 @@ void start_svscan(context &c) noexcept
     std::string const fd = std::to_string(p[1]);
     char const *argv[] = {exe.c_str(), "-d", fd.c_str(), scan.c_str(), nullptr};
     pid_t const pid =
-        sys::spawn(c, argv, nullptr,
+        sys::spawn(c, argv, env,
                    {.devnull_stdin = true, .new_session = true, .search_path = search,
                     .keep = p[1], .entry = svscan_main});
-    writer.reset();
     if (pid < 0) {
         warning_sys(c, "unable to spawn ", exe, "; no supervision tree");
         return;
     }
     c.svscan = pid;
-    c.ev.wake_fd = ready.get();
+    c.svscan_ready = std::move(ready);
+}
+
+// Returns once the s6-svscan that spawn_svscan started listens (5 s at most), so that stage
+// 2's rescan lands.
+void await_svscan(context &c) noexcept
+{
+    if (!c.svscan || !c.svscan_ready) return;
+    int const fd = c.svscan_ready.get();
+    c.ev.wake_fd = fd;
     std::int64_t const give_up = sv::mono_ms() + 5000;
     int ws;
     wake w;
     char nl = 0;
     // Until the newline, or the pipe's end without one (s6-svscan gone: its exit is seen
     // from now on, as any other).
-    while ((w = sys::wait_for(c, pid, ws, give_up, false)) == wake::fd &&
-           read(ready.get(), &nl, 1) == 1 && nl != '\n') {
+    while ((w = sys::wait_for(c, c.svscan, ws, give_up, false)) == wake::fd &&
+           read(fd, &nl, 1) == 1 && nl != '\n') {
     }
     c.ev.wake_fd = -1;
+    c.svscan_ready.reset();
     if (w == wake::child) {
         warning(c, "s6-svscan exited with code ", sv::dec(status_code(ws)));
         c.svscan = 0; // no tree from the start: go on without one
         return;
     }
     if (w == wake::timeout)
-        warning(c, "s6-svscan does not listen on ", scan, "/.s6-svscan/control after 5 s");
-    c.ev.svscan_watch = pid; // from now on, its exit stops the container
-}
-
-// Unless S6_KEEP_ENV: the environment dumped, and from here on, stages and the supervision
-// tree see PATH only, as in s6-overlay (and S6_RUNTIME_DIR, without which our tools would
-// not find the run-time dir).
-void dump_and_clear_env(context const &c) noexcept
-{
-    dump_env(c);
-    std::string path = getenv("PATH");
-    char const *rd = getenv("S6_RUNTIME_DIR");
-    std::string runtime = rd ? rd : "";
-    clearenv();
-    setenv("PATH", path.c_str(), 1);
-    if (!runtime.empty()) setenv("S6_RUNTIME_DIR", runtime.c_str(), 1);
+        warning(c, "s6-svscan does not listen on ", c.cfg.scan_dir(),
+                "/.s6-svscan/control after 5 s");
+    c.ev.svscan_watch = c.svscan; // from now on, its exit stops the container
 }
 
 // PATH as s6-overlay v3's /init makes it, for /init and the whole tree: /bin and /usr/bin
@@ -285,6 +305,18 @@ void stage1(context &c) noexcept
         if (mkdir(d.c_str(), 0755) < 0 && errno != EEXIST)
             sv::die_sys(sv::exitcode::system, "unable to mkdir ", d);
     }
+    // The tree starts now, while the rest of stage 1 is written (unless the catch-all
+    // logger must be its output first): everything s6-svscan needs is there.
+    c.cfg.logging = live_setting(c, "S6_LOGGING", 0);
+    bool const early = !c.cfg.logging;
+    if (early) {
+        std::vector<std::string> const env = c.cfg.keep_env ? std::vector<std::string>{}
+                                                            : tree_env();
+        std::vector<char const *> envp;
+        for (auto const &e : env) envp.push_back(e.c_str());
+        envp.push_back(nullptr);
+        spawn_svscan(c, c.cfg.keep_env ? nullptr : envp.data());
+    }
     struct statvfs vfs;
     c.cfg.link_exec = statvfs(c.cfg.run_dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
     if (c.cfg.link_exec)
@@ -296,11 +328,13 @@ void stage1(context &c) noexcept
     sys::write_file(c.cfg.under_run("/s6/init.pid"), std::string(sv::dec(getpid())) + "\n");
     link_hpr(c);
     write_workdir(c);
-    c.cfg.logging = live_setting(c, "S6_LOGGING", 0);
     v3_logger_settings(c);
     if (!c.cfg.keep_env) dump_and_clear_env(c);
-    if (c.cfg.logging) start_logger(c);
-    start_svscan(c);
+    if (!early) {
+        start_logger(c);
+        spawn_svscan(c, nullptr);
+    }
+    await_svscan(c);
 }
 
 } // namespace init
