@@ -4,8 +4,9 @@
 // control FIFO and a truncated death_tally, then runs ./run (as a session leader, with only
 // fds 0-2 and the notification fd), runs ./finish after each death, restarts with the 1-second
 // throttle, and obeys the control letters and SIGTERM/SIGHUP/SIGQUIT/SIGINT.  The state machine
-// is in state.cc; this file is setup, the system seam and the event loop: signalfd + poll with
-// absolute monotonic deadlines, and no heap allocation.
+// is in state.cc, the service directory's files and locks in setup.cc; this file is start-up,
+// the system seam and the event loop: signalfd + poll with absolute monotonic deadlines, and no
+// heap allocation.
 //
 // Unlike 2.11.3.2, fds inherited from whatever started us are not passed on to the service.
 // Where 2.11.3.2 is broken we do what it meant to do: lock-fd creates supervise/service-lock and
@@ -32,6 +33,7 @@
 #include <supervise/svdir.hh>
 
 #include "entries.hh"
+#include "setup.hh"
 
 
 namespace {
@@ -45,67 +47,6 @@ char const *service_dir = nullptr; // DIR as given, passed to ./run and ./finish
 int notify_rd = -1;                // read end of the readiness pipe while run is up
 char prog_buf[PATH_MAX + 32];
 char dtally_scratch[(sv::death_tally_max + 1) * sv::death_record_size];
-
-// Reads a numeric service file, warning as s6 does when it is invalid or unreadable.
-bool read_number(char const *name, std::uint32_t &v) noexcept
-{
-    switch (sv::read_uint_file(name, v)) {
-    case sv::file_read::ok: return true;
-    case sv::file_read::missing: return false;
-    case sv::file_read::invalid: sv::warn("invalid ", name); return false;
-    case sv::file_read::error: sv::warn_sys("unable to open ", name); return false;
-    }
-    return false;
-}
-
-// Makes DIR/name a directory for supervise/ and event/: creates it if missing or a dangling
-// symlink (then the link's target, relative to DIR, one level); an existing directory is used
-// as is.  Returns false if name exists and is not a directory.
-bool make_ctl_dir(char const *name, bool fifodir) noexcept
-{
-    struct stat st;
-    char const *target = name;
-    char link[PATH_MAX];
-    if (lstat(name, &st) == 0 && S_ISLNK(st.st_mode) && stat(name, &st) < 0 && errno == ENOENT) {
-        ssize_t n = readlink(name, link, sizeof link - 1);
-        if (n < 0) sv::die_sys(sv::exitcode::system, "unable to readlink ", name);
-        link[n] = 0;
-        target = link;
-    } else if (stat(name, &st) == 0) {
-        return S_ISDIR(st.st_mode);
-    }
-    if (fifodir) {
-        if (!sv::fifodir_make(target)) {
-            if (errno == ENOTDIR) return false;
-            sv::die_sys(sv::exitcode::system, "unable to mkdir ", name); // stock's words
-        }
-    } else if (mkdir(target, 0700) < 0 && errno != EEXIST) {
-        sv::die_sys(sv::exitcode::system, "unable to mkdir ", name);
-    }
-    return true;
-}
-
-// lock-fd: opens (creating) supervise/service-lock and takes an open-file-description lock,
-// which the service inherits on fd N and keeps for its whole life.  -1 if it cannot (warned).
-int take_service_lock(bool &busy) noexcept
-{
-    busy = false;
-    int fd = sv::lock_open("supervise/service-lock");
-    if (fd < 0) {
-        sv::warn_sys("unable to open supervise/service-lock for writing (waiting 60 seconds)");
-        return -1;
-    }
-    if (sv::lock_fd_inherited(fd, true, false) < 0) {
-        busy = errno == EWOULDBLOCK;
-        if (busy)
-            sv::warn("another instance of the service is already running, waiting for it");
-        else
-            sv::warn_sys("unable to lock supervise/service-lock (waiting 60 seconds)");
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 } // namespace
 
@@ -377,9 +318,9 @@ int supervise_main(int argc, char **argv)
 
     // The control files are created with umask 0, so their modes are exactly s6's.
     mode_t const old_umask = umask(0);
-    if (!make_ctl_dir("event", true))
+    if (!svd::make_ctl_dir("event", true))
         sv::die(sv::exitcode::usage, "event exists and is not a directory");
-    if (!make_ctl_dir("supervise", false))
+    if (!svd::make_ctl_dir("supervise", false))
         sv::die(sv::exitcode::usage, "supervise exists and is not a directory");
     // The lock fd and both ends of the control FIFO live as long as the process: they are
     // released on purpose and never closed.
