@@ -680,8 +680,12 @@ std::unique_ptr<proc> start_supervise(std::string const &binary, std::string con
 {
     auto p = std::make_unique<proc>(std::vector<std::string>{binary, dir}, log_dir);
     std::string lock = dir + "/supervise/lock";
+    // Its lock, its status and its control FIFO: a status file a previous supervisor left
+    // is there before this one listens.
     bool listening = wait_until([&] {
-        return sv::lock_probe(lock.c_str()) == sv::lock_state::held && exists(dir + "/supervise/status");
+        return sv::lock_probe(lock.c_str()) == sv::lock_state::held &&
+               exists(dir + "/supervise/status") &&
+               sv::send_control(dir, "supervise", "") == sv::control_result::ok;
     });
     INFO("supervisor stderr: " << p->err());
     REQUIRE(listening);
