@@ -19,6 +19,8 @@
      other services (sleep).  Our s6-fdholderd is a link to the shared executable of the
      supervision tree (tools/entries.hh), whose text its s6-svscan and s6-supervise processes
      share; stock's maps libc and libskarnet, shared with every dynamic process.
+  4. Idle s6-ipcserverd as it runs in an image (s6-rc's oneshot runner is one): a service
+     `s6-ipcserver SOCKET SERVED` in that same tree, measured after 20 connections.
 
 Runs alternate between the sides (ours first in even rounds, stock first in odd ones) so that
 both see the same machine load.  Our s6-ipcserver finds our socketbinder and s6-ipcserverd
@@ -110,13 +112,17 @@ def start_fdholder(bindir, root, n):
     return p
 
 
-def supervised_fdholder(bindir, root, n):
-    """bindir's s6-svscan on a scan directory with a fd-holder service and four sleepers;
-    returns the s6-svscan Popen and the pid of the s6-fdholderd it runs."""
+def supervised_fdholder(bindir, root, n, served):
+    """bindir's s6-svscan on a scan directory with a fd-holder service, a local IPC server
+    (s6-ipcserver running served) and four sleepers; returns the s6-svscan Popen, the scan
+    directory, the pids of the s6-fdholderd and the s6-ipcserverd it runs, and the IPC
+    server's socket."""
     scan = os.path.join(root, f"scan-{n}")
     sock = os.path.join(root, f"supervised-{n}")
+    ipc = os.path.join(root, f"supervised-ipc-{n}")
     rules = fdholder_rules(root, f"sup-{n}")
-    runs = {"fdholder": f"exec {bindir}/s6-fdholder-daemon -i {rules} {sock}"}
+    runs = {"fdholder": f"exec {bindir}/s6-fdholder-daemon -i {rules} {sock}",
+            "ipcserver": f"exec {bindir}/s6-ipcserver -c 1000 {ipc} {served}"}
     runs.update({f"sleep{i}": "exec sleep 100000" for i in range(4)})
     for name, body in runs.items():
         os.makedirs(os.path.join(scan, name))
@@ -126,11 +132,13 @@ def supervised_fdholder(bindir, root, n):
     p = subprocess.Popen([os.path.join(bindir, "s6-svscan"), scan],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_listening(sock, lambda: p.poll() is None, f"{bindir}/s6-svscan's fd-holder")
+    wait_listening(ipc, lambda: p.poll() is None, f"{bindir}/s6-svscan's IPC server")
     fill_fdholder(bindir, sock)
-    pid = int(subprocess.run([os.path.join(bindir, "s6-svstat"), "-p",
-                              os.path.join(scan, "fdholder")],
-                             capture_output=True, text=True, check=True).stdout)
-    return p, scan, pid
+    pids = [int(subprocess.run([os.path.join(bindir, "s6-svstat"), "-p",
+                                os.path.join(scan, name)],
+                               capture_output=True, text=True, check=True).stdout)
+            for name in ("fdholder", "ipcserver")]
+    return p, scan, pids[0], pids[1], ipc
 
 
 def stop_tree(bindir, p, scan):
@@ -215,9 +223,14 @@ def main():
             p.terminate()
             p.wait()
         for n, side in enumerate(sides):
-            trees.append((side,) + supervised_fdholder(side, root, n))
+            trees.append((side,) + supervised_fdholder(side, root, n, served))
         time.sleep(0.5)  # the other services started, the clients' connections closed
         spss = [pss_kib(t[3]) for t in trees]
+        for t in trees:  # the supervised IPC server serves a few clients, then idles
+            for _ in range(20):
+                one_run([os.path.join(t[0], "s6-ipcclient"), t[5], client])
+        time.sleep(0.2)  # the last served programs reaped
+        ipss = [pss_kib(t[4]) for t in trees]
         header(sides, f"{a.rounds} (medians shown)")
         row("connect + one exchange + exit, wall (us)", med[0] * 1e6, med[1] * 1e6)
         row("connection rate (per second)", rate[0], rate[1])
@@ -225,9 +238,10 @@ def main():
         row("idle s6-ipcserverd Pss_Anon (KiB)", anon[0], anon[1], "10d")
         row("idle s6-fdholderd Pss (KiB)", fpss[0], fpss[1], "10d")
         row("idle s6-fdholderd Pss_Anon (KiB)", fanon[0], fanon[1], "10d")
-        row("idle s6-fdholderd Pss, supervised, 5 services", spss[0], spss[1], "10d")
+        row("idle s6-fdholderd Pss, supervised, 6 services", spss[0], spss[1], "10d")
+        row("idle s6-ipcserverd Pss, supervised, 6 services", ipss[0], ipss[1], "10d")
     finally:
-        for side, p, scan, _ in trees:
+        for side, p, scan, *_ in trees:
             stop_tree(side, p, scan)
         for p in servers + holders:
             if p.poll() is not None:
