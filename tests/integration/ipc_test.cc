@@ -362,7 +362,7 @@ TEST_CASE("s6-ipcserverd: -C closes the extra connections at once, -c leaves the
 }
 
 TEST_CASE("s6-ipcserver: 10 000 connections, some dropped at once, leave no fd and no zombie",
-          "[ipc]")
+          "[ipc][scale]")
 {
     server srv({h::ours("s6-ipcserver"), "-c", "1000", "-C", "1000", "s", "/bin/echo", "hi"});
     pid_t const pid = srv.p->pid();

@@ -281,7 +281,8 @@ TEST_CASE("s6-log: rotation makes @….s archives and keeps at most n", "[log]")
     CHECK(total <= 5000);
 }
 
-TEST_CASE("s6-log: 100 000 lines through a processor and a tiny s, each exactly once", "[log]")
+TEST_CASE("s6-log: 100 000 lines through a processor and a tiny s, each exactly once",
+          "[log][scale]")
 {
     h::tempdir t;
     std::string input = numbered_lines(100000, "L");

@@ -681,7 +681,7 @@ TEST_CASE("s6-svscan and s6-supervise on a full scan directory: stock's fatal me
 
 TEST_CASE("s6-svscan with 1000 services while fork fails (RLIMIT_NPROC): stock's warnings, no "
           "busy loop, and every service once processes are free",
-          "[svscan][faults][nproc]")
+          "[svscan][faults][nproc][scale]")
 {
     // The tree runs as a user of its own (root is exempt from RLIMIT_NPROC) with a process
     // limit that a hog of the same user (one process of many threads: threads count) leaves

@@ -325,7 +325,7 @@ TEST_CASE("s6-socklog: -t ends a flush that cannot finish with 99, as stock", "[
 }
 
 TEST_CASE("s6-socklog: 10 000 messages from 10 concurrent clients, none lost or reordered",
-          "[syslog]")
+          "[syslog][scale]")
 {
     constexpr int clients = 10, each = 1000;
     socklog s(true, {});
