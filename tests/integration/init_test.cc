@@ -47,6 +47,15 @@ bool contains(std::string const &hay, std::string const &needle)
     return hay.find(needle) != std::string::npos;
 }
 
+// A CMD that exits 0 once the regular file path exists (a service made it), or code after
+// tries polls 50 ms apart.
+h::strings cmd_awaiting(std::string const &path, int tries, int code)
+{
+    return {"sh", "-c",
+            "for i in $(seq " + std::to_string(tries) + "); do [ -f " + path +
+                " ] && exit 0; sleep 0.05; done; exit " + std::to_string(code)};
+}
+
 } // namespace
 
 TEST_CASE("init: the CMD's exit code is the container's", "[init]")
@@ -137,9 +146,7 @@ TEST_CASE("init: the supervision tree sees PATH only, not the container environm
     c.file("etc/services.d/envsvc/run",
            "#!/bin/sh\nenv > /tmp/svc-env.new && mv /tmp/svc-env.new /tmp/svc-env\n"
            "exec sleep 1000\n");
-    auto r = c.run(how, {"sh", "-c", "for i in $(seq 100); do test -f /tmp/svc-env && exit 0; "
-                                     "sleep 0.05; done; exit 7"},
-                   {"FOO=secret"});
+    auto r = c.run(how, cmd_awaiting("/tmp/svc-env", 100, 7), {"FOO=secret"});
     INFO(r.err);
     CHECK(r.code == 0);
     auto const env = h::read_file(c.path("tmp/svc-env"));
@@ -606,8 +613,7 @@ TEST_CASE("init: a catch-all logger that cannot run blocks nothing and loses not
     c.file("etc/services.d/big/run",
            "#!/bin/sh\nfor i in $(seq 4096); do echo \"big-line-$i $(printf '%48s' '')\"; done\n"
            "touch /tmp/done\nexec sleep 1000\n");
-    auto r = c.run(how, {"sh", "-c", "for i in $(seq 300); do [ -e /tmp/done ] && exit 0; "
-                                     "sleep 0.05; done; exit 9"},
+    auto r = c.run(how, cmd_awaiting("/tmp/done", 300, 9),
                    {"S6_LOGGING=1", "S6_LOGGING_SCRIPT=no-such-directive"});
     CHECK(r.code == 0);
     CHECK(contains(r.err, "s6-log: fatal: "));          // said on the container's output

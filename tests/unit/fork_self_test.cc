@@ -151,14 +151,9 @@ long readonly_exe_rss_kib()
     ssize_t const n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return -1;
     std::string const self(exe, static_cast<std::size_t>(n));
-    std::string const smaps = h::read_file("/proc/self/smaps");
     long sum = 0;
     bool in = false;
-    std::size_t pos = 0;
-    while (pos < smaps.size()) {
-        std::size_t const eol = smaps.find('\n', pos);
-        std::string const line = smaps.substr(pos, eol - pos);
-        pos = eol == std::string::npos ? smaps.size() : eol + 1;
+    for (auto const &line : h::lines_of(h::read_file("/proc/self/smaps"))) {
         if (line.empty()) continue;
         if (std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 16) {
             // "start-end perms offset dev inode path": read-only ones of our own file.
