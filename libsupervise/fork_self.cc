@@ -155,11 +155,12 @@ void drop_startup_code() noexcept
 {
     long const page = sysconf(_SC_PAGESIZE);
     if (page <= 0) return;
+    std::uintptr_t mask = static_cast<std::uintptr_t>(page) - 1;
     // The first object dl_iterate_phdr reports is the executable, with its load bias (0
     // unless PIE); a static executable has no PT_PHDR to find that from otherwise.
     dl_iterate_phdr(
         [](dl_phdr_info *info, std::size_t, void *data) -> int {
-            auto const mask = static_cast<std::uintptr_t>(*static_cast<long *>(data)) - 1;
+            std::uintptr_t const mask = *static_cast<std::uintptr_t *>(data);
             for (unsigned i = 0; i < info->dlpi_phnum; i++) {
                 ElfW(Phdr) const &ph = info->dlpi_phdr[i];
                 if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
@@ -171,7 +172,7 @@ void drop_startup_code() noexcept
             }
             return 1; // the executable only
         },
-        const_cast<long *>(&page));
+        &mask);
 }
 
 bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,

@@ -310,8 +310,7 @@ void stage1(context &c) noexcept
     c.cfg.logging = live_setting(c, "S6_LOGGING", 0);
     bool const early = !c.cfg.logging;
     if (early) {
-        std::vector<std::string> const env = c.cfg.keep_env ? std::vector<std::string>{}
-                                                            : tree_env();
+        auto const env = tree_env();
         std::vector<char const *> envp;
         for (auto const &e : env) envp.push_back(e.c_str());
         envp.push_back(nullptr);
