@@ -456,6 +456,44 @@ small_fs::~small_fs()
     if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
 }
 
+namespace {
+
+constexpr std::int64_t ns_per_s = 1000000000;
+
+std::int64_t ns_of(timespec const &t) { return t.tv_sec * ns_per_s + t.tv_nsec; }
+
+timespec timespec_of(std::int64_t ns)
+{
+    return {static_cast<time_t>(ns / ns_per_s), static_cast<long>(ns % ns_per_s)};
+}
+
+} // namespace
+
+wall_step::wall_step(std::int64_t jump_ms)
+{
+    clock_gettime(CLOCK_REALTIME, &wall0_);
+    clock_gettime(CLOCK_MONOTONIC, &mono0_);
+    timespec const to = timespec_of(ns_of(wall0_) + jump_ms * 1000000);
+    ok_ = ::clock_settime(CLOCK_REALTIME, &to) == 0;
+    err_ = errno;
+}
+wall_step::~wall_step()
+{
+    if (!ok_) return;
+    timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    timespec const back = timespec_of(ns_of(wall0_) + ns_of(mono) - ns_of(mono0_));
+    ::clock_settime(CLOCK_REALTIME, &back);
+}
+
+std::int64_t ms_to_minute_end(std::int64_t lead_ms)
+{
+    timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    std::int64_t const into_minute = ns_of(now) / 1000000 % 60000;
+    return std::max<std::int64_t>(0, 60000 - lead_ms - into_minute);
+}
+
 strings without_dev_null()
 {
     return {"/usr/bin/unshare", "--mount", "/bin/sh", "-c",

@@ -202,6 +202,29 @@ private:
     bool ok_ = false;
 };
 
+// Steps the machine's wall clock (CLOCK_REALTIME) by jump_ms, and puts it back where it would
+// have been, by the monotonic clock, on destruction: the step lasts as long as the guard,
+// seconds at most in every test.  ok() is false if the step is not permitted (no
+// CAP_SYS_TIME), error() then says why.  Time namespaces do not cover CLOCK_REALTIME, so
+// there is no private way to do this.
+class wall_step {
+public:
+    explicit wall_step(std::int64_t jump_ms);
+    wall_step(wall_step const &) = delete;
+    wall_step &operator=(wall_step const &) = delete;
+    ~wall_step();
+    bool ok() const { return ok_; }
+    int error() const { return err_; }
+
+private:
+    timespec wall0_, mono0_;
+    bool ok_ = false;
+    int err_ = 0;
+};
+// The step of the wall clock that leaves lead_ms until the next minute begins (0 if it is
+// that close already): for a program that acts at the top of each minute, as crond does.
+std::int64_t ms_to_minute_end(std::int64_t lead_ms);
+
 // The start of a command line that runs the rest (a program and its arguments) in a private
 // mount namespace whose /dev is an empty tmpfs, so that there is no /dev/null (needs root).
 strings without_dev_null();

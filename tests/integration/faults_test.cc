@@ -44,45 +44,6 @@ void kill_runs(std::string const &pidfile, std::string const &dir)
     }
 }
 
-// Steps the machine's wall clock (CLOCK_REALTIME) by jump_s seconds, and puts it back where it
-// would have been, by the monotonic clock, on destruction: the step lasts as long as the
-// guard, which tests keep to a second or two.  ok() is false if the step is not permitted
-// (no CAP_SYS_TIME).  Time namespaces do not cover CLOCK_REALTIME, so there is no private
-// way to do this.
-class wall_step {
-public:
-    explicit wall_step(long jump_s)
-    {
-        timespec now;
-        clock_gettime(CLOCK_REALTIME, &wall0_);
-        clock_gettime(CLOCK_MONOTONIC, &mono0_);
-        now = wall0_;
-        now.tv_sec += jump_s;
-        ok_ = clock_settime(CLOCK_REALTIME, &now) == 0;
-        err_ = errno;
-    }
-    ~wall_step()
-    {
-        if (!ok_) return;
-        timespec mono, back = wall0_;
-        clock_gettime(CLOCK_MONOTONIC, &mono);
-        long long ns = (mono.tv_sec - mono0_.tv_sec) * 1000000000LL + mono.tv_nsec -
-                       mono0_.tv_nsec + back.tv_nsec;
-        back.tv_sec += static_cast<time_t>(ns / 1000000000LL);
-        back.tv_nsec = static_cast<long>(ns % 1000000000LL);
-        clock_settime(CLOCK_REALTIME, &back);
-    }
-    wall_step(wall_step const &) = delete;
-    wall_step &operator=(wall_step const &) = delete;
-    bool ok() const { return ok_; }
-    int error() const { return err_; }
-
-private:
-    timespec wall0_, mono0_;
-    bool ok_ = false;
-    int err_ = 0;
-};
-
 // Seconds between two TAI64N stamps, signed.
 long long seconds_between(sv::tain const &a, sv::tain const &b)
 {
@@ -217,7 +178,7 @@ TEST_CASE("faults: the wall clock stepped back or forward moves no restart, and 
         std::int64_t restarted_at = -1;
         sv::status after;
         {
-            wall_step step(jump);
+            h::wall_step step(jump * 1000);
             REQUIRE(step.ok());
             REQUIRE(kill(static_cast<pid_t>(before.pid), SIGKILL) == 0);
             // Back a second after readiness (itself after "u"), never sooner, and not an
