@@ -25,6 +25,9 @@ what=${1:-all}
 build=${RELEASE_BUILD_DIR:-build-release}
 again=${build}-again
 export RELEASE_JOBS=${RELEASE_JOBS:-2}
+# A command in front of the builds (tests/run.sh's "nice -n 10" when it runs this in the
+# background); the qemu runs are test suites and keep their priority.
+prio=${BUILD_PRIO:-}
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
 export SOURCE_DATE_EPOCH
 now() { date +%s; }
@@ -33,11 +36,11 @@ status=0
 if [ "$what" = all ] || [ "$what" = tarballs ] || [ "$what" = ci ]; then
     t0=$(now)
     [ -f "$build/build.ninja" ] || meson setup "$build" --prefix=/usr -Dtests=false >/dev/null
-    meson compile -C "$build" tarballs || status=1
+    $prio meson compile -C "$build" tarballs || status=1
     t1=$(now)
     [ -f "$again/build.ninja" ] ||
         meson setup "$again" --prefix=/usr -Dtests=false -Drelease_arches=x86_64 >/dev/null
-    meson compile -C "$again" tarballs >/dev/null || status=1
+    $prio meson compile -C "$again" tarballs >/dev/null || status=1
     for f in "$build"/dist/*.tar.xz; do
         g=$again/dist/$(basename "$f")
         [ -f "$g" ] || continue

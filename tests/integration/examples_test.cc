@@ -125,7 +125,7 @@ TEST_CASE("tiny base: a logger line appears in the container's output", "[exampl
     CHECK(p->wait(10000) == 0);
 }
 
-TEST_CASE("tiny base: crond runs a per-minute crontab entry", "[examples]")
+TEST_CASE("tiny base: crond runs a per-minute crontab entry", "[examples][wallclock]")
 {
     h::need_runc();
     container c;

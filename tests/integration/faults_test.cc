@@ -139,7 +139,7 @@ TEST_CASE("faults: a full disk under supervise/ keeps the old status until space
 
 TEST_CASE("faults: the wall clock stepped back or forward moves no restart, and the stamps "
           "follow it",
-          "[faults][clock]")
+          "[faults][clock][wallclock]")
 {
     // The throttle (a second between two starts, counted from readiness) runs on the
     // monotonic clock in both, and the status stamps are read from the wall clock at the
