@@ -102,8 +102,12 @@ TEST_CASE("fork_self: a forked child takes the new command line, name and fds", 
     });
     int const pid = c.pid();
     std::string const want("s6-fake\0svc with spaces\0", 24);
-    REQUIRE(h::wait_until([&] { return proc_file(pid, "cmdline") == want; }));
-    CHECK(proc_file(pid, "comm") == "s6-fake\n");
+    // become() writes the command line, then the name, then closes fds in ascending ranges,
+    // priv_high's last: wait for all three.
+    REQUIRE(h::wait_until([&] {
+        return proc_file(pid, "cmdline") == want && proc_file(pid, "comm") == "s6-fake\n" &&
+               !fd_open_in(pid, priv_high.get());
+    }));
     CHECK(fd_open_in(pid, go_rd.get()));
     CHECK(fd_open_in(pid, stray.get()));
     CHECK_FALSE(fd_open_in(pid, go_wr.get()));
