@@ -100,9 +100,11 @@ asan=${ASAN_BUILD_DIR:-build-test-asan}
 asan_build=
 if [ "${SANITIZE:-1}" != 0 ]; then
     # Without -g (a third less compile time): UBSan still gives file:line, ASan function names;
-    # set up a build with -Ddebug=true by hand for line numbers in ASan's reports.
+    # set up a build with -Ddebug=true by hand for line numbers in ASan's reports.  The
+    # integration cases are the release build's program, driving this build's tools.
     [ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Dstatic_tools=false \
-        -Db_lto=false -Doptimization=1 -Ddebug=false >/dev/null
+        -Db_lto=false -Doptimization=1 -Ddebug=false \
+        -Dintegration_program="$(cd "$build" && pwd)/tests/integration-tests" >/dev/null
     nice -n 10 ninja -C "$asan" -j"$(nproc)" >"$asan/ninja-output.txt" 2>&1 &
     asan_build=$!
 fi

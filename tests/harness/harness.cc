@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -153,7 +154,42 @@ tempdir::tempdir()
     path_ = tmpl;
 }
 
-tempdir::~tempdir() { remove_tree(path_); }
+namespace {
+
+// Kills (SIGKILL) every process but this one whose working directory is dir or under it;
+// returns how many.  A zombie has no working directory left to read, and is not counted.
+int kill_under_once(std::string const &dir)
+{
+    DIR *proc = opendir("/proc");
+    if (!proc) return 0;
+    int killed = 0;
+    pid_t const self = getpid();
+    while (dirent const *e = readdir(proc)) {
+        pid_t const pid = static_cast<pid_t>(std::atol(e->d_name));
+        if (pid <= 0 || pid == self) continue;
+        char cwd[PATH_MAX];
+        std::string const link = "/proc/" + std::string(e->d_name) + "/cwd";
+        ssize_t const n = readlink(link.c_str(), cwd, sizeof cwd);
+        if (n <= 0) continue;
+        std::string_view const in(cwd, static_cast<std::size_t>(n));
+        if (in == dir || (in.starts_with(dir) && in[dir.size()] == '/')) {
+            kill(pid, SIGKILL);
+            killed++;
+        }
+    }
+    closedir(proc);
+    return killed;
+}
+
+} // namespace
+
+tempdir::~tempdir()
+{
+    // In rounds: a supervisor may start a child between one look and the kill.
+    for (int round = 0; round < 50 && kill_under_once(path_) > 0; round++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // let them die
+    remove_tree(path_);
+}
 
 bool try_write_file(std::string const &path, std::string_view content, unsigned mode)
 {

@@ -61,6 +61,9 @@ void need_native(std::string const &why);
 class tempdir {
 public:
     tempdir();
+    // Kills what still runs in the directory (every process whose working directory is in
+    // it: the service a case left behind when it ended early, or that its supervisor, killed
+    // with SIGKILL, left as stock's does; supervisors left after -b), then removes it.
     ~tempdir();
     tempdir(tempdir const &) = delete;
     tempdir &operator=(tempdir const &) = delete;

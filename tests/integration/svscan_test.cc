@@ -117,33 +117,6 @@ void install_copy(std::string const &from, std::string const &to)
     REQUIRE(rename(tmp.c_str(), to.c_str()) == 0);
 }
 
-// Kills (SIGKILL) every process whose cwd lies under a directory: supervisors and services
-// left behind by a test (after -b, or an orphaned run).  Runs before the tempdir goes away.
-class reaper_guard
-{
-public:
-    explicit reaper_guard(std::string dir) : dir_(std::move(dir)) {}
-    ~reaper_guard()
-    {
-        for (int round = 0; round < 50; round++) {
-            int killed = 0;
-            for (auto const &p : all_procs()) {
-                if (p.pid == getpid() || p.state == 'Z') continue;
-                std::string cwd = link_of("/proc/" + std::to_string(p.pid) + "/cwd");
-                if (cwd == dir_ || cwd.starts_with(dir_ + "/")) {
-                    kill(p.pid, SIGKILL);
-                    killed++;
-                }
-            }
-            if (!killed) return;
-            h::wait_until([] { return false; }, 20); // let them die before looking again
-        }
-    }
-
-private:
-    std::string dir_;
-};
-
 // --- running s6-svscan -----------------------------------------------------------------------
 
 bool listening(std::string const &scandir)
@@ -232,7 +205,6 @@ auto const both_svscans = [] { return GENERATE(h::ours("s6-svscan"), h::stock("s
 TEST_CASE("s6-svscan: one supervisor per subdirectory, loggers fed by one pipe", "[svscan]")
 {
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", out = t / "out.txt";
     h::make_service(s + "/a", chatty("a"), {{"log/run", "#!/bin/sh\n" + logger_to(out) + "\n"}});
     h::make_service(s + "/b", "exec sleep 100");
@@ -284,7 +256,6 @@ TEST_CASE("s6-svscan: the log pipe survives restarts of the logger and of the se
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", out = t / "out.txt", a = s + "/a", l = a + "/log";
     h::make_service(a, "echo run $$\nexec sleep 100",
                     {{"log/run", "#!/bin/sh\n" + logger_to(out) + "\n"}});
@@ -347,7 +318,6 @@ TEST_CASE("s6-svscan: new services are found by -a, or by the -t timer", "[svsca
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     h::make_service(s + "/a", "exec sleep 100");
 
@@ -377,7 +347,6 @@ TEST_CASE("s6-svscan: a removed service keeps running until n, N or h prunes it"
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", out = t / "out.txt", gone = t / "gone";
     // On EOF the logger notes it, then lingers: only SIGTERM (N) makes its supervisor exit.
     h::make_service(
@@ -443,7 +412,6 @@ TEST_CASE("s6-svscan: a supervisor killed with SIGKILL is back about a second la
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     h::make_service(s + "/b", "exec sleep 100");
     svscan sc(bin, s, t.path());
@@ -474,7 +442,6 @@ TEST_CASE("s6-svscan killed with SIGKILL: the tree lives on, and a new s6-svscan
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     h::make_service(s + "/a", "exec sleep 100");
     h::mkdirs(t / "1");
@@ -527,7 +494,6 @@ TEST_CASE("s6-svscan out of fds (EMFILE): stock's warning, and every service onc
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     for (int i = 0; i < 8; i++) {
         std::string d = s + "/s" + std::to_string(i);
@@ -603,7 +569,6 @@ TEST_CASE("s6-svscan and s6-supervise on a full scan directory: stock's fatal me
     INFO(bin);
     std::string const sup = bin.substr(0, bin.rfind('/')) + "/s6-supervise";
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string const mnt = t / "mnt", s = mnt + "/scan";
     h::small_fs fs(mnt, "1m,nr_inodes=1000");
     if (!fs.ok()) h::skip("cannot mount a tmpfs (needs root)");
@@ -700,7 +665,6 @@ TEST_CASE("s6-svscan with 1000 services while fork fails (RLIMIT_NPROC): stock's
     int const limit = 2 * n + 101;  // RLIMIT_NPROC: the tree's 2n + 1 fit, with some to spare
     int const threads = limit - room - 1;
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string const s = t / "scan";
     for (int i = 0; i < n; i++) h::make_service(s + "/s" + std::to_string(i), "exec sleep 1000");
     REQUIRE(chmod(t.c_str(), 0755) == 0);
@@ -817,7 +781,6 @@ TEST_CASE("s6-svscan without /dev/null: stock's warning when it lets go of s6-sv
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     h::make_service(s + "/s6-svscan-log", "exec cat");
     h::make_service(s + "/a", "exec sleep 100");
@@ -848,7 +811,6 @@ TEST_CASE("s6-svscan: a supervisor looks exec'd: argv, name, executable, fds", "
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     h::make_service(s + "/a", "exec sleep 100");
     h::make_service(s + "/b", "exec sleep 100", {{"log/run", "#!/bin/sh\nexec cat >/dev/null\n"}});
@@ -897,7 +859,6 @@ TEST_CASE("s6-svscan: an s6-supervise replaced on disk is exec'd, not forked", "
     // Our own copy of the executable, so it can be upgraded under a running s6-svscan.
     h::need_native("a running program's file is qemu's, not the one it was started from");
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string const bin = t / "bin", s = t / "scan";
     h::mkdirs(bin);
     install_copy(h::ours("s6-supervise"), bin + "/s6-supervise");
@@ -933,7 +894,6 @@ TEST_CASE("s6-svscan: an s6-supervise that cannot be run is reported, and retrie
     // "s6-supervise" that is no program: it is exec'd, and the exec fails.
     h::need_native("a failed exec of a supervisor was not reported as on the host");
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string const bin = t / "bin", s = t / "scan";
     h::mkdirs(bin);
     install_copy(h::ours("s6-supervise"), bin + "/s6-svscan");
@@ -966,7 +926,6 @@ TEST_CASE("s6-svscan: t, q and b, with finish", "[svscan]")
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", out = t / "out.txt", fin = t / "finish.txt";
     h::make_service(s + "/a", chatty("a"), {{"log/run", "#!/bin/sh\n" + logger_to(out) + "\n"}});
     h::make_service(s + "/b", "exec sleep 100");
@@ -1059,7 +1018,6 @@ TEST_CASE("s6-svscan: signals, their .s6-svscan scripts and default actions", "[
     if (bin == h::ours("s6-svscan"))
         h::need_native("signals sent to s6-svscan were not acted on (qemu's signal emulation)");
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", mark = t / "mark.txt";
     h::make_service(s + "/a", "exec sleep 100");
     h::mkdirs(s + "/.s6-svscan");
@@ -1131,7 +1089,6 @@ TEST_CASE("s6-svscan: -d writes one newline when the control FIFO is ready", "[s
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", notif = t / "notif";
     h::mkdirs(s);
     h::proc p({"/bin/sh", "-c", "exec \"$0\" -d 3 \"$1\" 3>\"$2\"", bin, s, notif}, t.path());
@@ -1149,7 +1106,6 @@ TEST_CASE("s6-svscan: -X and the s6-svscan-log catch-all logger", "[svscan]")
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", console = t / "console", fin = t / "finish.txt";
     // Even with a log/ directory, s6-svscan-log gets no logger and no pipe.
     h::make_service(s + "/s6-svscan-log", "echo to-console >&2\nexec sleep 100",
@@ -1187,7 +1143,6 @@ TEST_CASE("s6-svscan: bad scan directory entries and too many services", "[svsca
     auto bin = both_svscans();
     INFO(bin);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     for (auto n : {"x", "y", "z"})
         h::make_service(s + "/" + n, "exec sleep 100");
@@ -1269,7 +1224,6 @@ TEST_CASE("s6-svscan: one instance per scan directory, whoever came first", "[sv
     auto second = GENERATE(h::ours("s6-svscan"), h::stock("s6-svscan"));
     INFO(first << " then " << second);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     h::mkdirs(s);
     svscan sc(first, s, t.path());
@@ -1290,7 +1244,6 @@ TEST_CASE("s6-svscan: one instance per scan directory, whoever came first", "[sv
 TEST_CASE("s6-svscanctl: options, messages and exit codes match stock", "[svscan]")
 {
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", nosvscan = t / "idle", broken = t / "broken",
                 fileish = t / "fileish";
     h::mkdirs(s);
@@ -1347,7 +1300,6 @@ TEST_CASE("interop: s6-svscanctl and s6-svscan, stock and ours in every pairing"
                          std::make_pair(h::ours("s6-svscan"), h::ours("s6-svscanctl")));
     INFO(pair.first << " driven by " << pair.second);
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", out = t / "out.txt";
     h::make_service(s + "/a", chatty("a"), {{"log/run", "#!/bin/sh\n" + logger_to(out) + "\n"}});
     svscan sc(pair.first, s, t.path());
@@ -1377,7 +1329,6 @@ TEST_CASE("interop: s6-svscanctl and s6-svscan, stock and ours in every pairing"
 TEST_CASE("interop: stock s6-svstat, s6-svc and s6-svok on services our s6-svscan runs", "[svscan]")
 {
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan";
     h::make_service(s + "/a", "exec sleep 100");
     svscan sc(h::ours("s6-svscan"), s, t.path());
@@ -1398,7 +1349,6 @@ TEST_CASE("s6-svscan as PID 1: reaps every orphan, SIGTERM shuts down cleanly", 
 {
     h::need_native("a SIGTERM sent to s6-svscan was not acted on (qemu's signal emulation)");
     h::tempdir t;
-    reaper_guard g(t.path());
     std::string s = t / "scan", out = t / "out.txt", done = t / "done", fin = t / "finish.txt";
     // 1000 orphans: each ( : & ) leaves a child whose parent exits at once, so the kernel
     // hands it to PID 1.  One orphan sleeps, to show whose child it became.
