@@ -143,9 +143,9 @@ TEST_CASE("s6-setlock: usage and file errors as stock", "[locks]")
         {"--", "f", "sh", "-c", "echo $# $0"},
         {"-rw", "f", "echo", "exclusive"},
         {"-wr", "f", "echo", "shared"},
-        {"-n", "-t", "100", "f", "echo", "timed"},
-        {"-t", "100", "-n", "f", "echo", "nonblocking"},
-        {"-t", "100", "-N", "f", "echo", "blocking"},
+        {"-n", "-t", "2000", "f", "echo", "timed"},
+        {"-t", "2000", "-n", "f", "echo", "nonblocking"},
+        {"-t", "2000", "-N", "f", "echo", "blocking"},
         {"-t", "1000", "no/such/f", "true"}, // the helper's message, then "Broken pipe"
         {"-t", "1000", ".", "true"},
         {"-t", "1000", "-r", ".", "true"},
