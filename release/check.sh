@@ -3,6 +3,7 @@
 #
 #   release/check.sh            all of it
 #   release/check.sh tarballs   only steps 1-2        release/check.sh qemu   only step 3
+#   release/check.sh ci-qemu    only ci's step 3 (on tarballs already built)
 #   release/check.sh ci         steps 1-2, then step 3 bounded: no foreign builds of the
 #                               tests; each foreign tarball's programs, under qemu-user, are
 #                               driven by the native build's integration tests (NATIVE_BUILD,
@@ -62,7 +63,7 @@ if [ "$what" = all ] || [ "$what" = qemu ]; then
     done
 fi
 
-if [ "$what" = ci ]; then
+if [ "$what" = ci ] || [ "$what" = ci-qemu ]; then
     version=$(meson introspect --projectinfo "$build" | python3 -c \
         'import json, sys; print(json.load(sys.stdin)["version"])')
     for arch in ${RELEASE_QEMU_ARCHES:-aarch64 armhf riscv64}; do

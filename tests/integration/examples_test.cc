@@ -7,6 +7,7 @@
 
 #include "harness.hh"
 
+#include <csignal>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -161,8 +162,16 @@ TEST_CASE("tiny base: shutdown gives 0, halt a failure code, docker stop 0", "[e
         auto p = c.start({});
         REQUIRE(h::wait_until([&] { return scanning(c); }));
         INFO((w.cmd.empty() ? "SIGTERM" : w.cmd.back()));
-        if (w.cmd.empty()) CHECK(c.kill("TERM") == 0);
-        else CHECK(c.exec(w.cmd).code == 0);
+        if (w.cmd.empty()) {
+            CHECK(c.kill("TERM") == 0);
+        } else {
+            // The command asks PID 1 to stop and exits; the container's end may still catch it
+            // on its way out (SIGKILL to whatever is left when PID 1 exits): a loaded
+            // machine and a sanitizer build's slow exit showed it.  The code that counts is
+            // the container's, below.
+            int const code = c.exec(w.cmd).code;
+            CHECK((code == 0 || code == 128 + SIGKILL));
+        }
         CHECK(p->wait(10000) == w.code);
     }
 }

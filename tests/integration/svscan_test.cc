@@ -1372,7 +1372,8 @@ TEST_CASE("s6-svscan as PID 1: reaps every orphan, SIGTERM shuts down cleanly", 
                 pid1 = p.pid;
         return pid1 != 0;
     }));
-    REQUIRE(h::wait_until([&] { return h::exists(done); }));
+    // 2000 forks by a shell: a minute at most, even under a sanitizer on a loaded machine.
+    REQUIRE(h::wait_until([&] { return h::exists(done); }, 60000));
     REQUIRE(wait_contains(out, "hello\n"));
     // The sleeping orphan is now s6-svscan's child, and no zombie is left.
     CHECK(h::wait_until([&] {
