@@ -13,6 +13,7 @@
 // in fixed buffers, so nothing is allocated once it serves.  The bookkeeping is in state.cc.
 #include "state.hh"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -43,14 +44,17 @@ namespace {
 constexpr std::string_view usage =
     "s6-ipcserverd [ -v verbosity ] [ -1 ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] prog...";
 
+// Plain data, constant-initialised: the one instance needs no guard or destructor, and the
+// connections' first slots share its page.
 struct server {
     ipcd::table t;
     unsigned verbosity = 1;
     char const *const *argv = nullptr;
     // The children's environment: ours merged with the connection's variables (reserve).
-    std::vector<char const *> envp;
-    char euid[40], egid[40], connnum[40], remotepath[32 + sv::ipc_path_max];
-    char status_fmt[16], local_fmt[16]; // "/maxconn", "/localmaxconn"
+    char const **envp = nullptr;
+    char euid[40]{}, egid[40]{}, connnum[40]{}, remotepath[32 + sv::ipc_path_max]{};
+    char status_fmt[16]{}, local_fmt[16]{}; // "/maxconn", "/localmaxconn"
+    ipcd::conn conns[ipcd::absolute_maxconn]{};
 };
 
 void log_status(server const &s) noexcept
@@ -159,7 +163,7 @@ void serve(server &s, int conn, char const *remote) noexcept
     std::memcpy(s.remotepath + 14, remote, rl + 1);
 
     sv::spawn_opts o;
-    o.envp = s.envp.data();
+    o.envp = s.envp;
     o.search_path = true;
     o.mask = &sv::signal_child_mask();
     o.from[0] = conn;
@@ -193,10 +197,7 @@ void serve(server &s, int conn, char const *remote) noexcept
 // less the variables set per connection, then room for those).
 void reserve(server &s)
 {
-    static ipcd::conn conns[ipcd::absolute_maxconn];
-    static ipcd::uid_count uids[ipcd::absolute_maxconn];
-    s.t.conns = {conns, s.t.maxconn};
-    s.t.uids = {uids, s.t.lookup ? s.t.maxconn : 1};
+    s.t.conns = {s.conns, s.t.maxconn};
     // The connection's variables, merged into our environment as skalibs' exec does (a
     // variable already there gives its slot to the last entry); the buffers named here get
     // each connection's values.  Without -P/-p the credentials are unset, not set.
@@ -207,10 +208,13 @@ void reserve(server &s)
     char const *const mods[] = {"PROTO=IPC", s.t.lookup ? s.euid : "IPCREMOTEEUID",
                                 s.t.lookup ? s.egid : "IPCREMOTEEGID",
                                 s.t.lookup ? s.connnum : "IPCCONNNUM=", s.remotepath};
-    for (char **e = environ; *e; e++) s.envp.push_back(*e);
-    s.envp.reserve(s.envp.size() + std::size(mods) + 1);
-    sv::env_merge_into(s.envp, mods);
-    s.envp.push_back(nullptr);
+    std::vector<char const *> envp;
+    for (char **e = environ; *e; e++) envp.push_back(*e);
+    envp.reserve(envp.size() + std::size(mods) + 1);
+    sv::env_merge_into(envp, mods);
+    envp.push_back(nullptr);
+    s.envp = new char const *[envp.size()]; // kept for the process's lifetime
+    std::copy(envp.begin(), envp.end(), s.envp);
     auto fmt = [](char *buf, unsigned n) {
         buf[0] = '/';
         *std::to_chars(buf + 1, buf + 15, n).ptr = 0;
@@ -252,7 +256,7 @@ void serve_until_told(server &s, int sfd) noexcept
 int ipcserverd_main(int argc, char **argv)
 {
     sv::prog = "s6-ipcserverd";
-    static server s;
+    static constinit server s;
     bool ready_fd = false;
     sv::opt_parser opts{argc, argv, "Pp1c:C:v:"};
     while (int c = opts.next()) {

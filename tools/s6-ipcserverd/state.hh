@@ -1,6 +1,8 @@
-// s6-ipcserverd's bookkeeping: the connections it serves and how many each uid has, in
-// arrays reserved once from -c, and the decisions over them (admit a client, forget a dead
-// child).  Plain functions over plain data, so the unit tests drive them directly.
+// s6-ipcserverd's bookkeeping: the connections it serves, in an array reserved once from -c,
+// and the decisions over them (admit a client, forget a dead child).  A uid's count is
+// counted from that array when a client comes: at most -c entries, next to a fork and exec.
+// One array, not a second one of counts per uid, so an idle server touches one page of it.
+// Plain functions over plain data, so the unit tests drive them directly.
 #pragma once
 
 #include <cstddef>
@@ -17,18 +19,12 @@ struct conn {
     uid_t uid;
 };
 
-struct uid_count {
-    uid_t uid;
-    unsigned count;
-};
-
 struct table {
     unsigned maxconn = 40;      // -c
     unsigned localmaxconn = 40; // -C
     bool lookup = true;         // -p (default) / -P
     std::span<conn> conns;      // maxconn slots
-    std::span<uid_count> uids;  // maxconn slots (1 without lookup)
-    unsigned nconn = 0, nuid = 0;
+    unsigned nconn = 0;
 };
 
 // Applies s6-ipcserverd's rules to the options: maxconn in 1..absolute_maxconn, and
