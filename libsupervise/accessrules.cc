@@ -26,16 +26,11 @@ std::size_t get_u16(char const *p) noexcept
            static_cast<unsigned char>(p[1]);
 }
 
-// access(2) on dir/key/name: 1 readable, 0 absent (ENOENT or EACCES, as s6 counts them),
-// -1 on any other error.
-int rule_file(path_buf const &base, char const *name) noexcept
+// access(2) on name in the rule's directory dirfd: 1 readable, 0 absent (ENOENT or EACCES,
+// as s6 counts them), -1 on any other error.
+int rule_file(int dirfd, char const *name) noexcept
 {
-    path_buf p(base.view(), name);
-    if (!p.ok()) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (::access(p.c_str(), R_OK) == 0) return 1;
+    if (::faccessat(dirfd, name, R_OK, 0) == 0) return 1;
     return errno == ENOENT || errno == EACCES ? 0 : -1;
 }
 
@@ -74,21 +69,29 @@ access_verdict cdb_backend(void const *arg, std::string_view key, access_grant &
 access_verdict access_rule_fs(std::string_view dir, std::string_view key,
                               access_grant &g) noexcept
 {
-    path_buf base(dir, "/", key, "/");
-    if (!base.ok()) {
-        errno = ENAMETOOLONG;
-        return access_verdict::error;
+    // The rule's files are reached from its directory's fd, so that one path is assembled,
+    // not one per file: a server looking a client up keeps a shallow stack.
+    unique_fd base;
+    {
+        path_buf path(dir, "/", key);
+        if (!path.ok()) {
+            errno = ENAMETOOLONG;
+            return access_verdict::error;
+        }
+        base.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     }
-    int r = rule_file(base, "allow");
+    // Without the directory, its files are as absent (or as unreadable) as it is.
+    if (!base) return errno == ENOENT || errno == EACCES ? access_verdict::not_found
+                                                         : access_verdict::error;
+    int r = rule_file(base.get(), "allow");
     if (r < 0) return access_verdict::error;
     if (!r) {
-        r = rule_file(base, "deny");
+        r = rule_file(base.get(), "deny");
         return r < 0 ? access_verdict::error : r ? access_verdict::deny : access_verdict::not_found;
     }
     try {
         std::vector<env_change> changes;
-        path_buf envdir(base.view(), "env");
-        if (!envdir_read(envdir.c_str(), 0, '\n', changes) && errno != ENOENT)
+        if (!envdir_read_at(base.get(), "env", 0, '\n', changes) && errno != ENOENT)
             return access_verdict::error;
         std::string env;
         for (env_change const &c : changes) {
@@ -96,9 +99,8 @@ access_verdict access_rule_fs(std::string_view dir, std::string_view key,
             if (!c.unset) env.append("=").append(c.value);
             env += '\0';
         }
-        path_buf exec(base.view(), "exec");
         std::string text;
-        unique_fd fd(::open(exec.c_str(), O_RDONLY | O_CLOEXEC));
+        unique_fd fd(::openat(base.get(), "exec", O_RDONLY | O_CLOEXEC));
         if (fd) {
             if (!read_all(fd.get(), text, access_exec_max)) return access_verdict::error;
         } else if (errno != ENOENT && errno != EACCES) {

@@ -64,15 +64,11 @@ bool read_var_file(int dirfd, char const *name, std::size_t max, std::string &ou
 
 } // namespace
 
-bool envdir_read(char const *dir, unsigned flags, char nullis,
-                 std::vector<env_change> &out) noexcept
+namespace {
+
+// envdir_read over d, which it closes.
+bool read_dir(DIR *d, unsigned flags, char nullis, std::vector<env_change> &out) noexcept
 {
-    if (!nullis) {
-        errno = EINVAL;
-        return false;
-    }
-    DIR *d = ::opendir(dir);
-    if (!d) return false;
     std::size_t const base = out.size();
     std::string content;
     for (;;) {
@@ -102,6 +98,38 @@ bool envdir_read(char const *dir, unsigned flags, char nullis,
         return false;
     }
     return true;
+}
+
+} // namespace
+
+bool envdir_read(char const *dir, unsigned flags, char nullis,
+                 std::vector<env_change> &out) noexcept
+{
+    if (!nullis) {
+        errno = EINVAL;
+        return false;
+    }
+    DIR *d = ::opendir(dir);
+    return d && read_dir(d, flags, nullis, out);
+}
+
+bool envdir_read_at(int dirfd, char const *name, unsigned flags, char nullis,
+                    std::vector<env_change> &out) noexcept
+{
+    if (!nullis) {
+        errno = EINVAL;
+        return false;
+    }
+    int const fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return false;
+    DIR *d = ::fdopendir(fd);
+    if (!d) {
+        int const e = errno;
+        ::close(fd);
+        errno = e;
+        return false;
+    }
+    return read_dir(d, flags, nullis, out);
 }
 
 void env_merge_into(std::vector<char const *> &v, std::span<char const *const> modifs)

@@ -40,20 +40,28 @@ ssize_t read_full(int fd, void *buf, std::size_t n) noexcept
 
 bool read_all(int fd, std::string &out, std::size_t max) noexcept
 {
+    // Straight into out, grown as it fills (no buffer on the stack, which a daemon reading a
+    // rule between two clients would keep resident); what is left over is cut at the end.
     out.clear();
-    char buf[8192];
+    std::size_t used = 0;
     for (;;) {
-        std::size_t want = sizeof buf;
-        if (max && max - out.size() < want) want = max - out.size();
-        if (!want) return true;
-        ssize_t r = ::read(fd, buf, want);
+        if (max && used == max) break;
+        if (used == out.size()) out.resize(used < 240 ? 240 : 2 * used);
+        std::size_t want = out.size() - used;
+        if (max && max - used < want) want = max - used;
+        ssize_t const r = ::read(fd, out.data() + used, want);
         if (r < 0) {
             if (errno == EINTR) continue;
+            int const e = errno;
+            out.resize(used);
+            errno = e;
             return false;
         }
-        if (r == 0) return true;
-        out.append(buf, static_cast<std::size_t>(r));
+        if (r == 0) break;
+        used += static_cast<std::size_t>(r);
     }
+    out.resize(used);
+    return true;
 }
 
 bool write_full(int fd, void const *buf, std::size_t n) noexcept

@@ -55,6 +55,9 @@ bool envdir_value(std::string_view content, unsigned flags, char nullis, std::st
 // error of opendir/open/read (EISDIR for a subdirectory).  On failure out is left as it was.
 bool envdir_read(char const *dir, unsigned flags, char nullis,
                  std::vector<env_change> &out) noexcept;
+// The same for the directory name relative to dirfd (openat's rules).
+bool envdir_read_at(int dirfd, char const *name, unsigned flags, char nullis,
+                    std::vector<env_change> &out) noexcept;
 
 // This process's environment with changes applied, in the order skalibs' env_merge gives:
 // for each change in turn, the first entry of its name is taken out and the last entry
