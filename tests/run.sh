@@ -143,7 +143,7 @@ if [ -n "$asan_build" ]; then
     mkdir -p "$reports"
     export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan:log_exe_name=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1"
-    run_suite asan "$asan" --timeout-multiplier 3 unit integration || status=1
+    run_suite asan "$asan" --timeout-multiplier 3 unit integration-1 integration-2 || status=1
     unset ASAN_OPTIONS UBSAN_OPTIONS
     if [ -n "$(ls "$reports")" ]; then
         echo "--- sanitizer reports ---"
