@@ -7,7 +7,7 @@
 namespace {
 struct fixture {
     ipcd::conn conns[ipcd::absolute_maxconn];
-    ipcd::table t;
+    ipcd::table t{};
     fixture(unsigned maxconn, unsigned local, bool lookup = true)
     {
         t.maxconn = maxconn;

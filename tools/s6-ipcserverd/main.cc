@@ -44,11 +44,11 @@ namespace {
 constexpr std::string_view usage =
     "s6-ipcserverd [ -v verbosity ] [ -1 ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] prog...";
 
-// Plain data, constant-initialised: the one instance needs no guard or destructor, and the
-// connections' first slots share its page.
+// Plain data, all zero bits until main sets the defaults: the one instance is in .bss, needs
+// no guard or destructor, and the connections' first slots share its page.
 struct server {
-    ipcd::table t;
-    unsigned verbosity = 1;
+    ipcd::table t{};
+    unsigned verbosity = 0;
     char const *const *argv = nullptr;
     // The children's environment: ours merged with the connection's variables (reserve).
     char const **envp = nullptr;
@@ -257,6 +257,9 @@ int ipcserverd_main(int argc, char **argv)
 {
     sv::prog = "s6-ipcserverd";
     static constinit server s;
+    s.t.maxconn = s.t.localmaxconn = ipcd::default_maxconn;
+    s.t.lookup = true;
+    s.verbosity = 1;
     bool ready_fd = false;
     sv::opt_parser opts{argc, argv, "Pp1c:C:v:"};
     while (int c = opts.next()) {

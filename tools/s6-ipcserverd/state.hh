@@ -13,6 +13,8 @@ namespace ipcd {
 
 // s6's ABSOLUTE_MAXCONN: -c is capped here.
 inline constexpr unsigned absolute_maxconn = 1000;
+// -c and -C when not given.
+inline constexpr unsigned default_maxconn = 40;
 
 struct conn {
     pid_t pid;
@@ -20,9 +22,11 @@ struct conn {
 };
 
 struct table {
-    unsigned maxconn = 40;      // -c
-    unsigned localmaxconn = 40; // -C
-    bool lookup = true;         // -p (default) / -P
+    // No default member values: the daemon's one table is all zero bits, in .bss (see
+    // default_maxconn for what s6-ipcserverd starts from).
+    unsigned maxconn;           // -c
+    unsigned localmaxconn;      // -C
+    bool lookup;                // -p (default) / -P
     std::span<conn> conns;      // maxconn slots
     unsigned nconn = 0;
 };
