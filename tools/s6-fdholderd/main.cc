@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -208,6 +209,10 @@ void server::drop(unsigned i)
 {
     fdhd::drop(s_, clients_[i]);
     reset_rx(i);
+    // The last client gone, what the clients allocated (their rules' environment, their
+    // compiled regexes, the rules directory's listing) goes back to the system instead of
+    // staying resident, freed, while the daemon idles.
+    if (!s_.nclients) malloc_trim(0);
 }
 
 // Fills pfd_ (signals, the listening socket, then the clients) and lowers wait to the
