@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -261,6 +262,12 @@ result container::exec(std::vector<std::string> const &cmd)
     std::vector<std::string> v = {runc_path(), "exec", id_};
     v.insert(v.end(), cmd.begin(), cmd.end());
     return h::run(v, with_timeout(10000));
+}
+
+bool container::exec_stop(std::vector<std::string> const &cmd)
+{
+    int const code = exec(cmd).code;
+    return code == 0 || code == 128 + SIGKILL;
 }
 
 int container::kill(std::string const &sig)

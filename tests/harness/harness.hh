@@ -477,6 +477,11 @@ public:
     // runc exec, runc kill.
     result exec(std::vector<std::string> const &cmd);
     int kill(std::string const &sig);
+    // runc exec of a command that stops the container (halt, shutdown, poweroff...): true if
+    // it exited 0, or if the container's end caught it on its way out (SIGKILL to whatever is
+    // left when PID 1 exits, which a loaded machine shows).  The container's own exit code is
+    // what says the stop went as it should: the caller checks it.
+    bool exec_stop(std::vector<std::string> const &cmd);
 
     // True once the container's s6-svscan runs on /run/service (its control FIFO exists).
     bool booted() const;

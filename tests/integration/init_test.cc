@@ -330,8 +330,7 @@ TEST_CASE("init: services.d services are supervised and controllable", "[init]")
     CHECK(r.out.rfind("up (pid ", 0) == 0);
     CHECK(h::wait_until([&] { return h::read_file(c.path("tmp/web.log")) == "started\nstarted\n"; }));
     // halt with an exit code written first, as s6-overlay v3 documents.
-    r = c.exec({"sh", "-c", "echo 3 > /run/s6-linux-init-container-results/exitcode; exec halt"});
-    CHECK(r.code == 0);
+    CHECK(c.exec_stop({"sh", "-c", "echo 3 > /run/s6-linux-init-container-results/exitcode; exec halt"}));
     CHECK(p->wait(10000) == 3);
 }
 
@@ -393,8 +392,8 @@ TEST_CASE("init: SIGINT, SIGUSR1 and poweroff stop a container without CMD", "[i
         container c;
         auto p = c.start({});
         REQUIRE(h::wait_until([&] { return c.booted(); }, 10000));
-        if (how == "poweroff" || how == "reboot") CHECK(c.exec({how, "-f"}).code == 0);
-        else if (how == "shutdown") CHECK(c.exec({how, "-h", "now"}).code == 0);
+        if (how == "poweroff" || how == "reboot") CHECK(c.exec_stop({how, "-f"}));
+        else if (how == "shutdown") CHECK(c.exec_stop({how, "-h", "now"}));
         else CHECK(c.kill(how) == 0);
         INFO(how);
         CHECK(p->wait(10000) == 0);
@@ -424,7 +423,7 @@ TEST_CASE("init: halt from a service's finish stops the CMD; the exit-code file 
     auto q = d.start({"sh", "-c", "trap 'exit 44' TERM; sleep 1000 & wait"});
     REQUIRE(h::wait_until([&] { return d.booted(); }, 10000));
     REQUIRE(h::wait_until([&] { return h::exists(d.path("run/s6/init.pid")); }, 10000));
-    CHECK(d.exec({"shutdown", "-r", "+5", "rebooting", "for", "maintenance"}).code == 0);
+    CHECK(d.exec_stop({"shutdown", "-r", "+5", "rebooting", "for", "maintenance"}));
     CHECK(q->wait(10000) == 0); // the exit-code file still holds 0
 }
 
