@@ -692,7 +692,7 @@ cat /run/out
     if (probe.code != 0) h::skip("no mount namespace here (unshare -m): " + probe.err);
     auto r = h::run({"/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh",
                      std::string(EXAMPLES_DIR) + "/syslog/syslogd", tools_dir()},
-                    {.timeout_ms = 30000});
+                    {.input = {}, .cwd = {}, .env = {}, .timeout_ms = 30000});
     INFO(r.out << r.err);
     CHECK(r.code == 0);
     CHECK(r.out.find("daemon.warn: ") != std::string::npos);
