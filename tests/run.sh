@@ -13,8 +13,9 @@
 # then counted as skipped, so CI cannot leave one out).
 #
 # The passes overlap, so that a 2-core machine stays busy while a test suite waits on the
-# processes it drives: the sanitizer build runs during the release suite, the fuzzing and the
-# release checks during the sanitizer suite.  Builds and fuzzing in the background run at a
+# processes it drives: the integration cases run in two shards at once (tests/shard.py), the
+# sanitizer build runs during the release suite, the fuzzing and the release checks' builds
+# during the sanitizer suite, side by side.  Builds and fuzzing in the background run at a
 # lower priority than the test suites (nice 10).  No two suites that step the wall clock run
 # at once: the cases that do ([wallclock]) run in the release suite only.  Each phase's end is
 # printed with the seconds since the start.
@@ -126,16 +127,14 @@ if [ -n "$asan_build" ]; then
     elapsed "asan: built"
 fi
 
-# The background pass, its report in a file: the fuzzing, then the tarballs (builds, at $prio).
-background=$build/background-output.txt
-(
-    prio="nice -n 10"
-    rc=0
-    fuzz_pass || rc=1
-    release_pass tarballs || rc=1
-    exit "$rc"
-) >"$background" 2>&1 &
+# The background passes, beside the sanitizer suite and each other, each reporting in a file
+# of its own: the fuzzing, and the tarballs (builds).  Both at $prio.
+background=$build/background-fuzz.txt
+background_tarballs=$build/background-tarballs.txt
+(prio="nice -n 10"; fuzz_pass) >"$background" 2>&1 &
 background_pass=$!
+(prio="nice -n 10"; release_pass tarballs) >"$background_tarballs" 2>&1 &
+background_tarballs_pass=$!
 
 if [ -n "$asan_build" ]; then
     reports=$(cd "$asan" && pwd)/reports
@@ -156,7 +155,8 @@ else
 fi
 
 wait "$background_pass" || status=1
-cat "$background"
+wait "$background_tarballs_pass" || status=1
+cat "$background" "$background_tarballs"
 release_pass ci-qemu || status=1
 tr '\n' '\0' <"$runs" | xargs -0 python3 tests/summarize.py || status=1
 elapsed "all done"
