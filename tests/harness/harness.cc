@@ -160,15 +160,12 @@ namespace {
 // returns how many.  A zombie has no working directory left to read, and is not counted.
 int kill_under_once(std::string const &dir)
 {
-    DIR *proc = opendir("/proc");
-    if (!proc) return 0;
     int killed = 0;
     pid_t const self = getpid();
-    while (dirent const *e = readdir(proc)) {
-        pid_t const pid = static_cast<pid_t>(std::atol(e->d_name));
-        if (pid <= 0 || pid == self) continue;
+    for (pid_t const pid : pids()) {
+        if (pid == self) continue;
         char cwd[PATH_MAX];
-        std::string const link = "/proc/" + std::string(e->d_name) + "/cwd";
+        std::string const link = "/proc/" + std::to_string(pid) + "/cwd";
         ssize_t const n = readlink(link.c_str(), cwd, sizeof cwd);
         if (n <= 0) continue;
         std::string_view const in(cwd, static_cast<std::size_t>(n));
@@ -177,7 +174,6 @@ int kill_under_once(std::string const &dir)
             killed++;
         }
     }
-    closedir(proc);
     return killed;
 }
 
@@ -536,23 +532,39 @@ strings without_dev_null()
             "mount -t tmpfs nodev /dev && test ! -e /dev/null && exec \"$0\" \"$@\""};
 }
 
+std::vector<pid_t> pids()
+{
+    std::vector<pid_t> v;
+    DIR *d = opendir("/proc");
+    if (!d) return v;
+    while (dirent const *e = readdir(d)) {
+        pid_t const pid = static_cast<pid_t>(std::atol(e->d_name));
+        if (pid > 0) v.push_back(pid);
+    }
+    closedir(d);
+    return v;
+}
+
+bool read_proc_stat(pid_t pid, proc_stat &out)
+{
+    // "PID (COMM) S PPID ...": COMM may hold anything, ')' included; the last ')' ends it.
+    std::string st;
+    if (!try_read_file("/proc/" + std::to_string(pid) + "/stat", st)) return false;
+    auto const rp = st.rfind(')');
+    if (rp == std::string::npos || rp + 4 >= st.size()) return false;
+    out.state = st[rp + 2];
+    out.ppid = static_cast<pid_t>(std::strtol(st.c_str() + rp + 4, nullptr, 10));
+    return true;
+}
+
 namespace {
 // Counts the children of parent (via /proc) whose state passes keep.
 template <typename F> int count_children_if(pid_t parent, F keep)
 {
     int n = 0;
-    DIR *d = opendir("/proc");
-    if (!d) return -1;
-    while (dirent *e = readdir(d)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        std::string st = read_file(std::string("/proc/") + e->d_name + "/stat");
-        auto rp = st.rfind(')');
-        if (rp == std::string::npos || rp + 4 >= st.size()) continue;
-        char state = st[rp + 2];
-        long ppid = std::strtol(st.c_str() + rp + 4, nullptr, 10);
-        if (ppid == parent && keep(state)) n++;
-    }
-    closedir(d);
+    proc_stat st;
+    for (pid_t const pid : pids())
+        if (read_proc_stat(pid, st) && st.ppid == parent && keep(st.state)) n++;
     return n;
 }
 } // namespace

@@ -238,6 +238,15 @@ struct pipe_pair {
     sv::unique_fd r, w;
 };
 
+// The pids in /proc now: every process, this one included.
+std::vector<pid_t> pids();
+// A process's state letter and parent, from /proc/PID/stat.
+struct proc_stat {
+    char state;
+    pid_t ppid;
+};
+// False if pid is gone (or its stat cannot be read).
+bool read_proc_stat(pid_t pid, proc_stat &out);
 // Counts the zombie children of pid (via /proc).
 int count_zombies_of(pid_t parent);
 // Counts the children of pid, live or zombie (via /proc).  A child whose socket a client saw

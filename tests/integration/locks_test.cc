@@ -61,21 +61,15 @@ pid_t lock_owner(std::string const &path)
 std::vector<pid_t> helpers_for(std::string const &file)
 {
     std::vector<pid_t> out;
-    DIR *d = ::opendir("/proc");
-    REQUIRE(d);
-    while (dirent *e = ::readdir(d)) {
-        pid_t const pid = std::atoi(e->d_name);
-        if (pid <= 0) continue;
+    h::proc_stat st;
+    for (pid_t const pid : h::pids()) {
         std::string cmd;
         if (!h::try_read_file("/proc/" + std::to_string(pid) + "/cmdline", cmd)) continue;
-        std::string stat;
-        h::try_read_file("/proc/" + std::to_string(pid) + "/stat", stat);
-        if (stat.find(") Z") != std::string::npos) continue; // a zombie holds nothing
+        if (h::read_proc_stat(pid, st) && st.state == 'Z') continue; // a zombie holds nothing
         if (cmd.rfind("s6lockd-helper\0"s, 0) == 0 && cmd.size() > file.size() + 1 &&
             cmd.compare(cmd.size() - file.size() - 1, file.size() + 1, file + '\0') == 0)
             out.push_back(pid);
     }
-    ::closedir(d);
     return out;
 }
 

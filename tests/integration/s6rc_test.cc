@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstring>
-#include <dirent.h>
 #include <sched.h>
 #include <string>
 #include <sys/mount.h>
@@ -156,18 +155,9 @@ bool runs(pid_t pid, std::string const &path)
 std::vector<pid_t> children_of(pid_t parent)
 {
     std::vector<pid_t> v;
-    DIR *d = opendir("/proc");
-    if (!d) return v;
-    while (dirent *e = readdir(d)) {
-        pid_t p = static_cast<pid_t>(atoi(e->d_name));
-        if (p <= 0) continue;
-        std::string st = h::read_file("/proc/" + std::string(e->d_name) + "/stat");
-        auto rp = st.rfind(')');
-        if (rp == std::string::npos || rp + 4 > st.size()) continue;
-        // ") S PPID ..."
-        if (atoi(st.c_str() + st.find(' ', rp + 2) + 1) == parent) v.push_back(p);
-    }
-    closedir(d);
+    h::proc_stat st;
+    for (pid_t const p : h::pids())
+        if (h::read_proc_stat(p, st) && st.ppid == parent) v.push_back(p);
     return v;
 }
 

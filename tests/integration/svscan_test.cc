@@ -42,20 +42,9 @@ struct proc_info
 std::vector<proc_info> all_procs()
 {
     std::vector<proc_info> v;
-    DIR *d = opendir("/proc");
-    if (!d) return v;
-    while (dirent *e = readdir(d)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        std::string base = std::string("/proc/") + e->d_name;
-        std::string st = h::read_file(base + "/stat");
-        auto rp = st.rfind(')');
-        if (rp == std::string::npos || rp + 4 >= st.size()) continue;
-        proc_info p{static_cast<pid_t>(std::atoi(e->d_name)), 0, st[rp + 2], {}};
-        p.ppid = static_cast<pid_t>(std::strtol(st.c_str() + rp + 4, nullptr, 10));
-        p.argv = h::proc_argv(p.pid);
-        v.push_back(std::move(p));
-    }
-    closedir(d);
+    h::proc_stat st;
+    for (pid_t const pid : h::pids())
+        if (h::read_proc_stat(pid, st)) v.push_back({pid, st.ppid, st.state, h::proc_argv(pid)});
     return v;
 }
 
