@@ -105,12 +105,7 @@ bool read_dir(DIR *d, unsigned flags, char nullis, std::vector<env_change> &out)
 bool envdir_read(char const *dir, unsigned flags, char nullis,
                  std::vector<env_change> &out) noexcept
 {
-    if (!nullis) {
-        errno = EINVAL;
-        return false;
-    }
-    DIR *d = ::opendir(dir);
-    return d && read_dir(d, flags, nullis, out);
+    return envdir_read_at(AT_FDCWD, dir, flags, nullis, out);
 }
 
 bool envdir_read_at(int dirfd, char const *name, unsigned flags, char nullis,
