@@ -129,10 +129,10 @@ fi
 
 # The background passes, beside the sanitizer suite and each other, each reporting in a file
 # of its own: the fuzzing, and the tarballs (builds).  Both at $prio.
-background=$build/background-fuzz.txt
+background_fuzz=$build/background-fuzz.txt
 background_tarballs=$build/background-tarballs.txt
-(prio="nice -n 10"; fuzz_pass) >"$background" 2>&1 &
-background_pass=$!
+(prio="nice -n 10"; fuzz_pass) >"$background_fuzz" 2>&1 &
+background_fuzz_pass=$!
 (prio="nice -n 10"; release_pass tarballs) >"$background_tarballs" 2>&1 &
 background_tarballs_pass=$!
 
@@ -154,9 +154,9 @@ else
     printf '%s\n' asan --skipped "SANITIZE=0" >>"$runs"
 fi
 
-wait "$background_pass" || status=1
+wait "$background_fuzz_pass" || status=1
 wait "$background_tarballs_pass" || status=1
-cat "$background" "$background_tarballs"
+cat "$background_fuzz" "$background_tarballs"
 release_pass ci-qemu || status=1
 tr '\n' '\0' <"$runs" | xargs -0 python3 tests/summarize.py || status=1
 elapsed "all done"

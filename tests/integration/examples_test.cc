@@ -161,11 +161,8 @@ TEST_CASE("tiny base: shutdown gives 0, halt a failure code, docker stop 0", "[e
         auto p = c.start({});
         REQUIRE(h::wait_until([&] { return scanning(c); }));
         INFO((w.cmd.empty() ? "SIGTERM" : w.cmd.back()));
-        if (w.cmd.empty()) {
-            CHECK(c.kill("TERM") == 0);
-        } else {
-            CHECK(c.exec_stop(w.cmd));
-        }
+        if (w.cmd.empty()) CHECK(c.kill("TERM") == 0);
+        else CHECK(c.exec_stop(w.cmd));
         CHECK(p->wait(10000) == w.code);
     }
 }
