@@ -363,7 +363,8 @@ TEST_CASE("s6-rc over s6pp: a failing oneshot, a readiness timeout and an unknow
     CHECK(r.code == 1);
     CHECK(r.err.find("unable to start service never-ready: command exited 99") !=
           std::string::npos);
-    CHECK(w.is_up("never-ready"));
+    // Its supervisor was told to start it; under load the 300 ms may pass before the spawn.
+    CHECK(h::wait_until([&] { return w.is_up("never-ready"); }));
     // An unknown service name: 3.
     r = w.rc({"-u", "change", "no-such-service"});
     CHECK(r.code == 3);
