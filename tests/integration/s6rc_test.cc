@@ -363,8 +363,10 @@ TEST_CASE("s6-rc over s6pp: a failing oneshot, a readiness timeout and an unknow
     CHECK(r.code == 1);
     CHECK(r.err.find("unable to start service never-ready: command exited 99") !=
           std::string::npos);
-    // Its supervisor was told to start it; under load the 300 ms may pass before the spawn.
-    CHECK(h::wait_until([&] { return w.is_up("never-ready"); }));
+    // s6-rc's answer to a longrun that failed to start is s6-svc -d on it (failure_longrun in
+    // s6-rc.c): it ends down, and no longer wanted up, whenever the supervisor had spawned it.
+    CHECK(h::wait_status(w.scan + "/never-ready",
+                         [](sv::status const &s) { return !s.wantup && !s.is_up(); }));
     // An unknown service name: 3.
     r = w.rc({"-u", "change", "no-such-service"});
     CHECK(r.code == 3);
