@@ -908,7 +908,16 @@ void check_same(result const &o, result const &s)
 void compare(std::string const &tool, strings const &args, run_opts const &o)
 {
     INFO(tool << " with " << args.size() << " args: " << (args.empty() ? "" : args.back()));
-    check_same(run_ours(tool, args, o), run_stock(tool, args, o));
+    // Stock's listeners give their s6-ftrigrd helper the command's own deadline to start (200 ms
+    // in some cases); on a loaded machine it can miss it, which is stock's scheduling, not its
+    // answer.  Such a run is done again, a bounded number of times.
+    auto const helper_late = [](result const &r) {
+        return r.err.find("unable to ftrigr_startf: Connection timed out") != std::string::npos;
+    };
+    result s = run_stock(tool, args, o);
+    for (int i = 0; i < 5 && helper_late(s); ++i)
+        s = run_stock(tool, args, o);
+    check_same(run_ours(tool, args, o), s);
 }
 
 std::string mask_stamps(std::string s)
