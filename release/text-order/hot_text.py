@@ -169,10 +169,13 @@ def pattern(section, path):
 
 
 def gray_rank(users):
-    """Where a set of programs comes in the order of the sections they run: its membership
-    bits, in PROGRAMS' order, read as a reflected Gray code.  Neighbouring sets then differ by
-    one program, so the sections of each of the first two programs make one run, and those of
-    the others few runs: a daemon touches few windows even when it runs alone."""
+    """Where a set of programs comes in the order of the sections they run (highest first):
+    its membership bits, in PROGRAMS' order, read as a reflected Gray code.  Neighbouring sets
+    then differ by one program, so the sections of each of the first two programs make one
+    run, and those of the others few runs: a daemon touches few windows even when it runs
+    alone.  Highest first puts the first program's code at the start of the text, in the
+    window it shares with the PLT stubs that every process calls through: s6-ipcserverd's
+    19 KB then cost it no window of its own."""
     rank = bit = 0
     for p in PROGRAMS:
         bit ^= p in users
@@ -188,7 +191,7 @@ def script(use, secs):
             k = bisect.bisect_right(starts, a) - 1
             if k >= 0 and a < secs[k][0] + secs[k][1]:
                 users[k].add(prog)
-    order = sorted(users, key=lambda k: (gray_rank(users[k]), secs[k][0]))
+    order = sorted(users, key=lambda k: (-gray_rank(users[k]), secs[k][0]))
     lines = ["/* Made by release/text-order/hot_text.py (meson compile -C BUILD hot-text):",
              "   the code that s6pp's daemons run, first and together; see that script.",
              f"   {len(order)} input sections, {sum(secs[k][1] for k in order)} bytes"
