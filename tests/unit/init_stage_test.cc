@@ -361,6 +361,11 @@ bool svscanctl(context const &, char letter) noexcept
 
 void give_terminal(pid_t) noexcept {}
 
+void drop_boot_code() noexcept
+{
+    w.trace.push_back("drop boot code");
+}
+
 void sync_disks() noexcept
 {
     w.trace.push_back("sync");
@@ -477,7 +482,7 @@ TEST_CASE("init stage 2: everything succeeds", "[init_stage]")
                              "v2_etc_links", "spawn fix-attrs /etc/fix-attrs.d/01-perms",
                              "spawn cont-init.d/01-first", "spawn cont-init.d/02-second",
                              "install web", "install worker", "svscanctl a",
-                             "spawn app --flag", "exitcode 7"});
+                             "spawn app --flag", "drop boot code", "exitcode 7"});
         CHECK(c.services == std::vector<std::string>{"web", "worker"});
         CHECK(w.cmd_own_group);
         CHECK(err.has("[cont-init.d] 01-first: executing...\n"));
@@ -489,6 +494,7 @@ TEST_CASE("init stage 2: everything succeeds", "[init_stage]")
     {
         run_stage2(c, {});
         CHECK(w.trace.back() == "idle");
+        CHECK(w.trace.end()[-2] == "drop boot code");
         CHECK(!traced("exitcode 0"));
         CHECK(exitcode_file() == "0\n");
         CHECK(c.ev.stop_signal == SIGTERM);

@@ -74,6 +74,7 @@ namespace {
 // until it is told to stop.
 void idle(context &c) noexcept
 {
+    sys::drop_boot_code();
     int ws;
     for (wake w; (w = sys::wait_for(c, 0, ws, -1, true)) != wake::stop;)
         if (w == wake::fd) rc_serve(c); // an s6-rc request
@@ -346,6 +347,7 @@ int run_cmd(context &c) noexcept
     c.ev.cmd_pid = pid;
     // A terminal on stdin: give the CMD the foreground, as s6-setsid -g did in v2.
     sys::give_terminal(pid);
+    sys::drop_boot_code(); // the CMD is on its way: what follows is waiting
     int ws = 0;
     while (sys::wait_for(c, pid, ws, -1, false) == wake::fd) rc_serve(c); // an s6-rc request
     c.ev.cmd_pid = 0;

@@ -15,6 +15,7 @@
 #include <supervise/control.hh>
 #include <supervise/envdir.hh>
 #include <supervise/fd.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/ipc.hh>
 #include <supervise/rcsource.hh>
 #include <supervise/sibling.hh>
@@ -358,6 +359,11 @@ bool svscanctl(context const &c, char letter) noexcept
 void give_terminal(pid_t pgrp) noexcept
 {
     if (isatty(0)) tcsetpgrp(0, pgrp);
+}
+
+void drop_boot_code() noexcept
+{
+    sv::drop_startup_code();
 }
 
 void sync_disks() noexcept

@@ -133,6 +133,12 @@ void broadcast(int sig) noexcept;
 bool svscanctl(context const &c, char letter) noexcept;
 // A terminal on stdin: gives pgrp the foreground.
 void give_terminal(pid_t pgrp) noexcept;
+// Once the boot is over (the CMD runs, or /init idles): the pages of our executable's code
+// and constants that the boot mapped leave our page tables (sv::drop_startup_code).  /init
+// stays for the container's whole life, and would otherwise keep every window of the file
+// its stages touched, counted in its PSS alone; what it runs from then on comes back, from
+// the page cache, when it runs.
+void drop_boot_code() noexcept;
 // sync().
 void sync_disks() noexcept;
 // Stage 3's end: back to the console, and the catch-all logger left to drain and exit.
