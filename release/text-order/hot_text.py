@@ -12,9 +12,10 @@ while it serves with the start-up code of /init or of a client.
 
 What: BUILD's own executable runs a supervision tree under release/text-order/trace.cc, which
 single-steps every process of that executable and records each instruction address: s6-svscan,
-its s6-supervise processes, an s6-log, an s6-fdholderd and an s6-ipcserverd, the last two
-after they drop their start-up pages (sv::drop_startup_code: what they ran before is gone from
-their mappings anyway), all exercised by clients.  BUILD's link map gives the input section
+its s6-supervise processes, an s6-log, an s6-fdholderd and an s6-ipcserverd, and beside them
+/init running a CMD; the last three after they drop their start-up pages
+(sv::drop_startup_code: what they ran before is gone from their mappings anyway), the
+servers exercised by clients.  BUILD's link map gives the input section
 (a function of ours or of libstdc++, a member of libc.a) holding each address.  Those sections
 go first, in .text.s6pp.hot, grouped by which of these programs run them (gray_rank), so that
 each daemon's code lies in few windows, shared with the others where they share code.  What
@@ -28,9 +29,10 @@ Usage: hot_text.py BUILD_TOOLS_DIR TRACE_EXE MAP OUTPUT
 import bisect, collections, glob, os, re, shutil, signal, subprocess, sys, tempfile, time
 
 # The daemons whose code goes first, the ones that run alone with the least code first.
-PROGRAMS = ("s6-ipcserverd", "s6-fdholderd", "s6-supervise", "s6-svscan", "s6-log")
-# Their start-up pages dropped before they serve: only what they run after the drop counts.
-DROPPING = ("s6-fdholderd", "s6-ipcserverd")
+PROGRAMS = ("s6-ipcserverd", "s6-fdholderd", "s6-supervise", "s6-svscan", "s6-log", "init")
+# Their start-up pages dropped before they serve: only what they run after the drop counts
+# (/init's boot: it drops it once the CMD runs).
+DROPPING = ("s6-fdholderd", "s6-ipcserverd", "init")
 MARK = "_ZN2sv17drop_startup_codeEv"
 
 
@@ -64,7 +66,8 @@ def write_run(path, body):
 
 def workload(tools, trace, out, root):
     """A scan directory with a fd-holder, a local IPC server, a logged service and a sleeper,
-    run by s6-svscan under trace, its servers used by clients, then stopped."""
+    run by s6-svscan under trace, its servers used by clients, then stopped; beside it, /init
+    (not PID 1, with its run-time directory in root) running a CMD that waits for root/stop."""
     exe = os.path.join(tools, "s6-supervise")
     mark = next((l.split()[0] for l in subprocess.run(["nm", exe], capture_output=True,
                                                      text=True, check=True).stdout.splitlines()
@@ -84,7 +87,13 @@ def workload(tools, trace, out, root):
     write_run(f"{scan}/logged/run", "while :; do echo hello; sleep 0.2; done")
     write_run(f"{scan}/logged/log/run", f"exec {tools}/s6-log -b n3 s100 t {root}/logdir")
     write_run(f"{scan}/sleeper/run", "exec sleep 100000")
-    tree = subprocess.Popen([trace, out, exe, mark, "--", os.path.join(tools, "s6-svscan"), scan])
+    stop = os.path.join(root, "stop")
+    both = os.path.join(root, "both")
+    write_run(both, f"{tools}/s6-svscan {scan} &\n"
+              f"S6_RUNTIME_DIR={root}/run {tools}/init sh -c "
+              f"': > {root}/cmd; while [ ! -e {stop} ]; do sleep 0.1; done' 2>/dev/null &\n"
+              "wait")
+    tree = subprocess.Popen([trace, out, exe, mark, "--", both])
     wait_for(lambda: listening(fdh) and listening(ipc), "the traced tree's servers listening")
 
     def run(*argv, **kw):
@@ -108,11 +117,13 @@ def workload(tools, trace, out, root):
     wait_for(lambda: os.path.exists(os.path.join(root, "logdir", "current"))
              and os.path.getsize(os.path.join(root, "logdir", "current")) > 200,
              "s6-log writing lines")
+    wait_for(lambda: os.path.exists(os.path.join(root, "cmd")), "/init running its CMD")
     os.kill(tree.pid, signal.SIGUSR1)  # what follows is their way out, not their idling
     wait_for(lambda: os.path.exists(os.path.join(out, "idle")), "trace taking the idle mark")
     run("s6-svscanctl", "-t", scan)
+    open(stop, "w").close()
     if tree.wait(timeout=300) != 0:
-        fatal(f"the traced s6-svscan exited {tree.returncode}")
+        fatal(f"the traced tree and /init exited {tree.returncode}")
 
 
 def text_sections(mapfile):
