@@ -225,6 +225,11 @@ def main():
     for tool in ("sh", "sleep", "cat", "echo", "true", "nm"):
         if not shutil.which(tool):
             fatal(f"{tool} is needed")
+    # The workload's /init reads the machine's own /etc as an image's: it would run them.
+    for d in ("cont-init.d", "services.d", "fix-attrs.d", "cont-finish.d", "s6-overlay",
+              "cont-profile.d"):
+        if os.path.exists(os.path.join("/etc", d)):
+            fatal(f"/etc/{d} exists: the traced /init would run it; run this elsewhere")
     root = tempfile.mkdtemp(prefix="s6pp-hot-text-")
     try:
         out = os.path.join(root, "trace")
