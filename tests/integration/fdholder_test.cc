@@ -611,8 +611,11 @@ TEST_CASE("fdholder: bad clients get dropped, the daemon serves on, fds flat", "
         h::tempdir d;
         holder dm(ours, d, "s", {}, {"-1", "-c", "4"});
         pid_t const pid = dm.p->pid();
-        // Once ready (-1), the daemon has every fd of its own open, and no client yet.
+        // Once ready (-1), the daemon has every fd of its own open, and no client yet.  Both
+        // daemons close stdout right after its newline: count once it is gone.
         REQUIRE(h::wait_until([&] { return dm.p->out() == "\n"; }, 5000));
+        std::string const fd1 = "/proc/" + std::to_string(pid) + "/fd/1";
+        REQUIRE(h::wait_until([&] { return !h::exists(fd1); }, 5000));
         int const at_start = h::count_fds(pid);
         h::pipe_pair p;
         REQUIRE(store_fd(true, dm.sock, "keep", p.w.get()).code == 0);
