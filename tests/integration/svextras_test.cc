@@ -363,12 +363,12 @@ TEST_CASE("s6-svlisten: scripted events give stock's results", "[svextras]")
         h::make_fake_service(b, sc.b_up, sc.b_ready);
         strings argv = cat({bin}, sc.opts);
         if (std::find(sc.opts.begin(), sc.opts.end(), "-t") == sc.opts.end())
-            argv = cat(argv, {"-t", "20000"});
+            argv = cat(argv, {"-t", "5000"});
         argv = cat(cat(argv, block({a, b})), {"true"});
         auto p = h::start_waiter(argv, {a, b}, logs.path());
         for (auto const &[who, bytes] : sc.events)
             h::notify_drained(who == 'a' ? a : b, bytes);
-        int const code = p->wait(25000);
+        int const code = p->wait(6000);
         CHECK(code == sc.code);
         return std::make_pair(code, h::stock_message(p->err()));
     };
