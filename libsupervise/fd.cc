@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <supervise/dirent.hh>
+
 namespace sv {
 
 void unique_fd::reset(int fd) noexcept
@@ -138,22 +140,17 @@ void cloexec_from(int lowfd) noexcept
     // Kernels before 5.11: walk the fds that are open.
     int const dfd = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) return;
-    char buf[4096];
-    for (;;) {
-        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (n <= 0) break;
-        for (long off = 0; off < n;) {
-            auto *e = reinterpret_cast<dirent64 *>(buf + off);
-            off += e->d_reclen;
-            int fd = 0;
-            bool num = e->d_name[0] != 0;
-            for (char const *c = e->d_name; *c; c++) {
-                if (*c < '0' || *c > '9') num = false;
-                else fd = fd * 10 + (*c - '0');
-            }
-            if (num && fd >= lowfd && fd != dfd) set_cloexec(fd, true);
+    alignas(8) char buf[4096];
+    each_dirent(dfd, buf, [&](char const *name) {
+        int fd = 0;
+        bool num = name[0] != 0;
+        for (char const *c = name; *c; c++) {
+            if (*c < '0' || *c > '9') num = false;
+            else fd = fd * 10 + (*c - '0');
         }
-    }
+        if (num && fd >= lowfd && fd != dfd) set_cloexec(fd, true);
+        return true;
+    });
     ::close(dfd);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <supervise/dirent.hh>
 #include <supervise/tai64n.hh>
 
 namespace sv {
@@ -54,36 +55,26 @@ bool fifodir_make(char const *path, bool is_public, bool force) noexcept
 
 namespace {
 
-DIR *open_fifodir(char const *path) noexcept
-{
-    unique_fd dfd(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dfd) return nullptr;
-    DIR *d = fdopendir(dfd.get());
-    if (d) dfd.release(); // now owned by d
-    return d;
-}
-
-// readdir, telling the end (nullptr, errno 0) from an error (nullptr, errno set).
-dirent *next_entry(DIR *d) noexcept
-{
-    errno = 0;
-    return readdir(d);
-}
+// A listener's FIFO name is 8 bytes of prefix and 20 more: many fit in this, and a notifier
+// that runs in every supervisor keeps its read on the stack rather than readdir's 32 kB heap
+// buffer.
+constexpr std::size_t dir_buf_size = 1024;
 
 } // namespace
 
 int fifodir_notify(char const *path, std::string_view events) noexcept
 {
-    DIR *d = open_fifodir(path);
-    if (!d) return -1;
+    unique_fd dir(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return -1;
+    int const dfd = dir.get();
     int count = 0;
-    dirent *e;
-    while ((e = next_entry(d))) {
-        if (!is_listener_name(e->d_name)) continue;
-        int fd = openat(dirfd(d), e->d_name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    alignas(8) char buf[dir_buf_size];
+    int const r = each_dirent(dfd, buf, [&](char const *name) {
+        if (!is_listener_name(name)) return true;
+        int fd = openat(dfd, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
-            if (errno == ENXIO) unlinkat(dirfd(d), e->d_name, 0);
-            continue;
+            if (errno == ENXIO) unlinkat(dfd, name, 0);
+            return true;
         }
         // One write, so a listener sees coalesced events ("OD") together; EAGAIN (full FIFO)
         // and short writes are ignored as in s6.
@@ -91,31 +82,31 @@ int fifodir_notify(char const *path, std::string_view events) noexcept
         if (w == static_cast<ssize_t>(events.size()))
             count++;
         else if (w < 0 && errno == EPIPE)
-            unlinkat(dirfd(d), e->d_name, 0);
+            unlinkat(dfd, name, 0);
         ::close(fd);
-    }
-    int const err = errno;
-    closedir(d);
-    return err ? (errno = err, -1) : count;
+        return true;
+    });
+    return r < 0 ? -1 : count;
 }
 
 int fifodir_clean(char const *path) noexcept
 {
-    DIR *d = open_fifodir(path);
-    if (!d) return -1;
+    unique_fd dir(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return -1;
+    int const dfd = dir.get();
     int failed = 0;
-    dirent *e;
-    while ((e = next_entry(d))) {
-        if (!is_listener_name(e->d_name)) continue;
-        int fd = openat(dirfd(d), e->d_name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    alignas(8) char buf[dir_buf_size];
+    int const r = each_dirent(dfd, buf, [&](char const *name) {
+        if (!is_listener_name(name)) return true;
+        int fd = openat(dfd, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd >= 0)
             ::close(fd); // somebody listens
-        else if (errno == ENXIO && unlinkat(dirfd(d), e->d_name, 0) < 0)
+        else if (errno == ENXIO && unlinkat(dfd, name, 0) < 0)
             failed = errno;
-    }
-    int const err = errno ? errno : failed;
-    closedir(d);
-    return err ? (errno = err, -1) : 0;
+        return true;
+    });
+    if (r < 0) return -1;
+    return failed ? (errno = failed, -1) : 0;
 }
 
 bool listener::subscribe(std::string_view eventdir) noexcept

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <supervise/diag.hh>
+#include <supervise/dirent.hh>
 #include <supervise/exec.hh>
 #include <supervise/lock.hh>
 #include <supervise/sigtrap.hh>
@@ -86,19 +87,7 @@ int scan_dir(char const *dir, dir_visitor &v) noexcept
     sv::unique_fd fd(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) return -1;
     alignas(dirent64) char buf[8192];
-    for (;;) {
-        ssize_t n = getdents64(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (!n) return 0;
-        for (ssize_t off = 0; off < n;) {
-            auto const *d = reinterpret_cast<dirent64 const *>(buf + off);
-            v.entry(d->d_name);
-            off += d->d_reclen;
-        }
-    }
+    return sv::each_dirent(fd.get(), buf, [&](char const *name) { return v.entry(name), true; });
 }
 
 namespace {
