@@ -7,13 +7,17 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <link.h>
+#include <ucontext.h>
 #include <string_view>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <supervise/diag.hh>
+#include <supervise/dirent.hh>
 #include <supervise/fd.hh>
 
 namespace sv {
@@ -71,28 +75,25 @@ bool list_kept(self_image &img) noexcept
     if (!dfd) return false;
     img.n_kept = 0;
     alignas(8) char buf[4096];
-    for (;;) {
-        long n = syscall(SYS_getdents64, dfd.get(), buf, sizeof buf);
-        if (n < 0) return false;
-        if (!n) break;
-        for (long off = 0; off < n;) {
-            auto const *e = reinterpret_cast<dirent64 const *>(buf + off);
-            off += e->d_reclen;
-            std::string_view name(e->d_name);
-            int fd = -1;
-            auto r = std::from_chars(name.data(), name.data() + name.size(), fd);
-            if (r.ec != std::errc{} || r.ptr != name.data() + name.size()) continue;
-            if (fd < 3 || fd == dfd.get()) continue;
-            int fl = fcntl(fd, F_GETFD);
-            if (fl < 0 || (fl & FD_CLOEXEC)) continue;
-            if (img.n_kept == std::size(img.kept)) return errno = EMFILE, false;
-            // Insertion sort: there are at most a handful.
-            unsigned i = img.n_kept++;
-            for (; i > 0 && img.kept[i - 1] > fd; i--)
-                img.kept[i] = img.kept[i - 1];
-            img.kept[i] = fd;
-        }
-    }
+    bool full = false;
+    int const r = each_dirent(dfd.get(), buf, [&](char const *e) {
+        std::string_view name(e);
+        int fd = -1;
+        auto r = std::from_chars(name.data(), name.data() + name.size(), fd);
+        if (r.ec != std::errc{} || r.ptr != name.data() + name.size()) return true;
+        if (fd < 3 || fd == dfd.get()) return true;
+        int fl = fcntl(fd, F_GETFD);
+        if (fl < 0 || (fl & FD_CLOEXEC)) return true;
+        if (img.n_kept == std::size(img.kept)) return !(full = true);
+        // Insertion sort: there are at most a handful.
+        unsigned i = img.n_kept++;
+        for (; i > 0 && img.kept[i - 1] > fd; i--)
+            img.kept[i] = img.kept[i - 1];
+        img.kept[i] = fd;
+        return true;
+    });
+    if (full) return errno = EMFILE, false;
+    if (r < 0) return false;
     return true;
 }
 
@@ -139,18 +140,6 @@ bool self_image_is(self_image const &img, char const *path) noexcept
     return img.ok && ::stat(path, &st) == 0 && st.st_dev == img.dev && st.st_ino == img.ino;
 }
 
-void self_image_drop_code(self_image const &img) noexcept
-{
-    // Whole pages only: the last one may hold the start of the read-only data, which stays.
-    long const page = sysconf(_SC_PAGESIZE);
-    if (page <= 0 || !img.ok) return;
-    auto const mask = static_cast<unsigned long>(page) - 1;
-    unsigned long const from = (img.start_code + mask) & ~mask, to = img.end_code & ~mask;
-    // The code is a private file mapping that nothing wrote to (but a debugger planting
-    // breakpoints): dropping it loses nothing.
-    if (to > from) madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
-}
-
 void drop_startup_code() noexcept
 {
     long const page = sysconf(_SC_PAGESIZE);
@@ -175,25 +164,16 @@ void drop_startup_code() noexcept
         &mask);
 }
 
-bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,
-                       std::span<char> buf) noexcept
+namespace {
+
+// The rest of what exec does, for a child whose argv now lies in strings[0..len): the
+// kernel's command line, the name, the fds.  False (errno set, nothing changed) if the kernel
+// refused.
+bool take_identity(self_image const &img, char const *path, char const *strings,
+                   std::size_t len) noexcept
 {
-    if (!img.ok) return errno = EINVAL, false;
-    // buf is scratch until the kernel has taken it; argv changes only once it has.
-    std::size_t used = 0;
-    for (char const *a : argv) {
-        std::size_t const len = std::strlen(a) + 1;
-        if (len > buf.size() - used) return errno = E2BIG, false;
-        std::memcpy(buf.data() + used, a, len);
-        used += len;
-    }
-    auto const start = reinterpret_cast<unsigned long>(buf.data());
-    if (!set_mm(img, start, start + used)) return false;
-    used = 0;
-    for (char *&a : argv) {
-        a = buf.data() + used;
-        used += std::strlen(a) + 1;
-    }
+    auto const start = reinterpret_cast<unsigned long>(strings);
+    if (!set_mm(img, start, start + len)) return false;
     // exec names the process after the file it ran (the kernel keeps 15 bytes).
     char const *base = std::strrchr(path, '/');
     prctl(PR_SET_NAME, base ? base + 1 : path, 0, 0, 0);
@@ -206,6 +186,161 @@ bool self_image_become(self_image const &img, char const *path, std::span<char *
     }
     close_range(from, ~0U, 0);
     return true;
+}
+
+std::size_t strings_size(std::span<char *const> argv) noexcept
+{
+    std::size_t n = 0;
+    for (char const *a : argv) n += std::strlen(a) + 1;
+    return n;
+}
+
+// Copies argv's strings end to end into to, and points out[i] at each.
+void lay_out(std::span<char *const> argv, char *to, char **out) noexcept
+{
+    for (char const *a : argv) {
+        std::size_t const len = std::strlen(a) + 1;
+        std::memcpy(to, a, len);
+        *out++ = to;
+        to += len;
+    }
+}
+
+std::uintptr_t page_mask() noexcept
+{
+    long const page = sysconf(_SC_PAGESIZE);
+    return static_cast<std::uintptr_t>(page > 0 ? page : 4096) - 1;
+}
+
+// Lets go of the whole pages of [p, p+n): the next read of them finds zeros.
+void forget_pages(void const *p, std::size_t n) noexcept
+{
+    std::uintptr_t const mask = page_mask();
+    auto const lo = reinterpret_cast<std::uintptr_t>(p);
+    std::uintptr_t const from = (lo + mask) & ~mask, to = (lo + n) & ~mask;
+    if (to > from) madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+}
+
+// The start of the mapping that holds addr, from /proc/self/maps; 0 if not found.
+std::uintptr_t mapping_start(std::uintptr_t addr) noexcept
+{
+    unique_fd fd(::open("/proc/self/maps", O_RDONLY | O_CLOEXEC));
+    if (!fd) return 0;
+    char buf[1024];
+    std::size_t have = 0;
+    for (;;) {
+        ssize_t const r = ::read(fd.get(), buf + have, sizeof buf - have);
+        if (r <= 0) return 0;
+        have += static_cast<std::size_t>(r);
+        std::size_t pos = 0;
+        for (;;) {
+            auto const *nl = static_cast<char const *>(std::memchr(buf + pos, '\n', have - pos));
+            if (!nl) break;
+            // "lo-hi perms ...": both in hex.
+            std::uintptr_t lo = 0, hi = 0;
+            char const *end = nl;
+            auto a = std::from_chars(buf + pos, end, lo, 16);
+            if (a.ec == std::errc{} && a.ptr < end && *a.ptr == '-') {
+                auto b = std::from_chars(a.ptr + 1, end, hi, 16);
+                if (b.ec == std::errc{} && lo <= addr && addr < hi) return lo;
+            }
+            pos = static_cast<std::size_t>(nl - buf) + 1;
+        }
+        // A line longer than the buffer (a long file name) cannot hold our stack: skip it.
+        if (pos == 0) pos = have;
+        std::memmove(buf, buf + pos, have - pos);
+        have -= pos;
+    }
+}
+
+// What the fresh stack's first frame needs; a child's own copy, written once.
+struct fresh_start
+{
+    int (*main)(int, char **);
+    int argc;
+    char **argv;
+    std::uintptr_t old_lo, old_hi; // the parent's stack below its first page
+} pending;
+
+[[noreturn]] void on_fresh_stack() noexcept
+{
+    if (pending.old_hi > pending.old_lo)
+        madvise(reinterpret_cast<void *>(pending.old_lo), pending.old_hi - pending.old_lo,
+                MADV_DONTNEED);
+    _exit(pending.main(pending.argc, pending.argv));
+}
+
+std::size_t fresh_stack_size() noexcept
+{
+    constexpr std::size_t least = std::size_t{1} << 17, most = std::size_t{1} << 26;
+    rlimit rl{};
+    if (getrlimit(RLIMIT_STACK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > most)
+        return std::size_t{8} << 20;
+    return rl.rlim_cur < least ? least : static_cast<std::size_t>(rl.rlim_cur);
+}
+
+} // namespace
+
+bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,
+                       std::span<char> buf) noexcept
+{
+    if (!img.ok) return errno = EINVAL, false;
+    // buf is scratch until the kernel has taken it; argv changes only once it has.
+    std::size_t const used = strings_size(argv);
+    if (used > buf.size()) return errno = E2BIG, false;
+    char *copies[64];
+    if (argv.size() > std::size(copies)) return errno = E2BIG, false;
+    lay_out(argv, buf.data(), copies);
+    if (!take_identity(img, path, buf.data(), used)) return false;
+    std::memcpy(argv.data(), copies, argv.size() * sizeof *copies);
+    return true;
+}
+
+bool self_image_run(self_image const &img, char const *path, std::span<char *const> argv,
+                    int (*main)(int, char **), std::span<region const> forget) noexcept
+{
+    if (!img.ok) return errno = EINVAL, false;
+    std::uintptr_t const mask = page_mask();
+    std::size_t const size = (fresh_stack_size() + mask) & ~mask;
+    std::size_t const len = strings_size(argv);
+    std::size_t const ptrs = (argv.size() + 1) * sizeof(char *);
+    if (len + ptrs + 256 > size) return errno = E2BIG, false;
+    // A guard page on either side.  Below, as the kernel leaves a gap below the main thread's
+    // stack.  Above, because without it the page over the command line (whatever mapping
+    // held it) was found private and zero-filled in every child, though no code of ours
+    // writes there; with the guard, nothing faults and the page stays shared.
+    std::size_t const total = size + 2 * (mask + 1);
+    void *const map = mmap(nullptr, total, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED) return false;
+    auto *const base = static_cast<char *>(map);
+    mprotect(base, mask + 1, PROT_NONE);
+    mprotect(base + mask + 1 + size, mask + 1, PROT_NONE);
+    // The command line at the very top, argv's array under it, and the stack under that: the
+    // first frames share the strings' page.
+    char *const top = base + mask + 1 + size;
+    char *const strings = top - len;
+    auto const arr_at = (reinterpret_cast<std::uintptr_t>(strings) - ptrs) & ~std::uintptr_t{15};
+    auto **const arr = reinterpret_cast<char **>(arr_at);
+    lay_out(argv, strings, arr);
+    arr[argv.size()] = nullptr;
+    if (!take_identity(img, path, strings, len)) {
+        int const e = errno;
+        munmap(map, total);
+        return errno = e, false;
+    }
+    // argv's old strings may lie in what we are told to forget: they have been copied.
+    for (region const &r : forget) forget_pages(r.p, r.n);
+    std::uintptr_t const old_top = img.start_stack & ~mask, old_lo = mapping_start(img.start_stack);
+    pending = {main, static_cast<int>(argv.size()), arr, old_lo, old_lo ? old_top : 0};
+    ucontext_t uc;
+    if (getcontext(&uc) < 0) _exit(exitcode::system);
+    uc.uc_stack.ss_sp = base + mask + 1;
+    uc.uc_stack.ss_size = arr_at - reinterpret_cast<std::uintptr_t>(uc.uc_stack.ss_sp);
+    uc.uc_link = nullptr;
+    makecontext(&uc, on_fresh_stack, 0);
+    setcontext(&uc);
+    _exit(exitcode::system); // setcontext returns only if it failed
 }
 
 } // namespace sv

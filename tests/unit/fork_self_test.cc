@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -134,16 +135,97 @@ TEST_CASE("fork_self: an argv that does not fit changes nothing", "[fork_self]")
     CHECK(c.exit_code() == 0);
 }
 
-TEST_CASE("fork_self: a process runs on after dropping its code pages", "[fork_self]")
+namespace {
+
+// For the child of the fresh-stack case: what it is given, and where its old stack was.
+sv::self_image fresh_img;
+alignas(4096) char parents_own[3 * 4096]; // stands for s6-svscan's table
+
+struct mapping
 {
-    sv::self_image img;
-    need_self_image(img);
+    std::uintptr_t lo = 0, hi = 0;
+};
+
+mapping mapping_named(std::string const &name)
+{
+    for (auto const &line : h::lines_of(h::read_file("/proc/self/maps")))
+        if (line.size() > name.size() &&
+            line.compare(line.size() - name.size(), name.size(), name) == 0) {
+            mapping m;
+            m.lo = std::strtoull(line.c_str(), nullptr, 16);
+            m.hi = std::strtoull(line.c_str() + line.find('-') + 1, nullptr, 16);
+            return m;
+        }
+    return {};
+}
+
+// The pages of [lo, hi) that are in memory, from /proc/self/pagemap (bit 63).
+int present_pages(std::uintptr_t lo, std::uintptr_t hi)
+{
+    sv::unique_fd fd(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+    if (!fd) return -1;
+    long const page = sysconf(_SC_PAGESIZE);
+    int n = 0;
+    for (std::uintptr_t a = lo; a < hi; a += static_cast<std::uintptr_t>(page)) {
+        std::uint64_t v = 0;
+        if (::pread(fd.get(), &v, sizeof v, static_cast<off_t>(a / page * 8)) != sizeof v) return -1;
+        n += static_cast<int>(v >> 63);
+    }
+    return n;
+}
+
+// Writes a deep stack, as a parent's loop leaves it behind.
+[[gnu::noinline]] int dirty_stack(int depth)
+{
+    volatile char block[16384];
+    for (std::size_t i = 0; i < sizeof block; i += 512) block[i] = static_cast<char>(i);
+    return depth ? dirty_stack(depth - 1) + block[512] : block[512];
+}
+
+int fresh_main(int argc, char **argv)
+{
+    // argv: ours, on the new stack, and the kernel's command line.
+    if (argc != 2 || std::strcmp(argv[0], "s6-fresh") != 0 ||
+        std::strcmp(argv[1], "svc") != 0 || argv[2])
+        return 10;
+    if (h::read_file("/proc/self/cmdline") != std::string("s6-fresh\0svc\0", 13)) return 11;
+    if (h::read_file("/proc/self/comm") != "s6-fresh\n") return 12;
+    // This frame is not on the old stack, and the old stack is gone but for its top page
+    // and what lies above it (the environment, the auxiliary vector).
+    mapping const old = mapping_named("[stack]");
+    int local = 0;
+    auto const here = reinterpret_cast<std::uintptr_t>(&local);
+    if (!old.lo || (here >= old.lo && here < old.hi)) return 13;
+    long const page = sysconf(_SC_PAGESIZE);
+    std::uintptr_t const top = fresh_img.start_stack & ~static_cast<std::uintptr_t>(page - 1);
+    if (present_pages(old.lo, top) != 0) return 14;
+    if (present_pages(top, old.hi) < 1) return 15;
+    // The region we were told to forget holds no page (a read maps the zero page: count
+    // first), and reads as zeros.
+    if (present_pages(reinterpret_cast<std::uintptr_t>(parents_own),
+                      reinterpret_cast<std::uintptr_t>(parents_own) + sizeof parents_own) != 0)
+        return 16;
+    for (char c : parents_own)
+        if (c) return 17;
+    return std::getenv("PATH") ? 42 : 18; // the environment is still there
+}
+
+} // namespace
+
+TEST_CASE("fork_self: a forked child runs main on a fresh stack, letting its parent's go",
+          "[fork_self]")
+{
+    need_self_image(fresh_img);
+    std::memset(parents_own, 'x', sizeof parents_own);
     h::child c([&] {
-        sv::self_image_drop_code(img);
-        // Code and read-only data fault back in from the file.
-        return std::strlen("still here") == 10 ? 0 : 10;
+        if (dirty_stack(4) == -1) return 1;
+        char a0[] = "s6-fresh", a1[] = "svc";
+        char *argv[] = {a0, a1};
+        sv::region const forget[] = {{parents_own, sizeof parents_own}};
+        sv::self_image_run(fresh_img, "/x/s6-fresh", argv, fresh_main, forget);
+        return 2; // self_image_run failed
     });
-    CHECK(c.exit_code() == 0);
+    CHECK(c.exit_code() == 42);
 }
 
 namespace {

@@ -189,10 +189,7 @@ pid_t fork_entry(context &c, char const *const *argv, char const *const *envp,
         int const fl = fcntl(how.keep, F_GETFD);
         if (fl >= 0) fcntl(how.keep, F_SETFD, fl & ~FD_CLOEXEC);
     }
-    // The command line must stay where the kernel can read it, on this never-returning stack.
-    char title[PATH_MAX + 256];
-    if (sv::self_image_become(img, argv[0], {args, static_cast<std::size_t>(argc)}, title))
-        _exit(how.entry(argc, args));
+    sv::self_image_run(img, argv[0], {args, static_cast<std::size_t>(argc)}, how.entry);
     execv(argv[0], args);
     _exit(errno == ENOENT ? 127 : 126);
 }

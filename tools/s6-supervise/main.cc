@@ -27,6 +27,7 @@
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
 #include <supervise/fifodir.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/lock.hh>
 #include <supervise/sigtrap.hh>
 #include <supervise/spawn.hh>
@@ -41,11 +42,13 @@ namespace {
 constexpr std::int64_t retry_exec_ms = 10000; // exec of ./run failed
 constexpr std::int64_t retry_fork_ms = 60000; // fork, pipe or lock failure
 
-// The daemon's whole state lives here, statically: nothing is allocated after start-up.
+// The daemon's whole state lives here, statically: nothing is allocated after start-up.  What
+// it writes as it runs is kept to a page: sup starts non-zero, so it lies in .data, and
+// service_dir is given a non-null start to lie beside it, not in .bss.  A supervisor forked by
+// s6-svscan makes its own copy of each page it writes; the rest it shares.
 svd::supervisor sup;
-char const *service_dir = nullptr; // DIR as given, passed to ./run and ./finish
-int notify_rd = -1;                // read end of the readiness pipe while run is up
-char prog_buf[PATH_MAX + 32];
+char const *service_dir = "."; // DIR as given, passed to ./run and ./finish
+int notify_rd = -1;            // read end of the readiness pipe while run is up
 char dtally_scratch[(sv::death_tally_max + 1) * sv::death_record_size];
 
 } // namespace
@@ -308,6 +311,8 @@ int supervise_main(int argc, char **argv)
     sv::cloexec_from(3);
     if (chdir(service_dir) < 0)
         sv::die_sys(sv::exitcode::system, "unable to chdir to ", service_dir);
+    // In this never-returning frame, not in .bss: only the bytes written cost a page.
+    char prog_buf[PATH_MAX + 32];
     {
         std::size_t len = std::strlen(service_dir);
         if (len > PATH_MAX) len = PATH_MAX;
@@ -351,6 +356,9 @@ int supervise_main(int argc, char **argv)
     }
 
     svd::start(sup, access("down", F_OK) < 0);
+    // Its set-up's code and constants leave its page tables: an idle supervisor keeps
+    // mapped only what its loop has run since.
+    sv::drop_startup_code();
 
     for (;;) {
         pollfd p[3] = {{sfd, POLLIN, 0}, {ctl, POLLIN, 0}, {notify_rd, POLLIN, 0}};

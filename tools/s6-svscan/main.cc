@@ -22,8 +22,8 @@
 #include <csignal>
 #include <fcntl.h>
 #include <memory>
-#include <new>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,10 +82,10 @@ int console = -1; // -X: the fd that holds the real console
     struct sigaction sa = {};
     sa.sa_handler = SIG_DFL;
     sigaction(SIGPIPE, &sa, nullptr);
-    // The command line must stay where the kernel can read it, on this never-returning stack.
-    char title[PATH_MAX + 16];
-    if (sv::self_image_become(self, supervise_path.c_str(), {argv, 2}, title))
-        _exit(supervise_main(2, argv));
+    // The table and the scan buffer (which holds argv[1]) are ours: the supervisor lets them go.
+    auto const names = svs::scan_buffer();
+    sv::region const ours[] = {{sc.tab, sc.max * sizeof *sc.tab}, {names.data(), names.size()}};
+    sv::self_image_run(self, supervise_path.c_str(), {argv, 2}, supervise_main, ours);
     ::execv(supervise_path.c_str(), argv);
     sv::die_sys(sv::exitcode::system, "unable to exec ", supervise_path.view());
 }
@@ -308,18 +308,23 @@ int svscan_main(int argc, char **argv)
     int const sfd = sv::signal_trap_or_die({SIGCHLD, SIGALRM, SIGABRT, SIGHUP, SIGINT, SIGTERM,
                                             SIGQUIT, SIGUSR1, SIGUSR2, SIGPWR, SIGWINCH});
 
-    // The whole table, once.  Default-initialised: pages are only touched when used.
-    sc.tab = new (std::nothrow) svs::service[sc.max];
-    if (!sc.tab) sv::die_sys(sv::exitcode::system, "unable to allocate the service table");
+    // The whole table, once, on pages of its own: only those used are touched, and a forked
+    // supervisor lets every one of them go (run_supervise).
+    void *const tab = mmap(nullptr, sc.max * sizeof *sc.tab, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (tab == MAP_FAILED)
+        sv::die_sys(sv::exitcode::system, "unable to allocate the service table");
+    sc.tab = static_cast<svs::service *>(tab);
     if (!sv::sibling_path("s6-supervise", S6PP_BINDIR, supervise_path))
         sv::die_sys(sv::exitcode::system, "unable to find s6-supervise");
 
     // Shallow readiness: the control FIFO works; nothing has been scanned yet.
     if (notif >= 0) sv::notify_ready(notif);
     // Our own fds are all close-on-exec now, and notif is gone: any other is inherited.  If
-    // this fails, supervisors are exec'd.  If it works, the code pages our start-up mapped
-    // are no longer shared with the supervisors, which never run that code: let them go.
-    if (sv::self_image_init(self)) sv::self_image_drop_code(self);
+    // this fails, supervisors are exec'd.  If it works, the pages of code and constants our
+    // start-up mapped are no longer shared with the supervisors, which never run that code
+    // (an exec'd one would, in glibc's start-up): let them go.
+    if (sv::self_image_init(self)) sv::drop_startup_code();
 
     serve(sfd, ctl);
 

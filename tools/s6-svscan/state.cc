@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <supervise/diag.hh>
+#include <supervise/dirent.hh>
 #include <supervise/fd.hh>
 
 namespace svs {
@@ -25,8 +26,8 @@ constexpr std::int64_t fork_retry_ms = 4000;    // no process could be created
 constexpr std::string_view special_name = "s6-svscan-log";
 
 // getdents64 into a static buffer: opendir would malloc, and the daemon allocates nothing
-// after start-up.
-alignas(8) char dents[16384];
+// after start-up.  Whole pages, so a forked supervisor can let all of it go (scan_buffer).
+alignas(4096) char dents[16384];
 
 void retry_dir_later(scanner &s) noexcept
 {
@@ -302,6 +303,11 @@ void reap(scanner &s) noexcept
     }
 }
 
+std::span<char const> scan_buffer() noexcept
+{
+    return dents;
+}
+
 void scan(scanner &s) noexcept
 {
     if (!s.want_scan) return;
@@ -315,19 +321,10 @@ void scan(scanner &s) noexcept
     }
     for (unsigned i = 0; i < s.n; i++)
         s.tab[i].active = false;
-    for (;;) {
-        ssize_t got = ::getdents64(dir.get(), dents, sizeof dents);
-        if (got < 0) {
-            sv::warn_sys("unable to readdir .");
-            retry_dir_later(s);
-            break;
-        }
-        if (!got) break;
-        for (ssize_t pos = 0; pos < got;) {
-            auto const *d = reinterpret_cast<dirent64 const *>(dents + pos);
-            pos += d->d_reclen;
-            check(s, d->d_name);
-        }
+    auto const each = [&](char const *name) { return check(s, name), true; };
+    if (sv::each_dirent(dir.get(), dents, each) < 0) {
+        sv::warn_sys("unable to readdir .");
+        retry_dir_later(s);
     }
     dir.reset();
     // Entries that disappeared are dropped once nothing of theirs runs any more.  A scan

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <sys/types.h>
 
 namespace svs {
@@ -71,6 +72,8 @@ void on_signal(scanner &s, int sig) noexcept;
 void reap(scanner &s) noexcept;
 // Reads the scan directory (the cwd) and starts the supervisors that should run.
 void scan(scanner &s) noexcept;
+// The buffer scan reads names into: a supervisor's name lies there while it is started.
+std::span<char const> scan_buffer() noexcept;
 // The pending kill pass.
 void kill_pass(scanner &s) noexcept;
 // What one turn of the main loop does before waiting: reap, scan and the kill pass, in that

@@ -55,18 +55,11 @@ bool self_image_init(self_image &img) noexcept;
 // (an upgrade) is a new inode, so the new one gets exec'd.
 bool self_image_is(self_image const &img, char const *path) noexcept;
 
-// For the parent, once its children are forks that never exec: unmaps its code pages (they
-// stay in the page cache, and what the process runs next is faulted back in).  An exec'd
-// child runs glibc's start-up code again and so shares the pages the parent's start-up mapped;
-// a forked one never touches them, and they would be charged to the parent alone: in
-// s6-svscan, 150 kB of PSS for code that has run once.
-void self_image_drop_code(self_image const &img) noexcept;
-
-// For a daemon about to idle in its loop (s6-ipcserverd, s6-fdholderd): the pages of our
-// executable's read-only segments (code and constants) that its start-up mapped leave its
-// page tables, and the few the loop uses come back on their first use, from the page cache.
-// Writable segments (data, and relro, which start-up relocated) are never touched.  Nothing
-// happens where the program headers do not say where we are loaded.
+// For a daemon about to idle in its loop (s6-svscan, s6-supervise, s6-log, the servers, /init):
+// the pages of our executable's read-only segments (code and constants) that its start-up
+// mapped leave its page tables, and the few the loop uses come back on their first use, from
+// the page cache.  Writable segments (data, and relro, which start-up relocated) are never
+// touched.  Nothing happens where the program headers do not say where we are loaded.
 void drop_startup_code() noexcept;
 
 // In a child just forked by the process that filled img, after it has moved its own fds into
@@ -77,5 +70,26 @@ void drop_startup_code() noexcept;
 // changed) if the kernel refused or buf is too small: exec path after all.
 bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,
                        std::span<char> buf) noexcept;
+
+// Memory a forked child will never read: its parent's own, left in the child's copy.
+struct region
+{
+    void const *p = nullptr;
+    std::size_t n = 0;
+};
+
+// In a child just forked by the process that filled img, after it has moved its own fds into
+// place: what self_image_become does, then main(argc, argv) on a stack of its own, and _exit
+// with what main returns.  Why a stack of its own: after a fork, every page of the parent's
+// stack that the parent writes again (its loop does, all the time) becomes the child's own
+// copy, though the child never returns to those frames.  So the child's command line and
+// argv go to the top of a fresh mapping (the size of RLIMIT_STACK, untouched pages cost
+// nothing), main runs below them, and the old stack's pages under the one that holds the
+// environment and the auxiliary vector are let go.  The pages wholly inside each region of
+// forget are let go too, once argv has been copied (its strings may lie there).  Returns only
+// if nothing could be done (errno set; exec path then); past that point a failure is _exit
+// 111.
+bool self_image_run(self_image const &img, char const *path, std::span<char *const> argv,
+                    int (*main)(int, char **), std::span<region const> forget = {}) noexcept;
 
 } // namespace sv
