@@ -13,7 +13,7 @@ while it serves with the start-up code of /init or of a client.
 What: BUILD's own executable runs a supervision tree under release/text-order/trace.cc, which
 single-steps every process of that executable and records each instruction address: s6-svscan,
 its s6-supervise processes, an s6-log, an s6-fdholderd and an s6-ipcserverd, and beside them
-/init running a CMD; the last three after they drop their start-up pages
+/init running a CMD; each counted from when it drops its start-up pages
 (sv::drop_startup_code: what they ran before is gone from their mappings anyway), the
 servers exercised by clients.  BUILD's link map gives the input section
 (a function of ours or of libstdc++, a member of libc.a) holding each address.  Those sections
@@ -31,8 +31,8 @@ import bisect, collections, glob, os, re, shutil, signal, subprocess, sys, tempf
 # The daemons whose code goes first, the ones that run alone with the least code first.
 PROGRAMS = ("s6-ipcserverd", "s6-fdholderd", "s6-supervise", "s6-svscan", "s6-log", "init")
 # Their start-up pages dropped before they serve: only what they run after the drop counts
-# (/init's boot: it drops it once the CMD runs).
-DROPPING = ("s6-fdholderd", "s6-ipcserverd", "init")
+# (/init's boot: it drops it once the CMD runs).  All of them do now.
+DROPPING = PROGRAMS
 MARK = "_ZN2sv17drop_startup_codeEv"
 
 
@@ -65,9 +65,10 @@ def write_run(path, body):
 
 
 def workload(tools, trace, out, root):
-    """A scan directory with a fd-holder, a local IPC server, a logged service and a sleeper,
-    run by s6-svscan under trace, its servers used by clients, then stopped; beside it, /init
-    (not PID 1, with its run-time directory in root) running a CMD that waits for root/stop."""
+    """A scan directory with a fd-holder, a local IPC server, a logged service, a sleeper and a
+    service with readiness that s6-svc brings up and down as s6-rc does, run by s6-svscan
+    under trace, its servers used by clients, then stopped; beside it, /init (not PID 1, with
+    its run-time directory in root) running a CMD that waits for root/stop."""
     exe = os.path.join(tools, "s6-supervise")
     mark = next((l.split()[0] for l in subprocess.run(["nm", exe], capture_output=True,
                                                      text=True, check=True).stdout.splitlines()
@@ -87,6 +88,13 @@ def workload(tools, trace, out, root):
     write_run(f"{scan}/logged/run", "while :; do echo hello; sleep 0.2; done")
     write_run(f"{scan}/logged/log/run", f"exec {tools}/s6-log -b n3 s100 t {root}/logdir")
     write_run(f"{scan}/sleeper/run", "exec sleep 100000")
+    # As s6-rc runs a longrun: down by default, readiness on fd 3, brought up and down by
+    # s6-svc with waits on the event fifodir.
+    ready = os.path.join(scan, "ready")
+    write_run(f"{ready}/run", "echo >&3; exec sleep 100000")
+    with open(os.path.join(ready, "notification-fd"), "w") as f:
+        f.write("3\n")
+    open(os.path.join(ready, "down"), "w").close()
     stop = os.path.join(root, "stop")
     both = os.path.join(root, "both")
     write_run(both, f"{tools}/s6-svscan {scan} &\n"
@@ -114,6 +122,8 @@ def workload(tools, trace, out, root):
     run("s6-svc", "-wd", "-d", "-T", "60000", sleeper)
     run("s6-svc", "-wu", "-u", "-T", "60000", sleeper)
     run("s6-svstat", sleeper)
+    for flags in ("-uwU", "-dwD", "-uwU"):
+        run("s6-svc", flags, "-T", "60000", ready)
     wait_for(lambda: os.path.exists(os.path.join(root, "logdir", "current"))
              and os.path.getsize(os.path.join(root, "logdir", "current")) > 200,
              "s6-log writing lines")

@@ -24,6 +24,7 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/logscript.hh>
 #include <supervise/opts.hh>
 
@@ -122,6 +123,7 @@ int log_main(int argc, char **argv)
 
     s6log::logger lg;
     lg.setup(set, sc, lds);
+    sv::drop_startup_code(); // before readiness: what is mapped from then on is what runs
     if (notif >= 0) {
         (void)!write(notif, "\n", 1);
         close(notif);

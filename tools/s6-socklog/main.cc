@@ -34,6 +34,7 @@
 
 #include <supervise/diag.hh>
 #include <supervise/fd.hh>
+#include <supervise/fork_self.hh>
 #include <supervise/ipc.hh>
 #include <supervise/notify.hh>
 #include <supervise/opts.hh>
@@ -303,6 +304,7 @@ int socklog_main(int argc, char **argv)
     s.line = {line.get(), s.batch * (s.linelen + 1)};
     s.out = {out.get(), outsz};
 
+    sv::drop_startup_code(); // before readiness: what is mapped from then on is what runs
     if (o.notif) sv::notify_ready(static_cast<int>(o.notif));
     serve(s, sock, sigfd, o.udp);
 }
