@@ -140,30 +140,6 @@ bool self_image_is(self_image const &img, char const *path) noexcept
     return img.ok && ::stat(path, &st) == 0 && st.st_dev == img.dev && st.st_ino == img.ino;
 }
 
-void drop_startup_code() noexcept
-{
-    long const page = sysconf(_SC_PAGESIZE);
-    if (page <= 0) return;
-    std::uintptr_t mask = static_cast<std::uintptr_t>(page) - 1;
-    // The first object dl_iterate_phdr reports is the executable, with its load bias (0
-    // unless PIE); a static executable has no PT_PHDR to find that from otherwise.
-    dl_iterate_phdr(
-        [](dl_phdr_info *info, std::size_t, void *data) -> int {
-            std::uintptr_t const mask = *static_cast<std::uintptr_t *>(data);
-            for (unsigned i = 0; i < info->dlpi_phnum; i++) {
-                ElfW(Phdr) const &ph = info->dlpi_phdr[i];
-                if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
-                // Whole pages only: a page shared with a neighbouring segment stays.
-                std::uintptr_t const start = info->dlpi_addr + ph.p_vaddr;
-                std::uintptr_t const from = (start + mask) & ~mask;
-                std::uintptr_t const to = (start + ph.p_memsz) & ~mask;
-                if (to > from) madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
-            }
-            return 1; // the executable only
-        },
-        &mask);
-}
-
 namespace {
 
 // The rest of what exec does, for a child whose argv now lies in strings[0..len): the
@@ -279,7 +255,47 @@ std::size_t fresh_stack_size() noexcept
     return rl.rlim_cur < least ? least : static_cast<std::size_t>(rl.rlim_cur);
 }
 
+// The stack under the caller's frame: pages that start-up went down to, which nothing reads
+// before writing them again.  The page we are on and the one under it (what madvise's call
+// needs) stay.
+[[gnu::noinline]] void drop_stack_below() noexcept
+{
+    std::uintptr_t const mask = page_mask();
+    char volatile here = 0;
+    auto const sp = reinterpret_cast<std::uintptr_t>(&here);
+    std::uintptr_t const lo = mapping_start(sp), to = (sp & ~mask) - (mask + 1);
+    if (lo && to > lo) madvise(reinterpret_cast<void *>(lo), to - lo, MADV_DONTNEED);
+}
+
 } // namespace
+
+void drop_startup_code() noexcept
+{
+    long const page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    std::uintptr_t mask = static_cast<std::uintptr_t>(page) - 1;
+    // First the stack that start-up went down to, under the frame the loop runs from: reading
+    // /proc/self/maps for it maps constants of its own, which go next.
+    drop_stack_below();
+    // The code and constants.  The first object dl_iterate_phdr reports is the executable,
+    // with its load bias (0 unless PIE); a static executable has no PT_PHDR to find that from
+    // otherwise.
+    dl_iterate_phdr(
+        [](dl_phdr_info *info, std::size_t, void *data) -> int {
+            std::uintptr_t const mask = *static_cast<std::uintptr_t *>(data);
+            for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+                ElfW(Phdr) const &ph = info->dlpi_phdr[i];
+                if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
+                // Whole pages only: a page shared with a neighbouring segment stays.
+                std::uintptr_t const start = info->dlpi_addr + ph.p_vaddr;
+                std::uintptr_t const from = (start + mask) & ~mask;
+                std::uintptr_t const to = (start + ph.p_memsz) & ~mask;
+                if (to > from) madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+            }
+            return 1; // the executable only
+        },
+        &mask);
+}
 
 bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,
                        std::span<char> buf) noexcept

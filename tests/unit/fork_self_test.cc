@@ -274,3 +274,23 @@ TEST_CASE("fork_self: a daemon lets go of its start-up's read-only pages, and ru
     });
     CHECK(c.exit_code() == 0);
 }
+
+TEST_CASE("fork_self: dropping start-up pages lets go of the stack under the caller",
+          "[fork_self]")
+{
+    h::child c([&] {
+        mapping const st = mapping_named("[stack]");
+        if (!st.lo) return 1;
+        if (dirty_stack(4) == -1) return 2; // 80 kB of start-up under this frame
+        long const page = sysconf(_SC_PAGESIZE);
+        int local = 0;
+        auto const here = reinterpret_cast<std::uintptr_t>(&local) & ~(page - 1);
+        // Leave 4 pages for this frame's callees (drop, and the count itself).
+        std::uintptr_t const below = here - 4 * static_cast<std::uintptr_t>(page);
+        if (present_pages(st.lo, below) < 8) return 3; // the dirtying did not show
+        sv::drop_startup_code();
+        if (present_pages(st.lo, below) != 0) return 4;
+        return dirty_stack(1) == -1 ? 5 : 0; // and the stack works as before
+    });
+    CHECK(c.exit_code() == 0);
+}

@@ -59,7 +59,9 @@ bool self_image_is(self_image const &img, char const *path) noexcept;
 // the pages of our executable's read-only segments (code and constants) that its start-up
 // mapped leave its page tables, and the few the loop uses come back on their first use, from
 // the page cache.  Writable segments (data, and relro, which start-up relocated) are never
-// touched.  Nothing happens where the program headers do not say where we are loaded.
+// touched.  The stack's pages under the caller's frame go too: start-up (option parsing, a
+// regex compiled, a directory read) went deeper than a loop does, and those pages are dead.
+// Nothing happens to the code where the program headers do not say where we are loaded.
 void drop_startup_code() noexcept;
 
 // In a child just forked by the process that filled img, after it has moved its own fds into
