@@ -16,6 +16,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include <supervise/diag.hh>
 #include <supervise/dirent.hh>
 #include <supervise/fd.hh>
@@ -240,6 +244,9 @@ struct fresh_start
 
 [[noreturn]] void on_fresh_stack() noexcept
 {
+#ifdef __SANITIZE_ADDRESS__
+    __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
     if (pending.old_hi > pending.old_lo)
         madvise(reinterpret_cast<void *>(pending.old_lo), pending.old_hi - pending.old_lo,
                 MADV_DONTNEED);
@@ -355,6 +362,10 @@ bool self_image_run(self_image const &img, char const *path, std::span<char *con
     uc.uc_stack.ss_size = arr_at - reinterpret_cast<std::uintptr_t>(uc.uc_stack.ss_sp);
     uc.uc_link = nullptr;
     makecontext(&uc, on_fresh_stack, 0);
+#ifdef __SANITIZE_ADDRESS__
+    // AddressSanitizer must know the stack it runs on; the old one is never come back to.
+    __sanitizer_start_switch_fiber(nullptr, uc.uc_stack.ss_sp, uc.uc_stack.ss_size);
+#endif
     setcontext(&uc);
     _exit(exitcode::system); // setcontext returns only if it failed
 }
