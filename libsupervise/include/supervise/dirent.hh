@@ -13,8 +13,9 @@ namespace sv {
 
 // Calls f(name) for each entry of the directory open on dfd ("." and ".." too), read with
 // getdents64 into buf, which must be 8-byte aligned and hold one entry (a dirent64 with a
-// 255-byte name): nothing is allocated, unlike readdir's 32 kB.  f returns true to go on.  0 at the end or once f said
-// stop, -1 with errno set if a read failed (after the entries read before it were seen).
+// 255-byte name): nothing is allocated, unlike readdir's 32 kB.  f returns true to go on.
+// 0 at the end or once f said stop, -1 with errno set if a read failed (after the entries
+// read before it were seen).
 template <class F>
 int each_dirent(int dfd, std::span<char> buf, F &&f) noexcept
 {
