@@ -367,6 +367,30 @@ TEST_CASE("init: S6_CMD_WAIT_FOR_SERVICES waits for services before the CMD", "[
     CHECK(steady_clock::now() - t0 < seconds(5));
 }
 
+TEST_CASE("init: without services, the tree starts beside the CMD and takes its commands at once",
+          "[init]")
+{
+    rt how = need_runtime();
+    container c;
+    // The CMD's first command may come before s6-svscan has started: it must land all the
+    // same.  Then a service made at run time must come up.
+    auto r = c.run(how, {"sh", "-c",
+                         "s6-svscanctl -a /run/service || exit 10\n"
+                         "mkdir -p /run/staging/late || exit 11\n"
+                         "printf '#!/bin/sh\\nexec sleep 1000\\n' > /run/staging/late/run\n"
+                         "chmod 755 /run/staging/late/run\n"
+                         "mv /run/staging/late /run/service/late || exit 12\n"
+                         "s6-svscanctl -a /run/service || exit 13\n"
+                         "for i in $(seq 200); do\n"
+                         "  s6-svstat /run/service/late 2>/dev/null | grep -q '^up' && exit 0\n"
+                         "  sleep 0.05\n"
+                         "done\n"
+                         "exit 14\n"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(!contains(r.err, "warning"));
+}
+
 TEST_CASE("init: not PID 1, it is a subreaper that reaps and stops its own orphans", "[init]")
 {
     need_runtime();

@@ -361,6 +361,13 @@ bool svscanctl(context const &, char letter) noexcept
 
 void give_terminal(pid_t) noexcept {}
 
+void start_tree(context &c) noexcept
+{
+    if (c.tree_started) return;
+    c.tree_started = true;
+    w.trace.push_back("start tree");
+}
+
 void drop_boot_code() noexcept
 {
     w.trace.push_back("drop boot code");
@@ -481,7 +488,7 @@ TEST_CASE("init stage 2: everything succeeds", "[init_stage]")
         CHECK(w.trace == std::vector<std::string>{
                              "v2_etc_links", "spawn fix-attrs /etc/fix-attrs.d/01-perms",
                              "spawn cont-init.d/01-first", "spawn cont-init.d/02-second",
-                             "install web", "install worker", "svscanctl a",
+                             "start tree", "install web", "install worker", "svscanctl a",
                              "spawn app --flag", "drop boot code", "exitcode 7"});
         CHECK(c.services == std::vector<std::string>{"web", "worker"});
         CHECK(w.cmd_own_group);
@@ -498,6 +505,50 @@ TEST_CASE("init stage 2: everything succeeds", "[init_stage]")
         CHECK(!traced("exitcode 0"));
         CHECK(exitcode_file() == "0\n");
         CHECK(c.ev.stop_signal == SIGTERM);
+    }
+}
+
+TEST_CASE("init stage 2: the supervision tree starts when it is first needed", "[init_stage]")
+{
+    reset();
+    stderr_capture err;
+    init::context c;
+    SECTION("services: before they are copied, once")
+    {
+        usual_image();
+        run_stage2(c, {"app"});
+        CHECK(only({"start tree", "install", "svscanctl", "spawn app"}) ==
+              std::vector<std::string>{"start tree", "install web", "install worker",
+                                       "svscanctl a", "spawn app"});
+    }
+    SECTION("no services: once the CMD is on its way, before the boot's pages go")
+    {
+        script("/etc/cont-init.d/01-first");
+        w.endings["app"] = {.wstatus = exited(0)};
+        run_stage2(c, {"app"});
+        CHECK(only({"spawn", "start tree", "drop boot code"}) ==
+              std::vector<std::string>{"spawn cont-init.d/01-first", "spawn app", "start tree",
+                                       "drop boot code"});
+    }
+    SECTION("no services and no CMD: before the idle wait")
+    {
+        run_stage2(c, {});
+        CHECK(only({"start tree", "drop boot code", "idle"}) ==
+              std::vector<std::string>{"start tree", "drop boot code", "idle"});
+    }
+    SECTION("a CMD that cannot be started: no tree")
+    {
+        w.endings["app"] = {.spawn_errno = ENOENT};
+        run_stage2(c, {"app"});
+        CHECK(!traced("start tree"));
+    }
+    SECTION("stage 2 failing before anything needed it: no tree")
+    {
+        usual_image();
+        w.endings["cont-init.d/01-first"] = {.wstatus = exited(3)};
+        set("S6_BEHAVIOUR_IF_STAGE2_FAILS", "2");
+        run_stage2(c, {"app"});
+        CHECK(!traced("start tree"));
     }
 }
 

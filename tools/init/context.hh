@@ -143,7 +143,11 @@ struct context {
     config cfg;
     std::vector<std::string> cmd;      // the CMD: argv after /init
     pid_t svscan = 0;                  // our s6-svscan, 0 if not running
+    bool tree_started = false;         // sys::start_tree has run (whatever came of it)
     sv::unique_fd svscan_ready;        // its -d pipe, until it has said it listens
+    // The scan dir's control FIFO, both ends, held from stage 1 on so that commands sent
+    // before s6-svscan starts wait for it (runtime.cc, listen_for_tree).
+    sv::unique_fd scan_control_r, scan_control_w;
     std::vector<std::string> services; // names copied from services.d
     rc_run rc;                         // the v3 service graph (rcrun.cc)
     events ev;

@@ -9,7 +9,9 @@
 // its own session, runs the stages in order, and so always knows the CMD's real status.
 //
 //   stage 1  dump the environment to /run/s6/container_environment (unless S6_KEEP_ENV),
-//            make /run/s6, /run/service and /var/run -> /run, start s6-svscan on /run/service
+//            make /run/s6, /run/service and /var/run -> /run, and /run/service's control
+//            FIFO, held open so that commands wait there for s6-svscan, which starts when
+//            stage 2 first needs it (services, or the CMD on its way)
 //   stage 2  /etc/fix-attrs.d/*, /etc/cont-init.d/* (sorted), copy /etc/services.d/* into
 //            the scan dir and rescan, optionally wait for them, then run the CMD in its own
 //            process group with the container environment; signals are forwarded to it

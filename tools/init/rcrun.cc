@@ -294,6 +294,7 @@ bool has_rc_source(context const &c) noexcept
 bool rc_stage2(context &c, unsigned behav) noexcept
 {
     c.rc.active = true;
+    sys::start_tree(c); // its start overlaps the source's compilation
     if (!load(c)) return false;
     std::vector<bool> wanted;
     rc_select(c.rc, "top", wanted);

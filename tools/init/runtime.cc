@@ -172,24 +172,27 @@ void dump_and_clear_env(context const &c) noexcept
     }
 }
 
-// s6-svscan on the scan dir, in its own session, with the environment env (nullptr: ours).
-// It says when it listens on its control FIFO with -d N (which every s6-svscan 2.11 takes):
-// a newline on the pipe kept in c.svscan_ready, which await_svscan waits for.
-void spawn_svscan(context &c, char const *const *env) noexcept
+// s6-svscan on the scan dir, in its own session, with our environment (stage 1 has made it
+// the tree's).  Unless stage 1 holds the control FIFO already (listen_for_tree), it says
+// when it listens with -d N (which every s6-svscan 2.11 takes): a newline on the pipe kept
+// in c.svscan_ready, which await_svscan waits for.
+void spawn_svscan(context &c) noexcept
 {
     bool search;
     std::string const exe = sys::our_program("s6-svscan", search);
     std::string const scan = c.cfg.scan_dir();
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) {
+    bool const tell = !c.scan_control_w;
+    int p[2] = {-1, -1};
+    if (tell && pipe2(p, O_CLOEXEC) < 0) {
         warning_sys(c, "unable to create a pipe for s6-svscan's readiness; no supervision tree");
         return;
     }
     sv::unique_fd ready(p[0]), writer(p[1]);
     std::string const fd = std::to_string(p[1]);
     char const *argv[] = {exe.c_str(), "-d", fd.c_str(), scan.c_str(), nullptr};
+    if (!tell) argv[1] = scan.c_str(), argv[2] = nullptr;
     pid_t const pid =
-        sys::spawn(c, argv, env,
+        sys::spawn(c, argv, nullptr,
                    {.devnull_stdin = true, .new_session = true, .search_path = search,
                     .keep = p[1], .entry = svscan_main});
     if (pid < 0) {
@@ -200,8 +203,7 @@ void spawn_svscan(context &c, char const *const *env) noexcept
     c.svscan_ready = std::move(ready);
 }
 
-// Returns once the s6-svscan that spawn_svscan started listens (5 s at most), so that stage
-// 2's rescan lands.
+// Returns once the s6-svscan that spawn_svscan started with -d listens (5 s at most).
 void await_svscan(context &c) noexcept
 {
     if (!c.svscan || !c.svscan_ready) return;
@@ -226,7 +228,21 @@ void await_svscan(context &c) noexcept
     if (w == wake::timeout)
         warning(c, "s6-svscan does not listen on ", c.cfg.scan_dir(),
                 "/.s6-svscan/control after 5 s");
-    c.ev.svscan_watch = c.svscan; // from now on, its exit stops the container
+}
+
+// The scan dir's .s6-svscan/ and control FIFO, made as s6-svscan makes them and held open
+// from now on (c.scan_control_r and _w): s6-svscanctl's commands land there, and wait in
+// the FIFO until s6-svscan reads them, however long it takes to start.  s6-svscan opens the
+// same FIFO.  If this fails, s6-svscan makes it, and sys::start_tree waits until it listens.
+void listen_for_tree(context &c) noexcept
+{
+    std::string const dir = c.cfg.scan_dir() + "/.s6-svscan";
+    sv::unique_fd rd, wr;
+    if ((mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) ||
+        !sv::control_listen((dir + "/control").c_str(), rd, wr, nullptr))
+        return warning_sys(c, "unable to make ", dir, "/control");
+    c.scan_control_r = std::move(rd);
+    c.scan_control_w = std::move(wr);
 }
 
 // PATH as s6-overlay v3's /init makes it, for /init and the whole tree: /bin and /usr/bin
@@ -305,17 +321,10 @@ void stage1(context &c) noexcept
         if (mkdir(d.c_str(), 0755) < 0 && errno != EEXIST)
             sv::die_sys(sv::exitcode::system, "unable to mkdir ", d);
     }
-    // The tree starts now, while the rest of stage 1 is written (unless the catch-all
-    // logger must be its output first): everything s6-svscan needs is there.
+    // The supervision tree listens from now on; s6-svscan itself starts when stage 2 first
+    // needs it, at the latest once the CMD is on its way (sys::start_tree).
+    listen_for_tree(c);
     c.cfg.logging = live_setting(c, "S6_LOGGING", 0);
-    bool const early = !c.cfg.logging;
-    if (early) {
-        auto const env = tree_env();
-        std::vector<char const *> envp;
-        for (auto const &e : env) envp.push_back(e.c_str());
-        envp.push_back(nullptr);
-        spawn_svscan(c, c.cfg.keep_env ? nullptr : envp.data());
-    }
     struct statvfs vfs;
     c.cfg.link_exec = statvfs(c.cfg.run_dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
     if (c.cfg.link_exec)
@@ -329,11 +338,20 @@ void stage1(context &c) noexcept
     write_workdir(c);
     v3_logger_settings(c);
     if (!c.cfg.keep_env) dump_and_clear_env(c);
-    if (!early) {
-        start_logger(c);
-        spawn_svscan(c, nullptr);
-    }
-    await_svscan(c);
+    if (c.cfg.logging) start_logger(c);
 }
+
+namespace sys {
+
+void start_tree(context &c) noexcept
+{
+    if (c.tree_started) return;
+    c.tree_started = true;
+    spawn_svscan(c);
+    await_svscan(c);
+    c.ev.svscan_watch = c.svscan; // from now on, its exit stops the container
+}
+
+} // namespace sys
 
 } // namespace init

@@ -74,6 +74,7 @@ namespace {
 // until it is told to stop.
 void idle(context &c) noexcept
 {
+    sys::start_tree(c);
     sys::drop_boot_code();
     int ws;
     for (wake w; (w = sys::wait_for(c, 0, ws, -1, true)) != wake::stop;)
@@ -246,6 +247,7 @@ void services_up(context &c) noexcept
     std::string const src = c.cfg.etc("services.d");
     auto names = sys::sorted_entries(src);
     if (names.empty()) return;
+    sys::start_tree(c); // it starts while they are copied; the rescan waits in its FIFO
     std::string const staging = c.cfg.under_run("/s6/services-staging");
     sys::make_dir(staging);
     for (auto const &n : names) {
@@ -347,6 +349,9 @@ int run_cmd(context &c) noexcept
     c.ev.cmd_pid = pid;
     // A terminal on stdin: give the CMD the foreground, as s6-setsid -g did in v2.
     sys::give_terminal(pid);
+    // The tree starts beside the CMD, which got the processor first: whatever the CMD tells
+    // s6-svscan waits in its control FIFO until s6-svscan reads it.
+    sys::start_tree(c);
     sys::drop_boot_code(); // the CMD is on its way: what follows is waiting
     int ws = 0;
     while (sys::wait_for(c, pid, ws, -1, false) == wake::fd) rc_serve(c); // an s6-rc request

@@ -129,6 +129,10 @@ void signal(pid_t pid, int sig) noexcept;
 void signal_group(pid_t pgrp, int sig) noexcept;
 // Sends sig to every process we may kill: kill(-1) as PID 1, else each of our descendants.
 void broadcast(int sig) noexcept;
+// Starts our s6-svscan on the scan dir, once: stage 1 has made the dir listen, and the tree
+// itself starts when stage 2 first needs it (services to start, the CMD, or an idle wait).
+// From then on its exit is a stop request.
+void start_tree(context &c) noexcept;
 // Writes one control letter to our s6-svscan; false with errno set if nobody listens.
 bool svscanctl(context const &c, char letter) noexcept;
 // A terminal on stdin: gives pgrp the foreground.
