@@ -19,10 +19,14 @@ servers exercised by clients.  BUILD's link map gives the input section
 (a function of ours or of libstdc++, a member of libc.a) holding each address.  Those sections
 go first, in .text.s6pp.hot, grouped by which of these programs run them (gray_rank), so that
 each daemon's code lies in few windows, shared with the others where they share code.  What
-they run only on their way out (after the workload's idle mark) does not count.  The rest of
-the code follows in the linker's own order.  The script names sections only: a name missing from another build or architecture is
-skipped by the linker, and glibc's per-CPU variants of a string function (strlen-avx2.o,
-strlen-evex.o, ...) are all kept together, the CPU choosing one at run time.
+they run only on their way out (after the workload's idle mark) does not count.  Then comes
+the code of a container's boot: what /init, s6-svscan and s6-supervise run before they drop
+their start-up pages (glibc's start-up, which every program runs, among it), in the linker's
+order, so that the way from /init's exec to the CMD faults in few windows: on a virtual
+machine each fault costs tens of microseconds.  The rest of the code follows in the linker's
+own order.  The script names sections only: a name missing from another build or
+architecture is skipped by the linker, and glibc's per-CPU variants of a string function
+(strlen-avx2.o, strlen-evex.o, ...) are all kept together, the CPU choosing one at run time.
 
 Usage: hot_text.py BUILD_TOOLS_DIR TRACE_EXE MAP OUTPUT
 """
@@ -33,6 +37,8 @@ PROGRAMS = ("s6-ipcserverd", "s6-fdholderd", "s6-supervise", "s6-svscan", "s6-lo
 # Their start-up pages dropped before they serve: only what they run after the drop counts
 # (/init's boot: it drops it once the CMD runs).  All of them do now.
 DROPPING = PROGRAMS
+# The programs of a container's boot, whose start-up code comes next, after the daemons'.
+BOOT = ("init", "s6-svscan", "s6-supervise")
 MARK = "_ZN2sv17drop_startup_codeEv"
 
 
@@ -156,8 +162,9 @@ def text_sections(mapfile):
 
 
 def traced(out):
-    """program -> the instruction addresses it ran, from trace's files."""
-    use = collections.defaultdict(set)
+    """(program -> the instruction addresses it ran, the addresses BOOT's programs ran before
+    their drop), from trace's files."""
+    use, boot = collections.defaultdict(set), set()
     for path in glob.glob(os.path.join(out, "*.*")):
         with open(path) as f:
             prog = os.path.basename(f.readline().strip())
@@ -165,14 +172,17 @@ def traced(out):
         if prog not in PROGRAMS:
             continue
         phases.pop("idle", None)  # its way out
+        if prog in BOOT and "drop" in phases:
+            boot.update(phases["start"])
         if prog in DROPPING and "drop" in phases:
             del phases["start"]
         for p in phases.values():
             use[prog].update(p)
-    missing = [p for p in PROGRAMS if not use[p]]
+    missing = [p for p in PROGRAMS if not use[p]] + \
+        [f"{p}'s start-up" for p in BOOT[:1] if not boot]
     if missing:
         fatal(f"the trace holds nothing of {', '.join(missing)}")
-    return use
+    return use, boot
 
 
 def pattern(section, path):
@@ -204,17 +214,23 @@ def gray_rank(users):
     return rank
 
 
-def script(use, secs):
+def script(use, boot, secs):
     starts = [s[0] for s in secs]
+
+    def section(a):
+        k = bisect.bisect_right(starts, a) - 1
+        return k if k >= 0 and a < secs[k][0] + secs[k][1] else None
+
     users = collections.defaultdict(set)
     for prog, addrs in use.items():
         for a in addrs:
-            k = bisect.bisect_right(starts, a) - 1
-            if k >= 0 and a < secs[k][0] + secs[k][1]:
+            if (k := section(a)) is not None:
                 users[k].add(prog)
     order = sorted(users, key=lambda k: (-gray_rank(users[k]), secs[k][0]))
+    order += sorted({k for a in boot if (k := section(a)) is not None} - set(users))
     lines = ["/* Made by release/text-order/hot_text.py (meson compile -C BUILD hot-text):",
-             "   the code that s6pp's daemons run, first and together; see that script.",
+             "   the code that s6pp's daemons run, first and together, then a container's",
+             "   boot; see that script.",
              f"   {len(order)} input sections, {sum(secs[k][1] for k in order)} bytes"
              " when traced. */",
              "SECTIONS", "{", "  .text.s6pp.hot :", "  {"]
@@ -245,7 +261,7 @@ def main():
         out = os.path.join(root, "trace")
         os.mkdir(out)
         workload(tools, trace, out, root)
-        text = script(traced(out), text_sections(mapfile))
+        text = script(*traced(out), text_sections(mapfile))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     with open(output + ".new", "w") as f:
