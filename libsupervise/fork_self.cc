@@ -304,21 +304,6 @@ void drop_startup_code() noexcept
         &mask);
 }
 
-bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,
-                       std::span<char> buf) noexcept
-{
-    if (!img.ok) return errno = EINVAL, false;
-    // buf is scratch until the kernel has taken it; argv changes only once it has.
-    std::size_t const used = strings_size(argv);
-    if (used > buf.size()) return errno = E2BIG, false;
-    char *copies[64];
-    if (argv.size() > std::size(copies)) return errno = E2BIG, false;
-    lay_out(argv, buf.data(), copies);
-    if (!take_identity(img, path, buf.data(), used)) return false;
-    std::memcpy(argv.data(), copies, argv.size() * sizeof *copies);
-    return true;
-}
-
 bool self_image_run(self_image const &img, char const *path, std::span<char *const> argv,
                     int (*main)(int, char **), std::span<region const> forget) noexcept
 {

@@ -1,5 +1,5 @@
 // Passing a fork for an exec'd copy of ourselves (libsupervise/fork_self.cc): the running
-// executable is recognised by inode, and a forked child that calls self_image_become shows
+// executable is recognised by inode, and a forked child that calls self_image_run shows
 // the new argv as its command line and the program's name as its comm, keeps the fds that
 // were open without FD_CLOEXEC at self_image_init time and loses the others.  The parent
 // reads all of that from /proc while the child waits on a pipe.  On a kernel that refuses
@@ -14,6 +14,7 @@
 #include <string>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,6 +73,24 @@ TEST_CASE("fork_self: the running executable is known by its inode", "[fork_self
     CHECK_FALSE(sv::self_image_is(none, "/proc/self/exe"));
 }
 
+namespace {
+
+// For the child of the identity case: the pipe end it waits on.
+int become_go = -1;
+
+int become_main(int argc, char **argv)
+{
+    // argv: the new one, on the new stack, where the kernel reads the command line.
+    if (argc != 2 || std::strcmp(argv[0], "s6-fake") != 0 ||
+        std::strcmp(argv[1], "svc with spaces") != 0)
+        return 11;
+    char x;
+    while (::read(become_go, &x, 1) < 0 && errno == EINTR) {}
+    return 0;
+}
+
+} // namespace
+
 TEST_CASE("fork_self: a forked child takes the new command line, name and fds", "[fork_self]")
 {
     // go: the child waits on it (so it must be kept); stray: open without FD_CLOEXEC too;
@@ -86,24 +105,20 @@ TEST_CASE("fork_self: a forked child takes the new command line, name and fds", 
     need_self_image(img);
     sv::unique_fd priv(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     REQUIRE(priv);
-    // Above any fd we inherited, so it falls in the last range become() closes.
+    // Above any fd we inherited, so it falls in the last range that is closed.
     sv::unique_fd priv_high(fcntl(priv.get(), F_DUPFD_CLOEXEC, 900));
     REQUIRE(priv_high);
 
+    become_go = go_rd.get();
     h::child c([&] {
         char a0[] = "s6-fake", a1[] = "svc with spaces";
         char *argv[] = {a0, a1};
-        char title[64];
-        if (!sv::self_image_become(img, "/some/where/s6-fake", argv, title)) return 10;
-        // The argv pointers now lead into title, where the kernel reads the command line.
-        if (argv[0] != title || std::strcmp(argv[1], "svc with spaces") != 0) return 11;
-        char x;
-        while (::read(go_rd.get(), &x, 1) < 0 && errno == EINTR) {}
-        return 0;
+        sv::self_image_run(img, "/some/where/s6-fake", argv, become_main);
+        return 10; // self_image_run failed
     });
     int const pid = c.pid();
     std::string const want("s6-fake\0svc with spaces\0", 24);
-    // become() writes the command line, then the name, then closes fds in ascending ranges,
+    // The command line comes first, then the name, then fds are closed in ascending ranges,
     // priv_high's last: wait for all three.
     REQUIRE(h::wait_until([&] {
         return proc_file(pid, "cmdline") == want && proc_file(pid, "comm") == "s6-fake\n" &&
@@ -120,16 +135,23 @@ TEST_CASE("fork_self: a forked child takes the new command line, name and fds", 
     CHECK(c.exit_code() == 0);
 }
 
-TEST_CASE("fork_self: an argv that does not fit changes nothing", "[fork_self]")
+TEST_CASE("fork_self: an argv that does not fit the fresh stack changes nothing", "[fork_self]")
 {
     sv::self_image img;
     need_self_image(img);
     h::child c([&] {
-        char a0[] = "a-rather-long-program-name";
-        char *argv[] = {a0};
-        char title[8];
-        if (sv::self_image_become(img, "/x/a-rather-long-program-name", argv, title)) return 10;
-        if (errno != E2BIG || argv[0] != a0) return 11;
+        // The smallest fresh stack (128 KiB), and a command line bigger than it.
+        rlimit rl{};
+        if (getrlimit(RLIMIT_STACK, &rl) < 0) return 12;
+        rl.rlim_cur = 128 * 1024;
+        if (setrlimit(RLIMIT_STACK, &rl) < 0) return 13;
+        std::string const before = h::read_file("/proc/self/cmdline");
+        std::string big(200 * 1024, 'x');
+        char a0[] = "s6-big";
+        char *argv[] = {a0, big.data()};
+        if (sv::self_image_run(img, "/x/s6-big", argv, become_main)) return 10;
+        if (errno != E2BIG) return 11;
+        if (h::read_file("/proc/self/cmdline") != before) return 14;
         return 0;
     });
     CHECK(c.exit_code() == 0);

@@ -64,15 +64,6 @@ bool self_image_is(self_image const &img, char const *path) noexcept;
 // Nothing happens to the code where the program headers do not say where we are loaded.
 void drop_startup_code() noexcept;
 
-// In a child just forked by the process that filled img, after it has moved its own fds into
-// place: makes the child look as if it had exec'd path with argv.  argv's strings are copied
-// into buf and argv's pointers moved there, because the kernel only shows a command line that
-// lies in anonymous memory: buf must be on the stack (or heap) and outlive the process.
-// Then the fds from 3 up that exec would close are closed.  False (errno set, nothing
-// changed) if the kernel refused or buf is too small: exec path after all.
-bool self_image_become(self_image const &img, char const *path, std::span<char *> argv,
-                       std::span<char> buf) noexcept;
-
 // Memory a forked child will never read: its parent's own, left in the child's copy.
 struct region
 {
@@ -81,16 +72,18 @@ struct region
 };
 
 // In a child just forked by the process that filled img, after it has moved its own fds into
-// place: what self_image_become does, then main(argc, argv) on a stack of its own, and _exit
-// with what main returns.  Why a stack of its own: after a fork, every page of the parent's
-// stack that the parent writes again (its loop does, all the time) becomes the child's own
-// copy, though the child never returns to those frames.  So the child's command line and
-// argv go to the top of a fresh mapping (the size of RLIMIT_STACK, untouched pages cost
-// nothing), main runs below them, and the old stack's pages under the one that holds the
-// environment and the auxiliary vector are let go.  The pages wholly inside each region of
-// forget are let go too, once argv has been copied (its strings may lie there).  Returns only
-// if nothing could be done (errno set; exec path then); past that point a failure is _exit
-// 111.
+// place: makes the child look as if it had exec'd path with argv (the command line, the name,
+// and the fds from 3 up that exec would close, closed), then runs main(argc, argv) on a stack
+// of its own, and _exits with what main returns.  Why a stack of its own: after a fork, every
+// page of the parent's stack that the parent writes again (its loop does, all the time)
+// becomes the child's own copy, though the child never returns to those frames.  So the
+// child's command line and argv go to the top of a fresh mapping (the size of RLIMIT_STACK,
+// untouched pages cost nothing), main runs below them, and the old stack's pages under the
+// one that holds the environment and the auxiliary vector are let go.  The pages wholly
+// inside each region of forget are let go too, once argv has been copied (its strings may
+// lie there).  Returns only if nothing could be done (errno set, nothing changed: an argv
+// too big for the fresh stack is E2BIG; exec path then); past that point a failure is
+// _exit 111.
 bool self_image_run(self_image const &img, char const *path, std::span<char *const> argv,
                     int (*main)(int, char **), std::span<region const> forget = {}) noexcept;
 
