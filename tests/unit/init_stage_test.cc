@@ -38,6 +38,7 @@ struct ending {
     int wstatus = 0;     // its wait status (W_EXITCODE)
     int signal_in = 0;   // a signal that reaches /init while it runs (0: none)
     bool hangs = false;  // still running at any deadline; dies of the SIGKILL that follows
+    bool slow = false;   // still running at any deadline; then ends with wstatus
     int spawn_errno = 0; // it cannot be started at all: spawn fails with this
 };
 
@@ -301,6 +302,10 @@ wake wait_for(context &c, pid_t pid, int &wstatus, std::int64_t deadline_ms,
         e.signal_in = 0;
     }
     if (stoppable && c.ev.stop_signal) return wake::stop;
+    if (e.slow && deadline_ms >= 0) {
+        w.now = deadline_ms;
+        return wake::timeout;
+    }
     if (e.hangs && deadline_ms >= 0) {
         w.now = deadline_ms;
         w.trace.push_back("timeout " + w.names[pid]);
@@ -521,14 +526,21 @@ TEST_CASE("init stage 2: the supervision tree starts when it is first needed", "
               std::vector<std::string>{"start tree", "install web", "install worker",
                                        "svscanctl a", "spawn app"});
     }
-    SECTION("no services: once the CMD is on its way, before the boot's pages go")
+    SECTION("no services: once the CMD has run alone for a moment, before the boot's pages go")
     {
         script("/etc/cont-init.d/01-first");
-        w.endings["app"] = {.wstatus = exited(0)};
+        w.endings["app"] = {.wstatus = exited(4), .slow = true};
         run_stage2(c, {"app"});
-        CHECK(only({"spawn", "start tree", "drop boot code"}) ==
+        CHECK(only({"spawn", "start tree", "drop boot code", "exitcode"}) ==
               std::vector<std::string>{"spawn cont-init.d/01-first", "spawn app", "start tree",
-                                       "drop boot code"});
+                                       "drop boot code", "exitcode 4"});
+    }
+    SECTION("no services, and a CMD gone before that moment: no tree")
+    {
+        w.endings["app"] = {.wstatus = exited(3)};
+        run_stage2(c, {"app"});
+        CHECK(only({"spawn", "start tree", "drop boot code", "exitcode"}) ==
+              std::vector<std::string>{"spawn app", "drop boot code", "exitcode 3"});
     }
     SECTION("no services and no CMD: before the idle wait")
     {

@@ -11,7 +11,8 @@
 //   stage 1  dump the environment to /run/s6/container_environment (unless S6_KEEP_ENV),
 //            make /run/s6, /run/service and /var/run -> /run, and /run/service's control
 //            FIFO, held open so that commands wait there for s6-svscan, which starts when
-//            stage 2 first needs it (services, or the CMD on its way)
+//            stage 2 first needs it (services; else the CMD's first command to it, or 20 ms
+//            after the CMD)
 //   stage 2  /etc/fix-attrs.d/*, /etc/cont-init.d/* (sorted), copy /etc/services.d/* into
 //            the scan dir and rescan, optionally wait for them, then run the CMD in its own
 //            process group with the container environment; signals are forwarded to it

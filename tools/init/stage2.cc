@@ -312,6 +312,10 @@ std::vector<std::string> cmd_words(context const &c) noexcept
     return words;
 }
 
+// How long the CMD runs alone, without s6-svscan, unless something is sent to the tree
+// (run_cmd).  Long enough for a small CMD's start; nothing waits for it.
+constexpr int tree_grace_ms = 20;
+
 // Runs the CMD in its own process group with the container environment, and waits for it;
 // returns its exit code (128+signal if killed).
 int run_cmd(context &c) noexcept
@@ -349,12 +353,24 @@ int run_cmd(context &c) noexcept
     c.ev.cmd_pid = pid;
     // A terminal on stdin: give the CMD the foreground, as s6-setsid -g did in v2.
     sys::give_terminal(pid);
-    // The tree starts beside the CMD, which got the processor first: whatever the CMD tells
-    // s6-svscan waits in its control FIFO until s6-svscan reads it.
-    sys::start_tree(c);
-    sys::drop_boot_code(); // the CMD is on its way: what follows is waiting
     int ws = 0;
-    while (sys::wait_for(c, pid, ws, -1, false) == wake::fd) rc_serve(c); // an s6-rc request
+    wake w = wake::fd;
+    if (!c.tree_started) {
+        // The CMD's first moments are its own.  Starting the tree (a fork, and the pages
+        // its start-up maps) and letting go of our boot's pages is page-table work, and on a
+        // virtual machine that stalls the page faults of the CMD's own start on the other
+        // processors: it doubled their cost here.  So the tree starts at the first command
+        // sent to it (a write into the control FIFO we hold), or tree_grace_ms after the
+        // CMD, whichever comes first, and not at all if the CMD is gone by then.
+        int const was = c.ev.wake_fd;
+        c.ev.wake_fd = c.scan_control_r.get();
+        w = sys::wait_for(c, pid, ws, sys::now_ms() + tree_grace_ms, false);
+        c.ev.wake_fd = was;
+        if (w != wake::child) sys::start_tree(c);
+    }
+    sys::drop_boot_code(); // the CMD is on its way: what follows is waiting
+    if (w != wake::child)
+        while (sys::wait_for(c, pid, ws, -1, false) == wake::fd) rc_serve(c); // s6-rc's
     c.ev.cmd_pid = 0;
     return status_code(ws);
 }
