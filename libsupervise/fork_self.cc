@@ -278,9 +278,7 @@ std::size_t fresh_stack_size() noexcept
 
 void drop_startup_code() noexcept
 {
-    long const page = sysconf(_SC_PAGESIZE);
-    if (page <= 0) return;
-    std::uintptr_t mask = static_cast<std::uintptr_t>(page) - 1;
+    std::uintptr_t mask = page_mask();
     // First the stack that start-up went down to, under the frame the loop runs from: reading
     // /proc/self/maps for it maps constants of its own, which go next.
     drop_stack_below();
