@@ -189,10 +189,10 @@ void spawn_svscan(context &c) noexcept
     }
     sv::unique_fd ready(p[0]), writer(p[1]);
     std::string const fd = std::to_string(p[1]);
-    char const *argv[] = {exe.c_str(), "-d", fd.c_str(), scan.c_str(), nullptr};
-    if (!tell) argv[1] = scan.c_str(), argv[2] = nullptr;
+    char const *told[] = {exe.c_str(), "-d", fd.c_str(), scan.c_str(), nullptr};
+    char const *plain[] = {exe.c_str(), scan.c_str(), nullptr};
     pid_t const pid =
-        sys::spawn(c, argv, nullptr,
+        sys::spawn(c, tell ? told : plain, nullptr,
                    {.devnull_stdin = true, .new_session = true, .search_path = search,
                     .keep = p[1], .entry = svscan_main});
     if (pid < 0) {
