@@ -178,8 +178,7 @@ def traced(out):
             del phases["start"]
         for p in phases.values():
             use[prog].update(p)
-    missing = [p for p in PROGRAMS if not use[p]] + \
-        [f"{p}'s start-up" for p in BOOT[:1] if not boot]
+    missing = [p for p in PROGRAMS if not use[p]] + ([] if boot else ["the boot"])
     if missing:
         fatal(f"the trace holds nothing of {', '.join(missing)}")
     return use, boot
